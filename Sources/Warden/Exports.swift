@@ -1,0 +1,3 @@
+// The umbrella module: `import Warden` brings in every Warden module.
+@_exported import WardenCore
+@_exported import WardenPKI

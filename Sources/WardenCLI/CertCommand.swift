@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import WardenCore
+import WardenPKI
+import X509
+
+struct CertCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cert",
+        abstract: "Inspect and verify X.509 certificates.",
+        subcommands: [CertInspect.self, CertVerify.self]
+    )
+}
+
+struct CertInspect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show every certificate in each file (PEM with any number of blocks, or DER)."
+    )
+
+    @Flag(help: "Print one JSON document instead of text.")
+    var json = false
+
+    @Argument(help: "Certificate files.")
+    var files: [String]
+
+    func validate() throws {
+        if self.files.isEmpty { throw ValidationError("give at least one certificate file") }
+    }
+
+    func run() async throws {
+        var inspected: [InspectedCertificate] = []
+        for file in self.files {
+            do {
+                let decoded = try CertificateDecoder.load(from: file)
+                for (index, certificate) in decoded.enumerated() {
+                    inspected.append(InspectedCertificate(
+                        file: file, index: index + 1, count: decoded.count, info: try CertificateInfo(certificate)))
+                }
+            } catch {
+                throw Output.inputFailure(error, file: file)
+            }
+        }
+        if self.json {
+            try Output.json(inspected)
+        } else {
+            let now = Date()
+            for (position, item) in inspected.enumerated() {
+                if position > 0 { Output.line() }
+                Output.line("\(item.file): certificate \(item.index) of \(item.count)")
+                CertificateText.print(item.info, now: now)
+            }
+        }
+    }
+}
+
+/// A certificate's inspection with the file and position it came from; JSON flattens them into one object.
+struct InspectedCertificate: Encodable {
+    let file: String
+    let index: Int
+    let count: Int
+    let info: CertificateInfo
+
+    private enum CodingKeys: String, CodingKey { case file, index }
+
+    func encode(to encoder: any Encoder) throws {
+        try self.info.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.file, forKey: .file)
+        try container.encode(self.index, forKey: .index)
+    }
+}
+
+enum CertificateText {
+    static func print(_ info: CertificateInfo, now: Date) {
+        func field(_ name: String, _ value: String) {
+            Output.line("  " + (name + ":").padding(toLength: 21, withPad: " ", startingAt: 0) + value)
+        }
+        field("Subject", info.subject.isEmpty ? "(empty)" : info.subject)
+        field("Issuer", info.issuer.isEmpty ? "(empty)" : info.issuer)
+        field("Serial", info.serialNumber)
+        field("Version", "\(info.version)")
+        field("Not before", info.validity.notBefore.rfc3339)
+        field("Not after", info.validity.notAfter.rfc3339 + "  (" + Self.expiry(info.validity, now: now) + ")")
+        field("Public key", info.publicKey.description)
+        field("Signature algorithm", info.signatureAlgorithm)
+        field("SHA-256 fingerprint", info.sha256Fingerprint)
+        field("Self-signed", info.isSelfSigned ? "yes" : (info.isSelfIssued ? "self-issued only" : "no"))
+        if let constraints = info.basicConstraints {
+            let path = constraints.pathLength.map { ", path length \($0)" } ?? ""
+            field("Basic constraints", constraints.isCA ? "CA\(path)" : "not a CA")
+        }
+        if let usage = info.keyUsage { field("Key usage", usage.joined(separator: ", ")) }
+        if let usage = info.extendedKeyUsage { field("Extended key usage", usage.joined(separator: ", ")) }
+        let sans = info.subjectAlternativeNames
+        for (kind, names) in [("DNS", sans.dns), ("IP", sans.ip), ("URI", sans.uri), ("email", sans.email), ("other", sans.other)]
+        where !names.isEmpty {
+            field("SAN \(kind)", names.joined(separator: ", "))
+        }
+        if let ski = info.subjectKeyIdentifier { field("Subject key ID", ski) }
+        if let aki = info.authorityKeyIdentifier { field("Authority key ID", aki) }
+        for ext in info.extensions {
+            field("Extension", "\(ext.oid)\(ext.name.map { " \($0)" } ?? "")\(ext.critical ? " (critical)" : "")")
+        }
+    }
+
+    static func expiry(_ validity: ValidityWindow, now: Date) -> String {
+        if validity.isNotYetValid(at: now) { return "not yet valid" }
+        let days = Int(validity.notAfter.timeIntervalSince(now) / 86_400)
+        if validity.isExpired(at: now) { return "expired \(-days) days ago" }
+        return "expires in \(days) days"
+    }
+}
+
+struct CertVerify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify a certificate chain against trusted roots.",
+        discussion: "LEAF_FILE holds the leaf first; any certificates after it are used as intermediates."
+    )
+
+    @Option(help: ArgumentHelp("Trusted root certificates (PEM or DER).", valueName: "file"))
+    var roots: String
+
+    @Option(help: ArgumentHelp("Intermediate certificates (PEM or DER).", valueName: "file"))
+    var intermediates: String?
+
+    @Option(help: ArgumentHelp("Verification time, RFC 3339 (default: now).", valueName: "time"))
+    var at: RFC3339Time?
+
+    @Option(help: ArgumentHelp("The DNS name the leaf must be valid for.", valueName: "name"))
+    var dns: String?
+
+    @Flag(help: "Print one JSON document instead of text.")
+    var json = false
+
+    @Argument(help: ArgumentHelp("The leaf certificate, optionally followed by intermediates.", valueName: "leaf-file"))
+    var leafFile: String
+
+    func run() async throws {
+        let roots: [Certificate]
+        var intermediates: [Certificate] = []
+        let leaf: Certificate
+        do {
+            roots = try CertificateDecoder.load(from: self.roots).map(\.certificate)
+        } catch { throw Output.inputFailure(error, file: self.roots) }
+        if let file = self.intermediates {
+            do {
+                intermediates = try CertificateDecoder.load(from: file).map(\.certificate)
+            } catch { throw Output.inputFailure(error, file: file) }
+        }
+        do {
+            let presented = try CertificateDecoder.load(from: self.leafFile).map(\.certificate)
+            leaf = presented[0]
+            intermediates = Array(presented.dropFirst()) + intermediates
+        } catch { throw Output.inputFailure(error, file: self.leafFile) }
+
+        let time = self.at?.date ?? Date()
+        let result = await CertificateChainVerifier(roots: roots)
+            .verify(leaf: leaf, intermediates: intermediates, at: time, dnsName: self.dns)
+        let report = VerifyReport(
+            valid: result.isValid,
+            error: result.error.map { VerifyReport.ErrorBody(code: $0.code.description, message: $0.message) },
+            leaf: DistinguishedNameFormatter.string(from: leaf.subject),
+            chain: result.chain?.map { DistinguishedNameFormatter.string(from: $0.subject) },
+            verificationTime: time,
+            dnsName: self.dns
+        )
+        if self.json {
+            try Output.json(report)
+        } else if let chain = report.chain {
+            Output.line("OK: \(self.leafFile) is valid at \(time.rfc3339)\(self.dns.map { " for \($0)" } ?? "")")
+            for (index, subject) in chain.enumerated() {
+                Output.line("  \(index): \(subject.isEmpty ? "(empty subject)" : subject)")
+            }
+        } else if let error = result.error {
+            Output.error("FAILED: \(self.leafFile): \(error.code): \(error.message)")
+        }
+        if !result.isValid { throw ExitCode(ExitStatus.rejected) }
+    }
+}
+
+struct VerifyReport: Encodable {
+    struct ErrorBody: Encodable {
+        let code: String
+        let message: String
+    }
+
+    let valid: Bool
+    let error: ErrorBody?
+    let leaf: String
+    let chain: [String]?
+    let verificationTime: Date
+    let dnsName: String?
+}
