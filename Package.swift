@@ -7,6 +7,12 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// Tests and their support code import freely; the import discipline is for the library modules.
+let testSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
 let package = Package(
     name: "warden",
     platforms: [.macOS(.v15)],
@@ -55,20 +61,38 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "WardenTestSupport",
+            dependencies: [
+                "WardenPKI",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Tests/WardenTestSupport",
+            swiftSettings: testSettings
+        ),
         .testTarget(
             name: "WardenCoreTests",
-            dependencies: ["WardenCore"],
-            swiftSettings: strictSettings
+            dependencies: ["WardenCore", "WardenTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: testSettings
         ),
         .testTarget(
             name: "WardenPKITests",
-            dependencies: ["WardenPKI"],
-            swiftSettings: strictSettings
+            dependencies: [
+                "WardenPKI",
+                "WardenTestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: testSettings
         ),
         .testTarget(
             name: "WardenCLITests",
-            dependencies: ["WardenCLI", "WardenPKI"],
-            swiftSettings: strictSettings
+            dependencies: ["WardenCLI", "WardenPKI", "WardenTestSupport"],
+            swiftSettings: testSettings
         ),
     ]
 )

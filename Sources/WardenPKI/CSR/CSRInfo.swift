@@ -32,7 +32,7 @@ public struct CSRInfo: Hashable, Sendable, Codable {
             let extensions = try request.attributes.extensionRequest?.extensions ?? Certificate.Extensions()
             self.subjectAlternativeNames = try extensions.subjectAlternativeNames.map(SubjectAlternativeNameList.init)
                 ?? SubjectAlternativeNameList()
-            self.keyUsage = try extensions.keyUsage.map(ObjectIdentifierNames.keyUsageNames)
+            self.keyUsage = try KeyUsageBits.decode(extensions)?.names
             self.extendedKeyUsage = try extensions.extendedKeyUsage.map { $0.map(ObjectIdentifierNames.extendedKeyUsageName) }
             self.requestedExtensions = extensions.map {
                 CertificateInfo.ExtensionInfo(oid: $0.oid.description, name: ObjectIdentifierNames.extensionName($0.oid), critical: $0.critical)

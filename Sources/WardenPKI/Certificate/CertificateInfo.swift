@@ -79,6 +79,9 @@ public struct CertificateInfo: Hashable, Sendable, Codable {
     public var isSelfSigned: Bool
     /// Every extension in order, with OID and criticality.
     public var extensions: [ExtensionInfo]
+    /// Encoding errors that inspection tolerated, such as a key usage BIT STRING with non-zero padding bits, which
+    /// some CA roots carry. Empty for a well-formed certificate.
+    public var anomalies: [String]
 
     /// Inspects a decoded certificate.
     ///
@@ -102,7 +105,9 @@ public struct CertificateInfo: Hashable, Sendable, Codable {
         do {
             self.subjectAlternativeNames = try extensions.subjectAlternativeNames.map(SubjectAlternativeNameList.init)
                 ?? SubjectAlternativeNameList()
-            self.keyUsage = try extensions.keyUsage.map(ObjectIdentifierNames.keyUsageNames)
+            let keyUsage = try KeyUsageBits.decode(extensions)
+            self.keyUsage = keyUsage?.names
+            self.anomalies = keyUsage?.anomaly.map { [$0] } ?? []
             self.extendedKeyUsage = try extensions.extendedKeyUsage.map { $0.map(ObjectIdentifierNames.extendedKeyUsageName) }
             self.basicConstraints = try extensions.basicConstraints.map { constraints in
                 switch constraints {

@@ -85,6 +85,15 @@ public struct PrivateKey: Sendable {
         }
     }
 
+    /// The public key as a DER SubjectPublicKeyInfo, the form `openssl pkey -pubout -outform DER` prints and public
+    /// key pins hash.
+    public var subjectPublicKeyInfoDER: [UInt8] {
+        var serializer = DER.Serializer()
+        // Serializing a key swift-crypto produced cannot fail.
+        try! serializer.serialize(self.publicKey)
+        return serializer.serializedBytes
+    }
+
     /// The signature algorithm Warden signs with for this key: ECDSA with SHA-256 (P-256) or SHA-384 (P-384),
     /// Ed25519, or RSA PKCS#1 v1.5 with SHA-256.
     public var signatureAlgorithm: Certificate.SignatureAlgorithm {

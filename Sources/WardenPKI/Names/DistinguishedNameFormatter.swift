@@ -1,3 +1,4 @@
+import Foundation
 import SwiftASN1
 public import X509
 
@@ -16,7 +17,7 @@ public enum DistinguishedNameFormatter {
                 firstAttribute = false
                 result += Self.shortName(of: attribute.type) ?? attribute.type.description
                 result += "="
-                if let text = String(attribute.value) {
+                if let text = String(attribute.value) ?? Self.legacyString(attribute.value) {
                     Self.appendEscaped(text, to: &result)
                 } else {
                     var serializer = DER.Serializer()
@@ -102,6 +103,41 @@ public enum DistinguishedNameFormatter {
         }
         // RFC 4514 strings list the most specific name first; the DER sequence is the other way round.
         return DistinguishedName(rdns.reversed())
+    }
+
+    /// The text of the legacy DirectoryString types swift-certificates leaves undecoded: TeletexString (read as
+    /// Latin-1, as OpenSSL and pyca/cryptography do), BMPString (UTF-16BE), UniversalString (UTF-32BE) and
+    /// VisibleString.
+    private static func legacyString(_ value: RelativeDistinguishedName.Attribute.Value) -> String? {
+        var serializer = DER.Serializer()
+        guard (try? serializer.serialize(ASN1Any(value))) != nil,
+              let node = try? DER.parse(serializer.serializedBytes),
+              node.identifier.tagClass == .universal,
+              case .primitive(let bytes) = node.content
+        else { return nil }
+        switch node.identifier.tagNumber {
+        case 20:  // TeletexString
+            return String(String.UnicodeScalarView(bytes.map(Unicode.Scalar.init)))
+        case 26:  // VisibleString
+            return bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? String(decoding: bytes, as: UTF8.self) : nil
+        case 30:  // BMPString
+            guard bytes.count % 2 == 0 else { return nil }
+            let units = stride(from: bytes.startIndex, to: bytes.endIndex, by: 2).map {
+                UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1])
+            }
+            return String(utf16CodeUnits: units, count: units.count)
+        case 28:  // UniversalString
+            guard bytes.count % 4 == 0 else { return nil }
+            var text = ""
+            for index in stride(from: bytes.startIndex, to: bytes.endIndex, by: 4) {
+                let value = bytes[index..<index + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                guard let scalar = Unicode.Scalar(value) else { return nil }
+                text.unicodeScalars.append(scalar)
+            }
+            return text
+        default:
+            return nil
+        }
     }
 
     private static func attribute(oid: ASN1ObjectIdentifier, value: String) throws -> RelativeDistinguishedName.Attribute {

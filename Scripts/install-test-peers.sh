@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the independent peers Warden's tests run against, when they are missing:
+#   Debian: openssl, libssl-dev (for the benchmark harness), ca-certificates (a real trust store to parse)
+#   PyPI, into the project-local virtual environment .venv/: cryptography
+# Safe to run again: it installs only what is missing. Prints the Python to use on its last line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "install-test-peers: $*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        log "need root to run: $*"; return 1
+    fi
+}
+
+missing_debs=()
+command -v openssl >/dev/null || missing_debs+=(openssl)
+dpkg -s libssl-dev >/dev/null 2>&1 || missing_debs+=(libssl-dev)
+[ -f /etc/ssl/certs/ca-certificates.crt ] || missing_debs+=(ca-certificates)
+if [ "${#missing_debs[@]}" -gt 0 ]; then
+    log "installing Debian packages: ${missing_debs[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}" >/dev/null
+fi
+
+venv=.venv
+if [ ! -x "$venv/bin/python3" ]; then
+    log "creating $venv"
+    python3 -m venv "$venv" 2>/dev/null || {
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv "$venv"
+    }
+fi
+python_packages=(cryptography==48.0.0)
+if ! "$venv/bin/python3" -c 'import cryptography' 2>/dev/null; then
+    log "installing into $venv: ${python_packages[*]}"
+    "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "${python_packages[@]}"
+fi
+echo "$PWD/$venv/bin/python3"

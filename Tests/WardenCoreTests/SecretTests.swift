@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import WardenCore
+
+@Suite struct SecretTests {
+    let value = "s.hunter2-very-secret-token"
+
+    @Test func descriptionsNeverShowTheValue() {
+        let secret = Secret(self.value)
+        #expect(secret.description == "<redacted>")
+        #expect(!secret.debugDescription.contains(self.value))
+        #expect(!"\(secret)".contains(self.value))
+        #expect(!String(reflecting: secret).contains(self.value))
+        #expect(!String(describing: [secret]).contains(self.value))
+        #expect(!String(describing: Optional(secret)).contains(self.value))
+    }
+
+    @Test func dumpAndMirrorNeverShowTheValue() {
+        let secret = Secret(self.value)
+        var dumped = ""
+        dump(secret, to: &dumped)
+        #expect(!dumped.isEmpty)
+        #expect(!dumped.contains(self.value))
+        #expect(Mirror(reflecting: secret).children.isEmpty)
+
+        struct Config { let name = "db"; let password: Secret<String> }
+        var dumpedConfig = ""
+        dump(Config(password: secret), to: &dumpedConfig)
+        #expect(dumpedConfig.contains("db"))
+        #expect(!dumpedConfig.contains(self.value))
+    }
+
+    @Test func revealReturnsTheValue() {
+        #expect(Secret(self.value).reveal() == self.value)
+        #expect(Secret(self.value).map(\.count).reveal() == self.value.count)
+    }
+
+    @Test func encodingIsRedactedUnlessAskedExplicitly() throws {
+        struct Config: Codable { var token: Secret<String> }
+        let config = Config(token: Secret(self.value))
+
+        let redacted = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        #expect(redacted == #"{"token":"<redacted>"}"#)
+
+        let encoder = JSONEncoder()
+        encoder.userInfo[.revealSecrets] = true
+        let revealed = String(decoding: try encoder.encode(config), as: UTF8.self)
+        #expect(revealed.contains(self.value))
+
+        let decoded = try JSONDecoder().decode(Config.self, from: Data(revealed.utf8))
+        #expect(decoded.token.reveal() == self.value)
+    }
+
+    @Test func logMetadataNeverShowsTheValue() {
+        let capture = CapturingLogHandler.Store()
+        let logger = Logger(label: "test") { _ in CapturingLogHandler(store: capture) }
+        let secret = Secret(self.value)
+        logger.info("logged in with \(secret)", metadata: [
+            "token": secret.metadataValue,
+            "converted": .stringConvertible(secret),
+        ])
+        let lines = capture.lines
+        #expect(lines.count == 1)
+        #expect(lines.allSatisfy { !$0.contains(self.value) })
+        #expect(lines.first?.contains("token=<redacted>") == true)
+        #expect(lines.first?.contains("converted=<redacted>") == true)
+    }
+}
+
+/// Renders each log record to one line, metadata included, the way a real handler would print it.
+struct CapturingLogHandler: LogHandler {
+    final class Store: Sendable {
+        private let storage = Mutex<[String]>([])
+        var lines: [String] { self.storage.withLock { $0 } }
+        func append(_ line: String) { self.storage.withLock { $0.append(line) } }
+    }
+
+    let store: Store
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let all = self.metadata.merging(event.metadata ?? [:]) { $1 }
+        let rendered = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        self.store.append("\(event.level) \(event.message) \(rendered)")
+    }
+}

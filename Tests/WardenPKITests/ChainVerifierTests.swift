@@ -1,0 +1,140 @@
+import Foundation
+import SwiftASN1
+import Testing
+import WardenCore
+import WardenPKI
+import WardenTestSupport
+import X509
+
+@Suite struct ChainVerifierTests {
+    let now = TestPKI.epoch
+
+    func verify(
+        _ chain: TestPKI.Chain, leaf: TestPKI.Issued? = nil, intermediates: [TestPKI.Issued]? = nil,
+        at time: Date? = nil, dnsName: String? = nil, usage: ExtendedKeyUsage.Usage? = nil
+    ) async -> ChainVerificationResult {
+        await CertificateChainVerifier(roots: [chain.root.certificate]).verify(
+            leaf: (leaf ?? chain.leaf).certificate,
+            intermediates: (intermediates ?? [chain.intermediate]).map(\.certificate),
+            at: time ?? self.now, dnsName: dnsName, extendedKeyUsage: usage)
+    }
+
+    @Test(arguments: [KeyType.p256, .p384, .ed25519, .rsa2048])
+    func aGoodChainVerifiesLeafToRoot(type: KeyType) async throws {
+        let chain = try TestPKI.chain(keyType: type)
+        let result = await self.verify(chain, dnsName: "leaf.example.com", usage: .serverAuth)
+        #expect(result.chain == [chain.leaf.certificate, chain.intermediate.certificate, chain.root.certificate])
+        #expect(result.error == nil)
+    }
+
+    @Test func theClockGivesTheTimeWhenNoneIsPassed() async throws {
+        let chain = try TestPKI.chain()
+        let clock = ManualClock(now: self.now)
+        let verifier = CertificateChainVerifier(roots: [chain.root.certificate], clock: clock)
+        #expect(await verifier.verify(leaf: chain.leaf.certificate, intermediates: [chain.intermediate.certificate]).isValid)
+        clock.advance(by: .seconds(86_400 * 400))
+        let late = await verifier.verify(leaf: chain.leaf.certificate, intermediates: [chain.intermediate.certificate])
+        #expect(late.error?.code == .certificateExpired)
+    }
+
+    @Test func expiredAndNotYetValidAreNamed() async throws {
+        let chain = try TestPKI.chain()
+        let expired = await self.verify(chain, at: self.now.addingTimeInterval(86_400 * 366))
+        #expect(expired.error?.code == .certificateExpired)
+        #expect(expired.error?.message.contains("the leaf (CN=leaf.example.com") == true)
+        let early = await self.verify(chain, at: self.now.addingTimeInterval(-86_400 * 2))
+        #expect(early.error?.code == .certificateNotYetValid)
+    }
+
+    @Test func anExpiredIntermediateIsNamed() async throws {
+        let chain = try TestPKI.chain()
+        let intermediate = try TestPKI.issue(
+            subject: "CN=Warden Test Intermediate,O=Warden Tests", key: chain.intermediate.key, issuer: chain.root,
+            isCA: true, notAfter: self.now.addingTimeInterval(-10))
+        let result = await self.verify(chain, intermediates: [intermediate])
+        #expect(result.error?.code == .certificateExpired)
+        #expect(result.error?.message.contains("certificate 2 of the chain") == true)
+    }
+
+    @Test func aMissingIntermediateIsAnUnknownIssuer() async throws {
+        let chain = try TestPKI.chain()
+        let result = await self.verify(chain, intermediates: [])
+        #expect(result.error?.code == .unknownIssuer)
+        #expect(result.error?.message.contains("CN=Warden Test Intermediate") == true)
+    }
+
+    @Test func anImpostorIssuerIsAnInvalidSignature() async throws {
+        let chain = try TestPKI.chain()
+        // Same name as the real intermediate, signed by the root, but a different key.
+        let impostor = try TestPKI.issue(
+            subject: "CN=Warden Test Intermediate,O=Warden Tests", issuer: chain.root, isCA: true)
+        let result = await self.verify(chain, intermediates: [impostor])
+        #expect(result.error?.code == .invalidSignature)
+    }
+
+    @Test func anIssuerThatIsNotACAIsRejected() async throws {
+        let chain = try TestPKI.chain()
+        let notCA = try TestPKI.issue(
+            subject: "CN=Not a CA", issuer: chain.root, keyUsage: KeyUsage(digitalSignature: true, keyCertSign: true))
+        let leaf = try TestPKI.issue(subject: "CN=leaf", issuer: notCA)
+        let result = await self.verify(chain, leaf: leaf, intermediates: [notCA])
+        #expect(result.error?.code == .issuerNotCA)
+        let noConstraints = try TestPKI.issue(
+            subject: "CN=No constraints", issuer: chain.root, includeBasicConstraints: false,
+            keyUsage: KeyUsage(keyCertSign: true))
+        let leaf2 = try TestPKI.issue(subject: "CN=leaf2", issuer: noConstraints)
+        #expect(await self.verify(chain, leaf: leaf2, intermediates: [noConstraints]).error?.code == .issuerNotCA)
+    }
+
+    @Test func anIssuerWithoutKeyCertSignIsRejected() async throws {
+        let chain = try TestPKI.chain()
+        let intermediate = try TestPKI.issue(
+            subject: "CN=CRL only", issuer: chain.root, isCA: true, keyUsage: KeyUsage(cRLSign: true))
+        let leaf = try TestPKI.issue(subject: "CN=leaf", issuer: intermediate)
+        #expect(await self.verify(chain, leaf: leaf, intermediates: [intermediate]).error?.code == .issuerMissingKeyCertSign)
+    }
+
+    @Test func pathLengthIsEnforced() async throws {
+        let chain = try TestPKI.chain()  // intermediate has pathLength 0
+        let second = try TestPKI.issue(subject: "CN=Second level", issuer: chain.intermediate, isCA: true)
+        let leaf = try TestPKI.issue(subject: "CN=deep leaf", issuer: second)
+        let result = await self.verify(chain, leaf: leaf, intermediates: [chain.intermediate, second])
+        #expect(result.error?.code == .pathLengthExceeded)
+    }
+
+    @Test func theDNSNameMustMatch() async throws {
+        let chain = try TestPKI.chain()
+        #expect(await self.verify(chain, dnsName: "leaf.example.com").isValid)
+        let result = await self.verify(chain, dnsName: "other.example.com")
+        #expect(result.error?.code == .hostnameMismatch)
+        #expect(result.error?.message.contains("leaf.example.com") == true)
+    }
+
+    @Test func theExtendedKeyUsageMustAllowThePurpose() async throws {
+        let chain = try TestPKI.chain()
+        let leaf = try TestPKI.issue(subject: "CN=client", issuer: chain.intermediate, extendedKeyUsage: [.clientAuth])
+        #expect(await self.verify(chain, leaf: leaf, usage: .clientAuth).isValid)
+        #expect(await self.verify(chain, leaf: leaf, usage: .serverAuth).error?.code == .extendedKeyUsageMismatch)
+        let noEKU = try TestPKI.issue(subject: "CN=any", issuer: chain.intermediate)
+        #expect(await self.verify(chain, leaf: noEKU, usage: .serverAuth).isValid)
+    }
+
+    @Test func aCriticalSANWithAnEmptySubjectIsAccepted() async throws {
+        // The trap: RFC 5280 §4.2.1.6 requires this shape (every X509-SVID has it); RFC5280Policy alone refuses it.
+        let chain = try TestPKI.chain()
+        let svid = try TestPKI.issue(
+            subject: "", issuer: chain.intermediate,
+            sans: [.uniformResourceIdentifier("spiffe://example.org/workload")], sanCritical: true)
+        let result = await self.verify(chain, leaf: svid)
+        #expect(result.isValid, "\(String(describing: result.error))")
+    }
+
+    @Test func anUnknownCriticalExtensionIsRejected() async throws {
+        let chain = try TestPKI.chain()
+        let oddity = Certificate.Extension(oid: [1, 3, 6, 1, 4, 1, 99_999, 1], critical: true, value: [0x05, 0x00])
+        let leaf = try TestPKI.issue(subject: "CN=odd", issuer: chain.intermediate, extraExtensions: [oddity])
+        let result = await self.verify(chain, leaf: leaf)
+        #expect(result.error?.code == .unhandledCriticalExtension)
+        #expect(result.error?.message.contains("1.3.6.1.4.1.99999.1") == true)
+    }
+}
