@@ -1,0 +1,92 @@
+import Benchmark
+import Foundation
+import Warden
+import X509
+
+/// The fixtures `compare.sh` writes with `openssl`, so that Warden and the OpenSSL harness measure the same bytes.
+/// Without them (a plain `swift package benchmark`), equivalent fixtures are made in code.
+struct Fixtures {
+    let leafDER: [UInt8]
+    let rsaRootDER: [UInt8]
+    let chainRoot: Certificate
+    let chainIntermediate: Certificate
+    let chainLeaf: Certificate
+    let csrKey: PrivateKey
+    let verificationTime: Date
+
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".fixtures").path
+
+    static func load() throws -> Fixtures {
+        func read(_ name: String) throws -> [UInt8] { try PKIFile.read("\(Self.directory)/\(name)") }
+        func certificate(_ name: String) throws -> Certificate {
+            try CertificateDecoder.decodeAll(read(name))[0].certificate
+        }
+        return Fixtures(
+            leafDER: try read("leaf.der"),
+            rsaRootDER: try read("rsa-root.der"),
+            chainRoot: try certificate("root.pem"),
+            chainIntermediate: try certificate("intermediate.pem"),
+            chainLeaf: try certificate("leaf.der"),
+            csrKey: try PrivateKey.load(from: "\(Self.directory)/csr-key.pem"),
+            verificationTime: Date()
+        )
+    }
+}
+
+nonisolated(unsafe) let fixtures: Fixtures = {
+    do {
+        return try Fixtures.load()
+    } catch {
+        fatalError("benchmark fixtures missing in \(Fixtures.directory): run Benchmarks/compare.sh, which makes them (\(error))")
+    }
+}()
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.throughput, .wallClock, .mallocCountTotal],
+        warmupIterations: 100,
+        scalingFactor: .kilo,
+        maxDuration: .seconds(3),
+        maxIterations: 1_000_000
+    )
+
+    // The same operation as OpenSSL's d2i_X509 (which also caches the extensions), plus Warden's inspection.
+    Benchmark("cert_parse_p256_leaf") { benchmark in
+        let der = fixtures.leafDER
+        for _ in benchmark.scaledIterations {
+            blackHole(try CertificateInfo(derEncoded: der))
+        }
+    }
+
+    Benchmark("cert_parse_rsa_root") { benchmark in
+        let der = fixtures.rsaRootDER
+        for _ in benchmark.scaledIterations {
+            blackHole(try CertificateInfo(derEncoded: der))
+        }
+    }
+
+    // Build, sign and encode: the work of X509_REQ_sign plus i2d_X509_REQ.
+    Benchmark("csr_create_p256", configuration: .init(scalingFactor: .one)) { benchmark in
+        let key = fixtures.csrKey
+        for _ in benchmark.scaledIterations {
+            var builder = try CSRBuilder(subject: "CN=bench")
+            builder.uris = ["spiffe://example.org/bench"]
+            builder.dnsNames = ["bench.example.org"]
+            blackHole(try builder.derEncoded(signingWith: key))
+        }
+    }
+
+    // Pre-parsed certificates, as X509_verify_cert gets X509 objects.
+    Benchmark("chain_verify_p256_3level", configuration: .init(scalingFactor: .one)) { benchmark in
+        let verifier = CertificateChainVerifier(roots: [fixtures.chainRoot])
+        let intermediates = [fixtures.chainIntermediate]
+        for _ in benchmark.scaledIterations {
+            let result = await verifier.verify(
+                leaf: fixtures.chainLeaf, intermediates: intermediates, at: fixtures.verificationTime)
+            precondition(result.isValid, "\(String(describing: result.error))")
+            blackHole(result)
+        }
+    }
+}

@@ -1,0 +1,27 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Warden's benchmarks, kept out of the SDK's own package so that users never build package-benchmark.
+// Run them side by side with their peers: `Benchmarks/compare.sh` (see Documentation/Performance.md).
+let package = Package(
+    name: "WardenBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "warden", path: ".."),
+        .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "WardenBenchmarks",
+            dependencies: [
+                .product(name: "Warden", package: "warden"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            path: "Benchmarks/WardenBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        )
+    ]
+)

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Warden beside its peers, in one run, on one core.
+#
+#   Benchmarks/compare.sh
+#
+# Makes fixtures with the openssl command line (a 3-level P-256 chain whose leaf has a URI SAN, a P-256 key, and a
+# real RSA root from the system trust store), builds and runs Warden's benchmarks (package-benchmark, release) and
+# the C harness against the system OpenSSL, both pinned to one core, and ends with one line per comparison:
+#
+#   RATIO <name> <warden ops/s> <peer ops/s> <warden/peer>
+#
+# Throughputs are medians. The machine is shared and noisy: compare ratios from the same run, not absolute figures
+# across runs.
+set -euo pipefail
+cd "$(dirname "$0")"
+here=$PWD
+fixtures=$here/.fixtures
+build=$here/.build
+mkdir -p "$fixtures" "$build"
+
+pin=()
+if command -v taskset >/dev/null; then pin=(taskset -c 0); fi
+
+command -v openssl >/dev/null && [ -f /usr/include/openssl/x509.h ] || {
+    echo "compare.sh: needs openssl and libssl-dev (apt-get install openssl libssl-dev)" >&2
+    exit 2
+}
+
+echo "== fixtures (openssl)" >&2
+(
+    cd "$fixtures"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout root-key.pem -out root.pem \
+        -days 3650 -subj "/CN=Bench Root" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout intermediate-key.pem \
+        -out intermediate.csr -subj "/CN=Bench Intermediate" 2>/dev/null
+    printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' > intermediate.ext
+    openssl x509 -req -in intermediate.csr -CA root.pem -CAkey root-key.pem -CAcreateserial -days 3000 \
+        -extfile intermediate.ext -out intermediate.pem 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf-key.pem -out leaf.csr \
+        -subj "/O=Bench" 2>/dev/null
+    printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=critical,URI:spiffe://example.org/bench,DNS:bench.example.org\n' > leaf.ext
+    openssl x509 -req -in leaf.csr -CA intermediate.pem -CAkey intermediate-key.pem -CAcreateserial -days 1000 \
+        -extfile leaf.ext -outform DER -out leaf.der 2>/dev/null
+    openssl x509 -in /etc/ssl/certs/ISRG_Root_X1.pem -outform DER -out rsa-root.der
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out csr-key.pem 2>/dev/null
+)
+
+echo "== OpenSSL harness ($(openssl version))" >&2
+cc -O2 -o "$build/openssl_bench" OpenSSLHarness/openssl_bench.c -lcrypto
+"${pin[@]}" "$build/openssl_bench" "$fixtures" > "$build/openssl.txt"
+
+echo "== Warden (package-benchmark, release)" >&2
+rm -rf "$build/jmh"
+mkdir -p "$build/jmh"
+"${pin[@]}" swift package --disable-sandbox benchmark --target WardenBenchmarks --format jmh --path "$build/jmh" \
+    --no-progress >&2
+
+python3 - "$build/jmh" "$build/openssl.txt" <<'PY'
+import glob, json, sys
+jmh_dir, peer_file = sys.argv[1], sys.argv[2]
+warden = {}
+for path in glob.glob(jmh_dir + "/*.json"):
+    for element in json.load(open(path)):
+        name = element["benchmark"].rsplit(".", 1)[-1]
+        warden[name] = element["primaryMetric"]["scorePercentiles"]["50.0"]
+peer = dict((line.split()[0], float(line.split()[1])) for line in open(peer_file) if line.strip())
+print()
+print(f"{'benchmark':28} {'warden ops/s':>14} {'openssl ops/s':>14} {'warden/openssl':>15}")
+for name in sorted(peer):
+    if name in warden:
+        print(f"{name:28} {warden[name]:>14.0f} {peer[name]:>14.0f} {warden[name] / peer[name]:>14.2f}x")
+print()
+for name in sorted(peer):
+    if name in warden:
+        print(f"RATIO {name} {warden[name]:.0f} {peer[name]:.0f} {warden[name] / peer[name]:.3f}")
+PY
