@@ -82,19 +82,13 @@ struct CSRInspect: AsyncParsableCommand {
         if self.json {
             try Output.json(info)
         } else {
-            func field(_ name: String, _ value: String) {
-                Output.line("  " + (name + ":").padding(toLength: 21, withPad: " ", startingAt: 0) + value)
-            }
+            let field = TextReport.field
             Output.line("\(self.file): certificate signing request")
             field("Subject", info.subject.isEmpty ? "(empty)" : info.subject)
             field("Public key", info.publicKey.description)
             field("Signature algorithm", info.signatureAlgorithm)
             field("Signature", info.signatureValid ? "valid" : "INVALID")
-            let sans = info.subjectAlternativeNames
-            for (kind, names) in [("DNS", sans.dns), ("IP", sans.ip), ("URI", sans.uri), ("email", sans.email), ("other", sans.other)]
-            where !names.isEmpty {
-                field("SAN \(kind)", names.joined(separator: ", "))
-            }
+            TextReport.subjectAlternativeNames(info.subjectAlternativeNames)
             if let usage = info.keyUsage { field("Key usage", usage.joined(separator: ", ")) }
             if let usage = info.extendedKeyUsage { field("Extended key usage", usage.joined(separator: ", ")) }
         }

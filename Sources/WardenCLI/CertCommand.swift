@@ -73,9 +73,7 @@ struct InspectedCertificate: Encodable {
 
 enum CertificateText {
     static func print(_ info: CertificateInfo, now: Date) {
-        func field(_ name: String, _ value: String) {
-            Output.line("  " + (name + ":").padding(toLength: 21, withPad: " ", startingAt: 0) + value)
-        }
+        let field = TextReport.field
         field("Subject", info.subject.isEmpty ? "(empty)" : info.subject)
         field("Issuer", info.issuer.isEmpty ? "(empty)" : info.issuer)
         field("Serial", info.serialNumber)
@@ -92,11 +90,7 @@ enum CertificateText {
         }
         if let usage = info.keyUsage { field("Key usage", usage.joined(separator: ", ")) }
         if let usage = info.extendedKeyUsage { field("Extended key usage", usage.joined(separator: ", ")) }
-        let sans = info.subjectAlternativeNames
-        for (kind, names) in [("DNS", sans.dns), ("IP", sans.ip), ("URI", sans.uri), ("email", sans.email), ("other", sans.other)]
-        where !names.isEmpty {
-            field("SAN \(kind)", names.joined(separator: ", "))
-        }
+        TextReport.subjectAlternativeNames(info.subjectAlternativeNames)
         if let ski = info.subjectKeyIdentifier { field("Subject key ID", ski) }
         if let aki = info.authorityKeyIdentifier { field("Authority key ID", aki) }
         for ext in info.extensions {

@@ -52,6 +52,20 @@ struct RFC3339Time: ExpressibleByArgument {
     static var defaultCompletionKind: CompletionKind { .default }
 }
 
+/// The aligned `  Name:   value` lines of the text reports.
+enum TextReport {
+    static func field(_ name: String, _ value: String) {
+        Output.line("  " + (name + ":").padding(toLength: 21, withPad: " ", startingAt: 0) + value)
+    }
+
+    static func subjectAlternativeNames(_ names: SubjectAlternativeNameList) {
+        let kinds = [("DNS", names.dns), ("IP", names.ip), ("URI", names.uri), ("email", names.email), ("other", names.other)]
+        for (kind, values) in kinds where !values.isEmpty {
+            Self.field("SAN \(kind)", values.joined(separator: ", "))
+        }
+    }
+}
+
 extension Date {
     var rfc3339: String { self.formatted(.iso8601) }
 }

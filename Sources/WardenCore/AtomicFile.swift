@@ -92,11 +92,13 @@ public struct AtomicFileError: Error, Hashable, Sendable, CustomStringConvertibl
     /// The `errno` value the system returned.
     public let errno: Int32
 
+    /// Creates an error for a failed step and its `errno`.
     public init(step: String, errno: Int32) {
         self.step = step
         self.errno = errno
     }
 
+    /// `could not <step>: <system message>`.
     public var description: String {
         "could not \(self.step): \(String(cString: strerror(self.errno)))"
     }

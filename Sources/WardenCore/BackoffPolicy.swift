@@ -21,6 +21,7 @@ public struct BackoffPolicy: Hashable, Sendable {
         /// Half the ceiling plus a uniform draw over the other half.
         public static let equal = Jitter(kind: .equal)
 
+        /// `none`, `full` or `equal`.
         public var description: String {
             switch self.kind {
             case .none: "none"

@@ -85,6 +85,7 @@ public final class ManualClock: WardenClock {
         self.state.withLock { $0.sleepers.map(\.deadline).min() }
     }
 
+    /// Suspends until the clock is advanced to or past `deadline`; returns at once if it already is there.
     public func sleep(until deadline: Date) async throws {
         let id = self.state.withLock { state in
             state.nextID += 1

@@ -114,7 +114,9 @@ public struct PKIError: WardenError {
         public static let chainPolicyViolation = Code(.chainPolicyViolation)
     }
 
+    /// The rule or condition that failed.
     public let code: Code
+    /// What failed and what was found, naming the block, field or certificate.
     public let message: String
 
     /// Creates an error with a code and a message that names the rule or field that failed.
@@ -123,10 +125,12 @@ public struct PKIError: WardenError {
         self.message = message
     }
 
+    /// Errors with the same code are equal, whatever their messages say.
     public static func == (lhs: PKIError, rhs: PKIError) -> Bool {
         lhs.code == rhs.code
     }
 
+    /// Hashes the code only, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(self.code)
     }

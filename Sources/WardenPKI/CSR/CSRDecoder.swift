@@ -8,21 +8,8 @@ public enum CSRDecoder {
     /// - Throws: ``PKIError``: a PEM error naming the block, ``PKIError/Code/noObjectFound``,
     ///   ``PKIError/Code/unrecognizedFormat`` or ``PKIError/Code/malformedCertificateSigningRequest``.
     public static func decode(_ bytes: some Collection<UInt8>) throws -> CertificateSigningRequest {
-        let bytes = Array(bytes)
-        guard bytes.count <= PKILimits.maximumInputSize else {
-            throw PKIError(.inputTooLarge, "the input has \(bytes.count) bytes, more than the limit")
-        }
-        if PEM.looksLikePEM(bytes) {
-            let blocks = try PEM.decode(bytes)
-            guard let block = blocks.first(where: { $0.kind == .certificateSigningRequest }) else {
-                throw PKIError(.noObjectFound, "no CERTIFICATE REQUEST block found (\(blocks.isEmpty ? "no PEM blocks" : "blocks: " + blocks.map(\.label).joined(separator: ", ")))")
-            }
-            return try Self.parse(block.derBytes, context: "\(block)")
-        }
-        guard bytes.first == 0x30 else {
-            throw PKIError(.unrecognizedFormat, bytes.isEmpty ? "the input is empty" : "the input is neither PEM nor DER")
-        }
-        return try Self.parse(bytes, context: "the DER input")
+        let object = try PKIInput.objects(in: Array(bytes), kind: .certificateSigningRequest, label: "CERTIFICATE REQUEST")[0]
+        return try Self.parse(object.der, context: object.context)
     }
 
     /// Reads the first certificate signing request in a PEM or DER file.

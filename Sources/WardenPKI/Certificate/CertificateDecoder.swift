@@ -25,21 +25,9 @@ public enum CertificateDecoder {
     ///   ``PKIError/Code/noObjectFound`` for PEM text without a certificate, a PEM error naming the block, or
     ///   ``PKIError/Code/malformedCertificate`` naming the block that does not parse.
     public static func decodeAll(_ bytes: some Collection<UInt8>) throws -> [Decoded] {
-        let bytes = Array(bytes)
-        if PEM.looksLikePEM(bytes) {
-            let blocks = try PEM.decode(bytes)
-            let certificates = try blocks.lazy.filter { $0.kind == .certificate }.map { block in
-                Decoded(certificate: try Self.parse(block.derBytes, context: "\(block)"), derBytes: block.derBytes)
-            }
-            guard !certificates.isEmpty else {
-                throw PKIError(.noObjectFound, "no CERTIFICATE block found (\(blocks.isEmpty ? "no PEM blocks" : "blocks: " + blocks.map(\.label).joined(separator: ", ")))")
-            }
-            return certificates
+        try PKIInput.objects(in: Array(bytes), kind: .certificate, label: "CERTIFICATE").map { object in
+            Decoded(certificate: try Self.parse(object.der, context: object.context), derBytes: object.der)
         }
-        guard bytes.first == 0x30 else {
-            throw PKIError(.unrecognizedFormat, bytes.isEmpty ? "the input is empty" : "the input is neither PEM (no BEGIN line) nor DER (does not start with a SEQUENCE)")
-        }
-        return [Decoded(certificate: try Self.parse(bytes, context: "the DER input"), derBytes: bytes)]
     }
 
     /// The certificates of ``decodeAll(_:)`` without their bytes.

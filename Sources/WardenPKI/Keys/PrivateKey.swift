@@ -7,7 +7,7 @@ import SwiftASN1
 /// A private key for signing: P-256, P-384, Ed25519 or RSA 2048/3072/4096.
 ///
 /// Generate one, or import PKCS#8 (`PRIVATE KEY`), SEC 1 (`EC PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`) PEM.
-/// Export is always PKCS#8, and comes wrapped in a ``Secret`` so that it cannot be printed by accident; ``write(to:)``
+/// Export is always PKCS#8, and comes wrapped in a `Secret` (WardenCore) so that it cannot be printed by accident; ``write(to:)``
 /// writes it atomically with mode 0600. The description names the key type only.
 public struct PrivateKey: Sendable {
     enum Backing: Sendable {
