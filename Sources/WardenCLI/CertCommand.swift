@@ -186,4 +186,17 @@ struct VerifyReport: Encodable {
     let chain: [String]?
     let verificationTime: Date
     let dnsName: String?
+
+    private enum CodingKeys: String, CodingKey { case valid, error, leaf, chain, verificationTime, dnsName }
+
+    /// `error` and `chain` are always present (null when they do not apply), so that consumers see one shape.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.valid, forKey: .valid)
+        try container.encode(self.error, forKey: .error)
+        try container.encode(self.leaf, forKey: .leaf)
+        try container.encode(self.chain, forKey: .chain)
+        try container.encode(self.verificationTime, forKey: .verificationTime)
+        try container.encodeIfPresent(self.dnsName, forKey: .dnsName)
+    }
 }
