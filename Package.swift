@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Warden", targets: ["Warden"]),
         .library(name: "WardenCore", targets: ["WardenCore"]),
         .library(name: "WardenPKI", targets: ["WardenPKI"]),
+        .library(name: "WardenCredentials", targets: ["WardenCredentials"]),
         .executable(name: "warden", targets: ["WardenCLI"]),
     ],
     dependencies: [
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
     targets: [
@@ -49,8 +52,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenCredentials",
+            dependencies: [
+                "WardenCore",
+                "WardenPKI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Warden",
-            dependencies: ["WardenCore", "WardenPKI"],
+            dependencies: ["WardenCore", "WardenPKI", "WardenCredentials"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -65,11 +79,24 @@ let package = Package(
             name: "WardenTestSupport",
             dependencies: [
                 "WardenPKI",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             path: "Tests/WardenTestSupport",
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "WardenCredentialsTests",
+            dependencies: [
+                "WardenCredentials",
+                "WardenTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
             swiftSettings: testSettings
         ),
         .testTarget(

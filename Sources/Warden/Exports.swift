@@ -1,3 +1,4 @@
 // The umbrella module: `import Warden` brings in every Warden module.
 @_exported import WardenCore
 @_exported import WardenPKI
+@_exported import WardenCredentials

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 import WardenCore
+import WardenTestSupport
 
 @Suite struct SecretTests {
     let value = "s.hunter2-very-secret-token"
@@ -69,26 +70,3 @@ import WardenCore
     }
 }
 
-/// Renders each log record to one line, metadata included, the way a real handler would print it.
-struct CapturingLogHandler: LogHandler {
-    final class Store: Sendable {
-        private let storage = Mutex<[String]>([])
-        var lines: [String] { self.storage.withLock { $0 } }
-        func append(_ line: String) { self.storage.withLock { $0.append(line) } }
-    }
-
-    let store: Store
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.metadata[key] }
-        set { self.metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let all = self.metadata.merging(event.metadata ?? [:]) { $1 }
-        let rendered = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        self.store.append("\(event.level) \(event.message) \(rendered)")
-    }
-}

@@ -1,0 +1,41 @@
+/// Where credentials come from: Vault, a file another agent writes, a closure, a constant.
+///
+/// A source does one thing per call and keeps no schedule: the ``RotatingCredentialProvider`` decides when to call
+/// it, retries it with backoff, and serves the last good value while it fails. A new kind of credential is a new
+/// source, never a new refresh loop.
+public protocol CredentialSource<Value>: Sendable {
+    /// The credential's type.
+    associatedtype Value: Sendable
+
+    /// A short name for logs, metrics and the inventory, for example `vault:database/creds/app`.
+    var name: String { get }
+
+    /// Whether a value past its hard expiry may still be served under ``RotationPolicy/staleExtension``.
+    ///
+    /// `true` by default. Sources of server-side leases (Vault dynamic secrets) return `false`: the server has
+    /// already revoked them, so a stale value would only fail later and less clearly.
+    var allowsStaleValues: Bool { get }
+
+    /// Gets a fresh credential.
+    func fetch() async throws -> Credential<Value>
+
+    /// Extends `credential` in place and returns it with its new expiry. Called only for credentials whose
+    /// ``Credential/isRenewable`` is `true`. The default throws: the source cannot renew.
+    func renew(_ credential: Credential<Value>) async throws -> Credential<Value>
+
+    /// Retires `credential` at the issuer (revokes a Vault lease). The default does nothing.
+    func revoke(_ credential: Credential<Value>) async throws
+}
+
+extension CredentialSource {
+    /// `true`: a value past its expiry may be served when the policy opts in.
+    public var allowsStaleValues: Bool { true }
+
+    /// Throws ``CredentialsError/Code/renewalUnsupported``.
+    public func renew(_ credential: Credential<Value>) async throws -> Credential<Value> {
+        throw CredentialsError(.renewalUnsupported, "\(self.name) cannot renew credentials")
+    }
+
+    /// Does nothing.
+    public func revoke(_ credential: Credential<Value>) async throws {}
+}

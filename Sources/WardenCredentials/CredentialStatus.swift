@@ -1,0 +1,84 @@
+public import Foundation
+
+/// Why a source is failing: since when, how many attempts, and the last error.
+public struct CredentialFailure: Hashable, Sendable, Codable {
+    /// When the first failed attempt of this run of failures happened.
+    public var since: Date
+    /// How many attempts have failed in a row.
+    public var attempts: Int
+    /// The last error, as text (sources keep secrets out of their errors).
+    public var lastError: String
+    /// When the next attempt is due.
+    public var nextRetry: Date
+
+    /// Creates a failure record.
+    public init(since: Date, attempts: Int, lastError: String, nextRetry: Date) {
+        self.since = since
+        self.attempts = attempts
+        self.lastError = lastError
+        self.nextRetry = nextRetry
+    }
+}
+
+/// The state of a ``RotatingCredentialProvider``, as an operator sees it.
+public enum CredentialStatus: Hashable, Sendable {
+    /// Nothing fetched yet, and no failure either.
+    case pending
+    /// A valid value is held and no refresh is running.
+    case fresh
+    /// A valid value is held and a refresh is running beside it.
+    case refreshing
+    /// A valid value is held, but the source is failing: callers get the last good value while it is valid.
+    case degraded(CredentialFailure)
+    /// The value passed its hard expiry at `since`; `failure` says why no new one came.
+    case expired(since: Date, failure: CredentialFailure?)
+    /// No value was ever fetched, and fetching fails.
+    case unavailable(CredentialFailure)
+    /// The provider shut down and revoked its credential.
+    case revoked
+
+    /// A one-word name: `pending`, `fresh`, `refreshing`, `degraded`, `expired`, `unavailable` or `revoked`.
+    public var name: String {
+        switch self {
+        case .pending: "pending"
+        case .fresh: "fresh"
+        case .refreshing: "refreshing"
+        case .degraded: "degraded"
+        case .expired: "expired"
+        case .unavailable: "unavailable"
+        case .revoked: "revoked"
+        }
+    }
+
+    /// Whether callers are served a valid value: fresh, refreshing or degraded.
+    public var isServing: Bool {
+        switch self {
+        case .fresh, .refreshing, .degraded: true
+        default: false
+        }
+    }
+}
+
+/// What changed when a provider got a new value.
+public struct RotationEvent<Value: Sendable>: Sendable {
+    /// The kind of change.
+    public enum Kind: String, Hashable, Sendable {
+        /// The first value.
+        case initial
+        /// A different credential replaced the old one; the old one stays valid until it expires, so both overlap.
+        case rotated
+        /// The same credential was extended in place.
+        case renewed
+        /// The provider shut down and revoked its credential.
+        case revoked
+    }
+
+    /// The kind of change.
+    public let kind: Kind
+    /// The credential before the change; `nil` for ``Kind/initial``.
+    public let old: Credential<Value>?
+    /// The credential after the change; `nil` for ``Kind/revoked``.
+    public let new: Credential<Value>?
+    /// When the change happened.
+    public let date: Date
+}

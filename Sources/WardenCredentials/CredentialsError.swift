@@ -1,0 +1,52 @@
+public import Foundation
+public import WardenCore
+
+/// An error from WardenCredentials: no usable credential, or a source that failed.
+public struct CredentialsError: WardenError {
+    /// The opaque code of a ``CredentialsError``. New codes may be added in any release.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        fileprivate enum Backing: String, Hashable, Sendable {
+            case unavailable, expired, revoked, renewalUnsupported, sourceFailed, allSourcesFailed, invalidCredential
+        }
+        fileprivate let backing: Backing
+        fileprivate init(_ backing: Backing) { self.backing = backing }
+
+        /// A stable camel-case name.
+        public var description: String { self.backing.rawValue }
+
+        /// No credential has been fetched yet and fetching failed.
+        public static let unavailable = Code(.unavailable)
+        /// The credential passed its hard expiry and the source has not produced a new one.
+        public static let expired = Code(.expired)
+        /// The provider shut down and revoked its credential.
+        public static let revoked = Code(.revoked)
+        /// The source cannot renew credentials in place.
+        public static let renewalUnsupported = Code(.renewalUnsupported)
+        /// The source failed (the message carries its error).
+        public static let sourceFailed = Code(.sourceFailed)
+        /// Every source of a fallback chain failed.
+        public static let allSourcesFailed = Code(.allSourcesFailed)
+        /// The source produced something that is not a usable credential (a key that does not match its certificate).
+        public static let invalidCredential = Code(.invalidCredential)
+    }
+
+    /// The condition that failed.
+    public let code: Code
+    /// What failed, since when and why; never a secret value.
+    public let message: String
+    /// When the source started failing, for ``Code/expired`` and ``Code/unavailable``.
+    public let failingSince: Date?
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, failingSince: Date? = nil) {
+        self.code = code
+        self.message = message
+        self.failingSince = failingSince
+    }
+
+    /// Errors with the same code are equal, whatever their messages say.
+    public static func == (lhs: CredentialsError, rhs: CredentialsError) -> Bool { lhs.code == rhs.code }
+
+    /// Hashes the code only, consistent with `==`.
+    public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
+}

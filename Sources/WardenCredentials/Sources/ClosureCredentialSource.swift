@@ -1,0 +1,51 @@
+/// A source whose fetch (and optionally renew and revoke) are closures: the quickest way to put any API behind the
+/// rotation engine.
+///
+/// ```swift
+/// let source = ClosureCredentialSource(name: "partner-api") {
+///     let token = try await partner.issueToken()
+///     return Credential(value: Secret(token.value), issuedAt: token.issued, expiresAt: token.expires,
+///                       metadata: CredentialMetadata(sourceName: "partner-api", kind: "api-token"))
+/// }
+/// ```
+public struct ClosureCredentialSource<Value: Sendable>: CredentialSource {
+    public let name: String
+    public let allowsStaleValues: Bool
+    private let fetchCredential: @Sendable () async throws -> Credential<Value>
+    private let renewCredential: (@Sendable (Credential<Value>) async throws -> Credential<Value>)?
+    private let revokeCredential: (@Sendable (Credential<Value>) async throws -> Void)?
+
+    /// Creates a source from closures. Without `renew`, credentials are re-fetched instead of renewed; without
+    /// `revoke`, revoking does nothing.
+    public init(
+        name: String,
+        allowsStaleValues: Bool = true,
+        renew: (@Sendable (Credential<Value>) async throws -> Credential<Value>)? = nil,
+        revoke: (@Sendable (Credential<Value>) async throws -> Void)? = nil,
+        fetch: @escaping @Sendable () async throws -> Credential<Value>
+    ) {
+        self.name = name
+        self.allowsStaleValues = allowsStaleValues
+        self.fetchCredential = fetch
+        self.renewCredential = renew
+        self.revokeCredential = revoke
+    }
+
+    /// Calls the fetch closure.
+    public func fetch() async throws -> Credential<Value> {
+        try await self.fetchCredential()
+    }
+
+    /// Calls the renew closure, or throws ``CredentialsError/Code/renewalUnsupported`` without one.
+    public func renew(_ credential: Credential<Value>) async throws -> Credential<Value> {
+        guard let renewCredential else {
+            throw CredentialsError(.renewalUnsupported, "\(self.name) cannot renew credentials")
+        }
+        return try await renewCredential(credential)
+    }
+
+    /// Calls the revoke closure, if any.
+    public func revoke(_ credential: Credential<Value>) async throws {
+        try await self.revokeCredential?(credential)
+    }
+}

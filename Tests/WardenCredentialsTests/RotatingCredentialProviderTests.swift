@@ -1,0 +1,400 @@
+import Foundation
+import Logging
+import MetricsTestKit
+import ServiceLifecycle
+import Testing
+import WardenCore
+import WardenCredentials
+import WardenTestSupport
+
+extension RotationPolicy {
+    /// The defaults, without the periodic metrics wake-up, so that every sleep of the loop is a refresh or a retry.
+    static var testing: RotationPolicy {
+        var policy = RotationPolicy()
+        policy.metricsInterval = .seconds(10_000_000)
+        return policy
+    }
+}
+
+/// Deterministic tests of the rotation engine: a manual clock, seeded jitter, no real sleeps.
+@Suite struct RotatingCredentialProviderTests {
+    func makeProvider(
+        _ source: ScriptedSource, policy: RotationPolicy = .testing, seed: UInt64 = 1,
+        logs: CapturingLogHandler.Store? = nil, metrics: TestMetrics? = nil, owner: String? = nil
+    ) -> RotatingCredentialProvider<ScriptedSource> {
+        let logger = logs.map { store in Logger(label: "test") { _ in CapturingLogHandler(store: store) } }
+            ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        return RotatingCredentialProvider(
+            source: source, policy: policy, owner: owner, clock: source.clock, logger: logger,
+            metricsFactory: metrics ?? TestMetrics(), randomSeed: seed)
+    }
+
+    /// Advances the clock to the loop's next wake-up and waits until the loop sleeps again.
+    @discardableResult
+    func step(_ clock: ManualClock) async -> Date {
+        await clock.waitForSleepers(count: 1)
+        let deadline = clock.nextDeadline!
+        clock.advance(to: deadline)
+        await clock.waitForSleepers(count: 1)
+        return deadline
+    }
+
+    @Test func theFirstCallFetchesAndLaterCallsDoNotWait() async throws {
+        let source = ScriptedSource(clock: ManualClock())
+        let provider = self.makeProvider(source)
+        #expect(provider.status == .pending)
+        #expect(provider.currentIfAvailable() == nil)
+        #expect(try await provider.current() == "secret-1")
+        for _ in 0..<100 { #expect(try await provider.current() == "secret-1") }
+        #expect(provider.currentIfAvailable() == "secret-1")
+        #expect(source.fetches == 1)
+        #expect(provider.status == .fresh)
+    }
+
+    @Test func refreshIsScheduledBetween50And67PercentOfTheLifetimeAndSpreads() async throws {
+        var offsets: [TimeInterval] = []
+        for seed in UInt64(0)..<20 {
+            let clock = ManualClock()
+            let start = clock.now
+            let source = ScriptedSource(clock: clock)
+            let provider = self.makeProvider(source, seed: seed)
+            let runner = Task { try await provider.run() }
+            await clock.waitForSleepers(count: 1)
+            #expect(source.fetches == 1)
+            let offset = clock.nextDeadline!.timeIntervalSince(start)
+            #expect(offset >= 500 && offset <= 670, "seed \(seed): refresh at \(offset) s of 1000")
+            offsets.append(offset)
+            await self.step(clock)
+            #expect(source.fetches == 2)
+            #expect(try await provider.current() == "secret-2")
+            runner.cancel()
+            _ = await runner.result
+        }
+        // A fleet on the same schedule does not align.
+        #expect(offsets.max()! - offsets.min()! > 60)
+        #expect(Set(offsets).count == offsets.count)
+    }
+
+    @Test func aCredentialIssuedLongAgoIsRefreshedFromWhatIsLeft() async throws {
+        // The value came from a cache: issued 900 s before it reached us, 100 s left. Refreshing at 50–67% of the
+        // lifetime measured from issue would already be in the past.
+        let clock = ManualClock()
+        let issued = clock.now.addingTimeInterval(-900)
+        let source = ClosureCredentialSource(name: "cached") {
+            Credential(value: "cached", issuedAt: issued, expiresAt: issued.addingTimeInterval(1000),
+                       metadata: CredentialMetadata(sourceName: "cached", kind: "test"))
+        }
+        let provider = RotatingCredentialProvider(source: source, policy: .testing, clock: clock, randomSeed: 3)
+        let runner = Task { try await provider.run() }
+        await clock.waitForSleepers(count: 1)
+        let wait = clock.nextDeadline!.timeIntervalSince(clock.now)
+        #expect(wait >= 50 && wait <= 67, "refresh in \(wait) s")
+        runner.cancel()
+        _ = await runner.result
+    }
+
+    @Test func aThousandConcurrentCallersShareOneFetch() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock, script: .init(holdFetches: true))
+        let provider = self.makeProvider(source)
+
+        func thousandCallers() async throws -> [String] {
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<1000 { group.addTask { try await provider.current() } }
+                await eventually({ source.waitingFetches == 1 }, "the fetch to start")
+                for _ in 0..<2000 { await Task.yield() }  // let the other callers pile up on it
+                source.releaseFetches()
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+
+        let first = try await thousandCallers()
+        #expect(first.count == 1000 && Set(first) == ["secret-1"])
+        #expect(source.fetches == 1)
+
+        // The same when the held credential has expired: one request to the source, not a thousand.
+        clock.advance(by: .seconds(1001))
+        source.script.withLock { $0.holdFetches = true }
+        let second = try await thousandCallers()
+        #expect(second.count == 1000 && Set(second) == ["secret-2"])
+        #expect(source.fetches == 2)
+    }
+
+    @Test func failureDegradesKeepsServingLogsOnceAndRecovers() async throws {
+        let clock = ManualClock()
+        let logs = CapturingLogHandler.Store()
+        let source = ScriptedSource(clock: clock)
+        let provider = self.makeProvider(source, logs: logs)
+        let runner = Task { try await provider.run() }
+        await clock.waitForSleepers(count: 1)
+        #expect(provider.status == .fresh)
+
+        source.setFailing(SourceDown())
+        await self.step(clock)
+        guard case .degraded(let failure) = provider.status else {
+            Issue.record("expected degraded, got \(provider.status)")
+            return
+        }
+        #expect(failure.attempts == 1)
+        #expect(failure.lastError.contains("connection refused"))
+        #expect(failure.since == clock.now)
+        // Callers keep the cached value, without waiting and without a request of their own.
+        #expect(try await provider.current() == "secret-1")
+        #expect(source.fetches == 2)
+
+        for _ in 0..<4 { await self.step(clock) }
+        #expect(source.fetches == 6)
+        if case .degraded(let failure) = provider.status { #expect(failure.attempts == 5) } else {
+            Issue.record("expected degraded, got \(provider.status)")
+        }
+        #expect(try await provider.current() == "secret-1")
+        #expect(logs.lines.filter { $0.hasPrefix("warning") }.count == 1, "\(logs.lines)")
+
+        source.setFailing(nil)
+        await self.step(clock)
+        #expect(provider.status == .fresh)
+        #expect(try await provider.current() == "secret-7")
+        #expect(logs.lines.filter { $0.contains("recovered") }.count == 1)
+        #expect(logs.lines.allSatisfy { !$0.contains("secret-") }, "a value reached the logs")
+        runner.cancel()
+        _ = await runner.result
+    }
+
+    /// The delays between the attempts of a source that is down from the start.
+    func retryGaps(seed: UInt64, attempts: Int) async -> [TimeInterval] {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock, script: .init(failing: SourceDown()))
+        let provider = self.makeProvider(source, seed: seed)
+        let runner = Task { try await provider.run() }
+        var gaps: [TimeInterval] = []
+        for attempt in 1...attempts {
+            await eventually({ source.fetches == attempt }, "attempt \(attempt)")
+            await clock.waitForSleepers(count: 1)
+            gaps.append(clock.nextDeadline!.timeIntervalSince(clock.now))
+            if attempt < attempts { clock.advance(to: clock.nextDeadline!) }
+        }
+        if case .unavailable(let failure) = provider.status {
+            #expect(failure.attempts == attempts)
+        } else {
+            Issue.record("expected unavailable, got \(provider.status)")
+        }
+        // While backing off, callers fail fast instead of sending a request of their own.
+        await #expect(throws: CredentialsError(.unavailable, "")) { try await provider.current() }
+        #expect(source.fetches == attempts)
+        runner.cancel()
+        _ = await runner.result
+        return gaps
+    }
+
+    @Test func retriesBackOffExponentiallyWithJitterUpToTheCapAndNeverWithoutDelay() async throws {
+        let policy = BackoffPolicy.default
+        let gaps = await self.retryGaps(seed: 11, attempts: 14)
+        for (attempt, gap) in gaps.enumerated() {
+            #expect(gap >= 0.1, "attempt \(attempt): \(gap) s")
+            #expect(gap <= policy.ceiling(forAttempt: attempt).timeInterval + 1e-6, "attempt \(attempt): \(gap) s")
+        }
+        #expect(gaps.allSatisfy { $0 <= 300 })
+        #expect(gaps.suffix(5).contains { $0 > 100 }, "the backoff does not grow: \(gaps)")
+        #expect(await self.retryGaps(seed: 11, attempts: 14) == gaps)
+        #expect(await self.retryGaps(seed: 12, attempts: 14) != gaps)
+    }
+
+    @Test func expiryWhileFailingThrowsATypedErrorAfterOneLastAttemptNearExpiry() async throws {
+        let clock = ManualClock()
+        let start = clock.now
+        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(100)))
+        let provider = self.makeProvider(source)
+        let runner = Task { try await provider.run() }
+        await clock.waitForSleepers(count: 1)
+        source.setFailing(SourceDown())
+        let expiry = start.addingTimeInterval(100)
+        while clock.now <= expiry { await self.step(clock) }
+
+        let attempts = source.counts.withLock { $0.fetchTimes }
+        // The 10 s mandatory window (10% of 100 s): the last attempt before expiry comes within it.
+        #expect(attempts.contains { $0 >= expiry.addingTimeInterval(-10) && $0 <= expiry }, "\(attempts.map { $0.timeIntervalSince(start) })")
+        guard case .expired(let since, let failure) = provider.status else {
+            Issue.record("expected expired, got \(provider.status)")
+            return
+        }
+        #expect(since == expiry)
+        do {
+            _ = try await provider.current()
+            Issue.record("an expired credential was served")
+        } catch let error as CredentialsError {
+            #expect(error.code == .expired)
+            #expect(error.message.contains("expired at"))
+            #expect(error.message.contains("failing since"))
+            #expect(error.message.contains("connection refused"))
+            #expect(error.failingSince == failure?.since)
+            #expect(!error.message.contains("secret-"))
+        }
+        runner.cancel()
+        _ = await runner.result
+    }
+
+    @Test func theMandatoryWindowMakesCallersWaitForTheRefresh() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(100)))
+        let provider = self.makeProvider(source)
+        #expect(try await provider.current() == "secret-1")
+        clock.advance(by: .seconds(89))
+        #expect(try await provider.current() == "secret-1")
+        #expect(source.fetches == 1)
+        clock.advance(by: .seconds(2))  // 9 s left: inside the 10 s window
+        #expect(try await provider.current() == "secret-2")
+        #expect(source.fetches == 2)
+    }
+
+    @Test func staleValuesAreServedOnlyWhenOptedInForABoundedTimeAndNeverForLeases() async throws {
+        var policy = RotationPolicy.testing
+        policy.staleExtension = .seconds(60)
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(100)))
+        let provider = self.makeProvider(source, policy: policy)
+        #expect(try await provider.current() == "secret-1")
+        source.setFailing(SourceDown())
+        clock.advance(by: .seconds(130))
+        #expect(try await provider.current() == "secret-1")
+        #expect(provider.currentIfAvailable() == "secret-1")
+        clock.advance(by: .seconds(31))
+        await #expect(throws: CredentialsError(.expired, "")) { try await provider.current() }
+        #expect(provider.currentIfAvailable() == nil)
+
+        let leaseClock = ManualClock()
+        let leases = ScriptedSource(clock: leaseClock, script: .init(lifetime: .seconds(100), allowsStale: false))
+        let leaseProvider = self.makeProvider(leases, policy: policy)
+        #expect(try await leaseProvider.current() == "secret-1")
+        leases.setFailing(SourceDown())
+        leaseClock.advance(by: .seconds(101))
+        await #expect(throws: CredentialsError(.expired, "")) { try await leaseProvider.current() }
+
+        let strictClock = ManualClock()
+        let strict = ScriptedSource(clock: strictClock, script: .init(lifetime: .seconds(100)))
+        let strictProvider = self.makeProvider(strict)
+        #expect(try await strictProvider.current() == "secret-1")
+        strict.setFailing(SourceDown())
+        strictClock.advance(by: .seconds(101))
+        await #expect(throws: CredentialsError(.expired, "")) { try await strictProvider.current() }
+    }
+
+    @Test func renewableCredentialsAreRenewedThenReplacedBeforeTheyExpire() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(100), renewable: true))
+        let provider = self.makeProvider(source)
+        let updates = provider.updates
+        let collector = Task { await updates.reduce(into: [RotationEvent<String>]()) { $0.append($1) } }
+        let runner = Task { try await provider.run() }
+        await clock.waitForSleepers(count: 1)
+        var steps = 0
+        while source.fetches < 2 && steps < 20 {
+            await self.step(clock)
+            steps += 1
+        }
+        #expect(source.fetches == 2)
+        #expect(source.renewals >= 1)
+        runner.cancel()
+        _ = await runner.result
+        let events = await collector.value
+        #expect(events.first?.kind == .initial)
+        #expect(events.contains { $0.kind == .renewed })
+        let rotation = try #require(events.first { $0.kind == .rotated })
+        #expect(rotation.old?.value == "secret-1")
+        #expect(rotation.new?.value == "secret-2")
+        // Old and new overlap: the old lease is still valid when the new one arrives.
+        #expect(rotation.old!.expiresAt! > rotation.date)
+        #expect(source.revocations == 0)
+    }
+
+    @Test(arguments: ["renewal no longer extends", "renewal throws"])
+    func aLeaseThatCannotBeRenewedIsReplaced(_ way: String) async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(100), renewable: true))
+        let provider = self.makeProvider(source)
+        let runner = Task { try await provider.run() }
+        await clock.waitForSleepers(count: 1)
+        source.script.withLock {
+            if way == "renewal throws" { $0.renewFails = true } else { $0.maximumLifetime = .zero }
+        }
+        await self.step(clock)
+        #expect(source.renewals == 1)
+        #expect(source.fetches == 2)
+        #expect(provider.status == .fresh)
+        #expect(try await provider.current() == "secret-2")
+        runner.cancel()
+        _ = await runner.result
+    }
+
+    @Test func gracefulShutdownRevokesWhenAskedAndEndsTheUpdates() async throws {
+        var policy = RotationPolicy.testing
+        policy.revokeOnShutdown = true
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock)
+        let provider = self.makeProvider(source, policy: policy)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: provider)], logger: Logger(label: "test")))
+        let runner = Task { try await group.run() }
+        await clock.waitForSleepers(count: 1)
+        let updates = provider.updates
+        let collector = Task { await updates.reduce(into: [RotationEvent<String>.Kind]()) { $0.append($1.kind) } }
+
+        await group.triggerGracefulShutdown()
+        try await runner.value
+        #expect(source.revocations == 1)
+        #expect(source.counts.withLock { $0.revoked } == ["lease-1"])
+        #expect(provider.status == .revoked)
+        await #expect(throws: CredentialsError(.revoked, "")) { try await provider.current() }
+        #expect(await collector.value == [.revoked])
+    }
+
+    @Test func cancellationStopsTheLoopWithoutRevokingByDefault() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock)
+        let provider = self.makeProvider(source)
+        let runner = Task { try await provider.run() }
+        await clock.waitForSleepers(count: 1)
+        let updates = provider.updates
+        let collector = Task { await updates.reduce(into: 0) { count, _ in count += 1 } }
+        runner.cancel()
+        _ = await runner.result
+        #expect(clock.sleeperCount == 0)
+        #expect(source.revocations == 0)
+        #expect(await collector.value == 0)
+        #expect(try await provider.current() == "secret-1")
+    }
+
+    @Test func metricsSayWhatAnOperatorAlertsOn() async throws {
+        let metrics = TestMetrics()
+        let clock = ManualClock()
+        let source = ScriptedSource(name: "db", clock: clock)
+        let provider = self.makeProvider(source, metrics: metrics)
+        _ = try await provider.current()
+        let dimensions = [("credential", "db")]
+        #expect(try metrics.expectCounter("warden_credential_refreshes_total", dimensions).totalValue == 1)
+        #expect(try metrics.expectCounter("warden_credential_rotations_total", dimensions).totalValue == 1)
+        let expiry = try metrics.expectGauge("warden_credential_expiry_timestamp_seconds", dimensions).lastValue
+        #expect(expiry == clock.now.addingTimeInterval(1000).timeIntervalSince1970)
+        #expect(try metrics.expectGauge("warden_credential_seconds_until_expiry", dimensions).lastValue == 1000)
+        #expect(try metrics.expectTimer("warden_credential_fetch_duration", dimensions).values.count == 1)
+
+        source.setFailing(SourceDown())
+        clock.advance(by: .seconds(995))
+        _ = try? await provider.current()
+        #expect(try metrics.expectCounter("warden_credential_refresh_failures_total", dimensions).totalValue == 1)
+    }
+
+    @Test func theInventoryListsLiveProvidersWithoutValues() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(name: "inventory-test-\(UUID())", clock: clock)
+        let provider = self.makeProvider(source, owner: "payments")
+        _ = try await provider.current()
+        let entry = try #require(CredentialInventory.shared.entries().first { $0.name == source.name })
+        #expect(entry.owner == "payments")
+        #expect(entry.kind == "test")
+        #expect(entry.status == "fresh")
+        #expect(entry.expiresAt == clock.now.addingTimeInterval(1000))
+        #expect(entry.lastRotation == clock.now)
+        let encoded = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
+        #expect(!encoded.contains("secret-"))
+        withExtendedLifetime(provider) {}
+    }
+}
