@@ -10,6 +10,7 @@ let package = Package(
         .package(name: "warden", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
         .executableTarget(
@@ -18,10 +19,20 @@ let package = Package(
                 .product(name: "Warden", package: "warden"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/WardenBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "CurrentScaling",
+            dependencies: [
+                .product(name: "Warden", package: "warden"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/CurrentScaling",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

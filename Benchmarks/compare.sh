@@ -56,15 +56,19 @@ mkdir -p "$build/jmh"
 "${pin[@]}" swift package --disable-sandbox benchmark --target WardenBenchmarks --format jmh --path "$build/jmh" \
     --no-progress --filter '(cert|csr|chain)_.*' >&2
 
-echo "== Warden rotation engine, not pinned (the two-task run needs both cores)" >&2
+echo "== Warden rotation engine (current() latency)" >&2
 rm -rf "$build/jmh-credentials"
 mkdir -p "$build/jmh-credentials"
-swift package --disable-sandbox benchmark --target WardenBenchmarks --format jmh --path "$build/jmh-credentials" \
+"${pin[@]}" swift package --disable-sandbox benchmark --target WardenBenchmarks --format jmh --path "$build/jmh-credentials" \
     --no-progress --filter 'credential_.*' >&2
 
-python3 - "$build/jmh" "$build/openssl.txt" "$build/jmh-credentials" <<'PY'
+echo "== Warden rotation engine, one thread vs two, not pinned" >&2
+swift build -c release --product CurrentScaling >&2
+"$(swift build -c release --show-bin-path)/CurrentScaling" > "$build/scaling.txt"
+
+python3 - "$build/jmh" "$build/openssl.txt" "$build/jmh-credentials" "$build/scaling.txt" <<'PY'
 import glob, json, sys
-jmh_dir, peer_file, credentials_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+jmh_dir, peer_file, credentials_dir, scaling_file = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 warden = {}
 for path in glob.glob(jmh_dir + "/*.json"):
     for element in json.load(open(path)):
@@ -81,18 +85,17 @@ for name in sorted(peer):
     if name in warden:
         print(f"RATIO {name} {warden[name]:.0f} {peer[name]:.0f} {warden[name] / peer[name]:.3f}")
 
-# The rotation engine: throughput is per million calls (scaling factor mega); mallocs are per sample of a million.
-engine = {}
+# The rotation engine: each sample is 100,000 calls to current(), so calls/s = samples/s * 100,000.
+calls_per_sample = 100_000
 for path in glob.glob(credentials_dir + "/*.json"):
     for element in json.load(open(path)):
-        name = element["benchmark"].rsplit(".", 1)[-1]
-        mallocs = element["secondaryMetrics"].get("Malloc (total)", {}).get("scorePercentiles", {}).get("50.0")
-        engine[name] = (element["primaryMetric"]["scorePercentiles"]["50.0"] * 1_000_000, mallocs)
-one, mallocs = engine["credential_current_fresh"]
-two, _ = engine["credential_current_fresh_2_tasks"]
+        samples = element["primaryMetric"]["scorePercentiles"]["50.0"]
+        mallocs = element["secondaryMetrics"].get("Malloc (total)", {}).get("scorePercentiles", {}).get("50.0") or 0
+        ns = 1e9 / (samples * calls_per_sample)
+        print()
+        print(f"current() on a fresh value: {ns:.1f} ns per call (median), {mallocs:.0f} mallocs per {calls_per_sample} calls")
+        print(f"CURRENT credential_current_fresh {ns:.1f} ns {mallocs / calls_per_sample:.5f} mallocs-per-call")
 print()
-print(f"current() on a fresh value: {1e9 / one:.1f} ns per call (median), {mallocs or 0:.0f} mallocs per million calls")
-print(f"two tasks: {two:.0f} calls/s in total, {two / one:.2f}x one task")
-print(f"CURRENT credential_current_fresh {1e9 / one:.1f} ns {mallocs or 0:.0f} mallocs-per-million")
-print(f"SCALING credential_current_fresh_2_tasks {two:.0f} {one:.0f} {two / one:.3f}")
+for line in open(scaling_file):
+    print(line.rstrip())
 PY

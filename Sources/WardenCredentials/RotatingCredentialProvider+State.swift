@@ -21,14 +21,6 @@ extension RotatingCredentialProvider {
             self.jitter = jitter
         }
 
-        /// The held value, if it may be returned without waiting: valid, and not within the mandatory window.
-        func immediateValue(at now: Date, policy: RotationPolicy) -> Source.Value? {
-            guard !self.isRevoked, let credential = self.credential else { return nil }
-            guard let expiresAt = credential.expiresAt else { return credential.value }
-            let window = Self.mandatoryWindow(of: credential, policy: policy)
-            return now < expiresAt.addingTimeInterval(-window) ? credential.value : nil
-        }
-
         /// The held value, if it may be served at all: valid, or within the opted-in stale extension.
         func servableValue(at now: Date, policy: RotationPolicy, allowsStale: Bool) -> Source.Value? {
             guard !self.isRevoked, let credential = self.credential else { return nil }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Logging
 public import Metrics
 public import ServiceLifecycle
@@ -39,7 +39,10 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     /// The owner tag shown in the inventory.
     public let owner: String?
 
+    @usableFromInline
     let clock: any WardenClock
+    @usableFromInline
+    let fresh = FreshValueCell<Source.Value>()
     let logger: Logger
     let metrics: CredentialMetrics
     let state: Mutex<State>
@@ -89,10 +92,11 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     ///
     /// - Throws: ``CredentialsError`` with ``CredentialsError/Code/expired``, ``CredentialsError/Code/unavailable``
     ///   or ``CredentialsError/Code/revoked`` when there is no value to serve.
-    public func current() async throws -> Source.Value {
-        let now = self.clock.now
-        let policy = self.policy
-        if let value = self.state.withLock({ $0.immediateValue(at: now, policy: policy) }) {
+    // `nonisolated(nonsending)`: runs on the caller's executor, so that a caller on the main actor or any other
+    // actor reads the value without hopping to the global executor and back.
+    @inlinable
+    nonisolated(nonsending) public func current() async throws -> Source.Value {
+        if let value = self.fresh.value(at: self.clock.now) {
             return value
         }
         return try await self.currentAfterRefresh()
@@ -100,8 +104,17 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
 
     /// The held value if it can be served now without waiting, else `nil`: for synchronous callers such as a TLS
     /// handshake callback. It never starts a refresh; ``run()`` keeps the value fresh.
+    @inlinable
     public func currentIfAvailable() -> Source.Value? {
         let now = self.clock.now
+        if let value = self.fresh.value(at: now) {
+            return value
+        }
+        return self.servableValue(at: now)
+    }
+
+    @usableFromInline
+    func servableValue(at now: Date) -> Source.Value? {
         let policy = self.policy
         let allowsStale = self.source.allowsStaleValues
         return self.state.withLock { $0.servableValue(at: now, policy: policy, allowsStale: allowsStale) }
@@ -193,7 +206,10 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             event = RotationEvent(kind: .revoked, old: held, new: nil, date: self.clock.now)
         }
         let subscribers = self.state.withLock { state in
-            if event != nil { state.isRevoked = true }
+            if event != nil {
+                state.isRevoked = true
+                self.fresh.clear()
+            }
             state.isShutDown = true
             defer { state.subscribers = [:] }
             return Array(state.subscribers.values)
@@ -212,7 +228,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         case fail(CredentialsError)
     }
 
-    private func currentAfterRefresh() async throws -> Source.Value {
+    @usableFromInline
+    nonisolated(nonsending) func currentAfterRefresh() async throws -> Source.Value {
         let now = self.clock.now
         let policy = self.policy
         let allowsStale = self.source.allowsStaleValues
@@ -319,6 +336,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             let old = state.credential
             let recovered = state.failure
             state.credential = fresh
+            let window = State.mandatoryWindow(of: fresh, policy: policy)
+            self.fresh.set(fresh.value, freshUntil: fresh.expiresAt?.addingTimeInterval(-window) ?? .distantFuture)
             state.failure = nil
             state.lastSuccess = now
             state.inFlight = nil

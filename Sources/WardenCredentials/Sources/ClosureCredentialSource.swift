@@ -9,7 +9,9 @@
 /// }
 /// ```
 public struct ClosureCredentialSource<Value: Sendable>: CredentialSource {
+    /// The name for logs, metrics and the inventory.
     public let name: String
+    /// Whether a value past its expiry may be served under a stale extension.
     public let allowsStaleValues: Bool
     private let fetchCredential: @Sendable () async throws -> Credential<Value>
     private let renewCredential: (@Sendable (Credential<Value>) async throws -> Credential<Value>)?

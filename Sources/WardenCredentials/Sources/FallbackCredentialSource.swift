@@ -4,6 +4,7 @@
 /// Renewal and revocation go back to the source that issued the credential, recognised by
 /// ``CredentialMetadata/sourceName``.
 public struct FallbackCredentialSource<Value: Sendable>: CredentialSource {
+    /// The chain's name for logs, metrics and the inventory.
     public let name: String
     /// The sources, in the order they are tried.
     public let sources: [any CredentialSource<Value>]

@@ -2,6 +2,7 @@ public import Foundation
 
 /// A credential that never changes: a constant, or a value read once from configuration.
 public struct StaticCredentialSource<Value: Sendable>: CredentialSource {
+    /// The name for logs, metrics and the inventory.
     public let name: String
     private let credential: Credential<Value>
 
