@@ -59,6 +59,19 @@ import X509
         #expect(!"\(credential)".contains(issued.key.pkcs8PEMRepresentation.reveal().split(separator: "\n")[1]))
     }
 
+    @Test func readsTheTrustBundleBesideThePair() async throws {
+        let issued = try self.issue("with-bundle")
+        try self.writeByRename(issued)
+        let roots = [try TestPKI.issue(subject: "CN=Root A", isCA: true), try TestPKI.issue(subject: "CN=Root B", isCA: true)]
+        let bundlePath = try self.directory.write("bundle.pem", roots.map(\.pem).joined())
+        let source = CertificateFileSource(
+            certificatePath: self.certificatePath, keyPath: self.keyPath, bundlePath: bundlePath,
+            clock: ManualClock(now: TestPKI.epoch))
+        let credential = try await source.fetch()
+        #expect(credential.value.bundle == roots.map(\.certificate))
+        #expect(credential.value.chain == [issued.certificate])
+    }
+
     @Test func picksUpAtomicRenamesAndInPlaceWrites() async throws {
         let clock = ManualClock(now: TestPKI.epoch)
         let source = self.source(clock: clock)
