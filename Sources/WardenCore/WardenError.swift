@@ -18,6 +18,16 @@ public protocol WardenError: Error, Hashable, CustomStringConvertible, Sendable 
 }
 
 extension WardenError {
+    /// Errors with the same code are equal, whatever their messages say.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.code == rhs.code
+    }
+
+    /// Hashes the code only, consistent with `==`.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.code)
+    }
+
     /// `"<code>: <message>"`.
     public var description: String {
         "\(self.code): \(self.message)"

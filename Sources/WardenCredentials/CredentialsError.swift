@@ -43,10 +43,4 @@ public struct CredentialsError: WardenError {
         self.message = message
         self.failingSince = failingSince
     }
-
-    /// Errors with the same code are equal, whatever their messages say.
-    public static func == (lhs: CredentialsError, rhs: CredentialsError) -> Bool { lhs.code == rhs.code }
-
-    /// Hashes the code only, consistent with `==`.
-    public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }

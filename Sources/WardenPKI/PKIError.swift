@@ -124,16 +124,6 @@ public struct PKIError: WardenError {
         self.code = code
         self.message = message
     }
-
-    /// Errors with the same code are equal, whatever their messages say.
-    public static func == (lhs: PKIError, rhs: PKIError) -> Bool {
-        lhs.code == rhs.code
-    }
-
-    /// Hashes the code only, consistent with `==`.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(self.code)
-    }
 }
 
 /// Bounds on what WardenPKI reads, so that hostile input cannot make it allocate without limit.

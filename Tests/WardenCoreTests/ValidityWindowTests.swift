@@ -57,3 +57,20 @@ import WardenCore
         #expect(clamped == self.window.notAfter)
     }
 }
+
+@Suite struct WardenErrorTests {
+    struct SampleError: WardenError {
+        let code: String
+        let message: String
+    }
+
+    @Test func errorsCompareAndHashByCodeOnly() {
+        let a = SampleError(code: "expired", message: "at noon")
+        let b = SampleError(code: "expired", message: "at midnight")
+        let c = SampleError(code: "revoked", message: "at noon")
+        #expect(a == b)
+        #expect(a != c)
+        #expect(Set([a, b, c]).count == 2)
+        #expect(a.description == "expired: at noon")
+    }
+}
