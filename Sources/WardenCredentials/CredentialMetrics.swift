@@ -40,7 +40,7 @@ struct CredentialMetrics: Sendable {
         if succeeded { self.refreshes.increment() } else { self.failures.increment() }
     }
 
-    func recordRotation(kind: some RawRepresentable<String>) {
+    func recordRotation() {
         self.rotations.increment()
     }
 

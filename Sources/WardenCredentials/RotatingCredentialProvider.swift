@@ -359,7 +359,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             ])
         }
         if let event {
-            self.metrics.recordRotation(kind: event.kind)
+            self.metrics.recordRotation()
             self.logger.info("credential \(event.kind.rawValue)", metadata: [
                 "expires": "\(fresh.expiresAt.map { "\($0)" } ?? "never")",
                 "lease": "\(fresh.metadata.leaseID ?? "-")",
