@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Warden", targets: ["Warden"]),
         .library(name: "WardenCore", targets: ["WardenCore"]),
         .library(name: "WardenPKI", targets: ["WardenPKI"]),
+        .library(name: "WardenSPIFFE", targets: ["WardenSPIFFE"]),
         .library(name: "WardenCredentials", targets: ["WardenCredentials"]),
         .executable(name: "warden", targets: ["WardenCLI"]),
     ],
@@ -52,6 +53,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenSPIFFE",
+            dependencies: ["WardenCore", "WardenPKI"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "WardenCredentials",
             dependencies: [
                 "WardenCore",
@@ -64,7 +70,7 @@ let package = Package(
         ),
         .target(
             name: "Warden",
-            dependencies: ["WardenCore", "WardenPKI", "WardenCredentials"],
+            dependencies: ["WardenCore", "WardenPKI", "WardenSPIFFE", "WardenCredentials"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -85,6 +91,12 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             path: "Tests/WardenTestSupport",
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "WardenSPIFFETests",
+            dependencies: ["WardenSPIFFE"],
+            resources: [.copy("Vectors")],
             swiftSettings: testSettings
         ),
         .testTarget(
