@@ -54,7 +54,11 @@ let package = Package(
         ),
         .target(
             name: "WardenSPIFFE",
-            dependencies: ["WardenCore", "WardenPKI"],
+            dependencies: [
+                "WardenCore",
+                "WardenPKI",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -95,7 +99,12 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenSPIFFETests",
-            dependencies: ["WardenSPIFFE"],
+            dependencies: [
+                "WardenSPIFFE",
+                "WardenPKI",
+                "WardenTestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
             resources: [.copy("Vectors")],
             swiftSettings: testSettings
         ),

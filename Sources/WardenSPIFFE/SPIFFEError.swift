@@ -9,6 +9,10 @@ public struct SPIFFEError: WardenError {
         fileprivate enum Backing: String, Hashable, Sendable {
             case empty, wrongScheme, missingTrustDomain, badTrustDomainCharacter, badPathSegmentCharacter
             case noLeadingSlash, emptySegment, dotSegment, trailingSlash, tooLong
+            case malformedInput, noCertificates, noPrivateKey, privateKeyMismatch
+            case leafMissingSPIFFEID, leafHasMultipleURISANs, leafSPIFFEIDHasRootPath, leafIsCA
+            case leafMissingKeyUsage, leafKeyUsageNotCritical, leafMissingDigitalSignature, leafHasKeyCertSign
+            case leafHasCRLSign, signingCertificateNotCA, signingCertificateMissingKeyCertSign
         }
         fileprivate let backing: Backing
         fileprivate init(_ backing: Backing) { self.backing = backing }
@@ -38,6 +42,36 @@ public struct SPIFFEError: WardenError {
         public static let trailingSlash = Code(.trailingSlash)
         /// The trust domain is longer than 255 bytes, or the whole ID longer than 2048.
         public static let tooLong = Code(.tooLong)
+        /// A certificate or key does not parse (the message carries the PKI error and names the block).
+        public static let malformedInput = Code(.malformedInput)
+        /// An X509-SVID without any certificate.
+        public static let noCertificates = Code(.noCertificates)
+        /// An X509-SVID without a private key.
+        public static let noPrivateKey = Code(.noPrivateKey)
+        /// The private key does not belong to the leaf certificate.
+        public static let privateKeyMismatch = Code(.privateKeyMismatch)
+        /// The leaf has no URI SAN, so no SPIFFE ID.
+        public static let leafMissingSPIFFEID = Code(.leafMissingSPIFFEID)
+        /// The leaf has more than one URI SAN (X509-SVID §2: exactly one).
+        public static let leafHasMultipleURISANs = Code(.leafHasMultipleURISANs)
+        /// The leaf's SPIFFE ID is a trust domain's own ID, with no path (X509-SVID §2: workloads have a path).
+        public static let leafSPIFFEIDHasRootPath = Code(.leafSPIFFEIDHasRootPath)
+        /// The leaf is a CA (X509-SVID §4.1).
+        public static let leafIsCA = Code(.leafIsCA)
+        /// The leaf has no key usage extension (X509-SVID §4.3).
+        public static let leafMissingKeyUsage = Code(.leafMissingKeyUsage)
+        /// The leaf's key usage extension is not critical (X509-SVID §4.3).
+        public static let leafKeyUsageNotCritical = Code(.leafKeyUsageNotCritical)
+        /// The leaf's key usage lacks digitalSignature (X509-SVID §4.3).
+        public static let leafMissingDigitalSignature = Code(.leafMissingDigitalSignature)
+        /// The leaf's key usage has keyCertSign (X509-SVID §4.3).
+        public static let leafHasKeyCertSign = Code(.leafHasKeyCertSign)
+        /// The leaf's key usage has cRLSign (X509-SVID §4.3).
+        public static let leafHasCRLSign = Code(.leafHasCRLSign)
+        /// A certificate after the leaf is not a CA (X509-SVID §4.1).
+        public static let signingCertificateNotCA = Code(.signingCertificateNotCA)
+        /// A certificate after the leaf lacks keyCertSign (X509-SVID §4.3).
+        public static let signingCertificateMissingKeyCertSign = Code(.signingCertificateMissingKeyCertSign)
     }
 
     /// The rule that failed.

@@ -41,7 +41,8 @@ public enum TestPKI {
         notBefore: Date = TestPKI.epoch.addingTimeInterval(-86_400),
         notAfter: Date = TestPKI.epoch.addingTimeInterval(86_400 * 365),
         serial: Certificate.SerialNumber = Certificate.SerialNumber(),
-        extraExtensions: [Certificate.Extension] = []
+        extraExtensions: [Certificate.Extension] = [],
+        omitKeyUsage: Bool = false
     ) throws -> Issued {
         let key = try key ?? PrivateKey.generate(keyType)
         let subjectName = Self.name(subject)
@@ -54,7 +55,7 @@ public enum TestPKI {
                     critical: true))
         }
         let usage = keyUsage ?? (isCA ? KeyUsage(keyCertSign: true, cRLSign: true) : KeyUsage(digitalSignature: true))
-        try extensions.append(Certificate.Extension(usage, critical: true))
+        if !omitKeyUsage { try extensions.append(Certificate.Extension(usage, critical: true)) }
         if let extendedKeyUsage {
             try extensions.append(Certificate.Extension(try ExtendedKeyUsage(extendedKeyUsage), critical: false))
         }
