@@ -73,8 +73,8 @@ public struct CertificateFileSource: CredentialSource {
     /// Reads the files, waiting out a torn write.
     ///
     /// - Throws: ``CredentialsError`` with ``CredentialsError/Code/invalidCredential`` when the key does not match
-    ///   the certificate, or ``CredentialsError/Code/sourceFailed`` carrying the `PKIError` of a file that does not
-    ///   read or parse.
+    ///   the certificate, or ``CredentialsError/Code/sourceFailed`` carrying the message of the `PKIError` of a file
+    ///   that does not read or parse; never a `PKIError` itself.
     public func fetch() async throws -> Credential<CertificateAndKey> {
         var attempt = 1
         while true {
@@ -91,11 +91,13 @@ public struct CertificateFileSource: CredentialSource {
     private func read() throws -> Credential<CertificateAndKey> {
         let decoded: [CertificateDecoder.Decoded]
         let key: PrivateKey
+        let fingerprint: String
         var bundle: [Certificate] = []
         do {
             decoded = try CertificateDecoder.load(from: self.certificatePath)
             key = try PrivateKey.load(from: self.keyPath)
             if let bundlePath { bundle = try CertificateDecoder.load(from: bundlePath).map(\.certificate) }
+            fingerprint = try CertificateInfo(decoded[0]).sha256Fingerprint
         } catch let error as PKIError {
             throw CredentialsError(.sourceFailed, "\(self.name): \(error.message)")
         }
@@ -103,7 +105,6 @@ public struct CertificateFileSource: CredentialSource {
         guard key.matches(leaf.certificate.publicKey) else {
             throw CredentialsError(.invalidCredential, "the key in \(self.keyPath) does not match the certificate in \(self.certificatePath) (a write in progress, or mismatched files)")
         }
-        let fingerprint = try CertificateInfo(leaf).sha256Fingerprint
         return Credential(
             value: CertificateAndKey(chain: decoded.map(\.certificate), privateKey: key, bundle: bundle),
             issuedAt: leaf.certificate.notValidBefore,
