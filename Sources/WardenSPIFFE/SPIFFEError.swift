@@ -1,8 +1,9 @@
 public import WardenCore
 
-/// An error from WardenSPIFFE: a SPIFFE ID or trust domain that breaks a rule of the SPIFFE standards.
+/// An error from WardenSPIFFE: an ID, SVID, bundle or token that breaks a rule of the SPIFFE standards, or a peer the
+/// verifier does not trust.
 ///
-/// Each code names one rule of `SPIFFE-ID.md`; go-spiffe's error for the same input maps to exactly one code.
+/// Each code names one rule; go-spiffe's error for the same input maps to exactly one code.
 public struct SPIFFEError: WardenError {
     /// The opaque code of a ``SPIFFEError``. New codes may be added in any release.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -13,6 +14,12 @@ public struct SPIFFEError: WardenError {
             case leafMissingSPIFFEID, leafHasMultipleURISANs, leafSPIFFEIDHasRootPath, leafIsCA
             case leafMissingKeyUsage, leafKeyUsageNotCritical, leafMissingDigitalSignature, leafHasKeyCertSign
             case leafHasCRLSign, signingCertificateNotCA, signingCertificateMissingKeyCertSign
+            case malformedBundle, bundleMissingKeyID, bundleHasNoKeys, unsupportedKey, trustDomainMismatch
+            case emptyChain, untrustedTrustDomain, unknownAuthority, invalidSignature, certificateExpired
+            case certificateNotYetValid, unhandledCriticalExtension, pathLengthExceeded, nameConstraintsViolated
+            case unauthorized, malformedToken, tokenTooLarge, unsupportedAlgorithm, missingKeyID, unknownKeyID
+            case keyAlgorithmMismatch, invalidTypeHeader, missingClaim, invalidClaim, expired, notYetValid
+            case issuedInFuture, audienceMismatch, invalidSubject, invalidConfiguration
         }
         fileprivate let backing: Backing
         fileprivate init(_ backing: Backing) { self.backing = backing }
@@ -72,6 +79,67 @@ public struct SPIFFEError: WardenError {
         public static let signingCertificateNotCA = Code(.signingCertificateNotCA)
         /// A certificate after the leaf lacks keyCertSign (X509-SVID §4.3).
         public static let signingCertificateMissingKeyCertSign = Code(.signingCertificateMissingKeyCertSign)
+
+        /// A bundle (PEM, JWKS or SPIFFE bundle) does not parse; the message names the entry and the field.
+        public static let malformedBundle = Code(.malformedBundle)
+        /// A JWT authority (a `jwt-svid` entry, or a key of a JWKS used as a JWT bundle) has no `kid`.
+        public static let bundleMissingKeyID = Code(.bundleMissingKeyID)
+        /// A SPIFFE bundle has no `keys` member.
+        public static let bundleHasNoKeys = Code(.bundleHasNoKeys)
+        /// A key is of a type or size that Warden does not verify with (for example RSA under 2048 bits).
+        public static let unsupportedKey = Code(.unsupportedKey)
+        /// A bundle or SVID belongs to a different trust domain than the one it was given for.
+        public static let trustDomainMismatch = Code(.trustDomainMismatch)
+        /// An X509-SVID was presented without any certificate.
+        public static let emptyChain = Code(.emptyChain)
+        /// There is no bundle for the SVID's trust domain: the verifier does not trust it.
+        public static let untrustedTrustDomain = Code(.untrustedTrustDomain)
+        /// No path from the leaf reaches an authority of its trust domain's bundle.
+        public static let unknownAuthority = Code(.unknownAuthority)
+        /// A signature does not verify: of a certificate by its issuer, or of a JWT by its key.
+        public static let invalidSignature = Code(.invalidSignature)
+        /// A certificate of the path has expired at the verification time.
+        public static let certificateExpired = Code(.certificateExpired)
+        /// A certificate of the path is not yet valid at the verification time.
+        public static let certificateNotYetValid = Code(.certificateNotYetValid)
+        /// A certificate of the path has a critical extension the verifier does not process.
+        public static let unhandledCriticalExtension = Code(.unhandledCriticalExtension)
+        /// A CA's pathLenConstraint is exceeded.
+        public static let pathLengthExceeded = Code(.pathLengthExceeded)
+        /// A name of the leaf breaks a CA's name constraints, or the constraints use a form Warden does not process.
+        public static let nameConstraintsViolated = Code(.nameConstraintsViolated)
+        /// The peer's SPIFFE ID verified, but the authorizer does not allow it.
+        public static let unauthorized = Code(.unauthorized)
+        /// A JWT is not a well-formed compact JWS: segments, base64url, JSON or a header member.
+        public static let malformedToken = Code(.malformedToken)
+        /// A JWT is longer than the verifier's limit; it was rejected before decoding.
+        public static let tokenTooLarge = Code(.tokenTooLarge)
+        /// A JWT's `alg` is not on the allow-list (`none` and HMAC never are).
+        public static let unsupportedAlgorithm = Code(.unsupportedAlgorithm)
+        /// A JWT's header has no `kid`, and the verifier requires one.
+        public static let missingKeyID = Code(.missingKeyID)
+        /// No key of the bundle has the JWT's `kid`.
+        public static let unknownKeyID = Code(.unknownKeyID)
+        /// A JWT's `alg` does not fit the type of the key its `kid` names (for example RS256 with an EC key).
+        public static let keyAlgorithmMismatch = Code(.keyAlgorithmMismatch)
+        /// A JWT's `typ` header is present but neither `JWT` nor `JOSE`.
+        public static let invalidTypeHeader = Code(.invalidTypeHeader)
+        /// A required claim (`exp`, `sub`, `aud`) is absent.
+        public static let missingClaim = Code(.missingClaim)
+        /// A registered claim has the wrong JSON type (for example `exp` as a string).
+        public static let invalidClaim = Code(.invalidClaim)
+        /// A JWT is past its `exp`, beyond the leeway.
+        public static let expired = Code(.expired)
+        /// A JWT is before its `nbf`, beyond the leeway.
+        public static let notYetValid = Code(.notYetValid)
+        /// A JWT's `iat` is in the future, beyond the leeway.
+        public static let issuedInFuture = Code(.issuedInFuture)
+        /// None of a JWT's audiences is one the verifier expects.
+        public static let audienceMismatch = Code(.audienceMismatch)
+        /// A JWT-SVID's `sub` is not a SPIFFE ID of a workload.
+        public static let invalidSubject = Code(.invalidSubject)
+        /// A verifier was set up in a way that cannot be safe, for example with no expected audience.
+        public static let invalidConfiguration = Code(.invalidConfiguration)
     }
 
     /// The rule that failed.

@@ -10,14 +10,14 @@ import SwiftASN1
 /// Export is always PKCS#8, and comes wrapped in a `Secret` (WardenCore) so that it cannot be printed by accident; ``write(to:)``
 /// writes it atomically with mode 0600. The description names the key type only.
 public struct PrivateKey: Sendable {
-    enum Backing: Sendable {
+    package enum Backing: Sendable {
         case p256(P256.Signing.PrivateKey)
         case p384(P384.Signing.PrivateKey)
         case ed25519(Curve25519.Signing.PrivateKey)
         case rsa(_RSA.Signing.PrivateKey, KeyType)
     }
 
-    let backing: Backing
+    package let backing: Backing
 
     init(backing: Backing) {
         self.backing = backing

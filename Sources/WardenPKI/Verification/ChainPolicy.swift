@@ -62,19 +62,18 @@ struct ChainPolicy: VerifierPolicy {
         var nonSelfIssuedBelow = 0
         for index in chain.indices.dropFirst() {
             let issuer = chain[index]
-            let constraints: BasicConstraints?
-            let keyUsage: KeyUsage?
+            let pathLength: Int?
             do {
-                constraints = try issuer.extensions.basicConstraints
-                keyUsage = try issuer.extensions.keyUsage
+                pathLength = try SigningCertificateRule.check(issuer, requireKeyUsage: false)
             } catch {
-                return PKIError(.chainPolicyViolation, "\(Self.name(issuer, index)) has a malformed extension: \(error)")
-            }
-            guard case .isCertificateAuthority(let pathLength) = constraints else {
-                return PKIError(.issuerNotCA, "\(Self.name(issuer, index)) issues \(Self.name(chain[index - 1], index - 1)) but is not a CA (basic constraints \(constraints == nil ? "absent" : "cA=false"))")
-            }
-            if let keyUsage, !keyUsage.keyCertSign {
-                return PKIError(.issuerMissingKeyCertSign, "\(Self.name(issuer, index)) issues certificates but its key usage lacks keyCertSign")
+                switch error {
+                case .malformedExtension(let detail):
+                    return PKIError(.chainPolicyViolation, "\(Self.name(issuer, index)) has a malformed extension: \(detail)")
+                case .notCA(let absent):
+                    return PKIError(.issuerNotCA, "\(Self.name(issuer, index)) issues \(Self.name(chain[index - 1], index - 1)) but is not a CA (basic constraints \(absent ? "absent" : "cA=false"))")
+                case .missingKeyCertSign:
+                    return PKIError(.issuerMissingKeyCertSign, "\(Self.name(issuer, index)) issues certificates but its key usage lacks keyCertSign")
+                }
             }
             if let pathLength, nonSelfIssuedBelow > pathLength {
                 return PKIError(.pathLengthExceeded, "\(Self.name(issuer, index)) allows \(pathLength) intermediate CA(s) below it (pathLenConstraint) but the chain has \(nonSelfIssuedBelow)")

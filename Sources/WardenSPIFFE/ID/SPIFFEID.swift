@@ -19,7 +19,7 @@ public struct SPIFFEID: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// Parses a SPIFFE ID.
     ///
     /// - Throws: ``SPIFFEError`` naming the rule that failed.
-    public init(_ string: String) throws {
+    public init(_ string: String) throws(SPIFFEError) {
         let bytes = Array(string.utf8)
         guard !bytes.isEmpty else {
             throw SPIFFEError(.empty, "the SPIFFE ID is empty")
@@ -41,7 +41,7 @@ public struct SPIFFEID: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     /// Parses leniently: lowercases the scheme and the trust domain first, then applies every rule strictly. The
     /// path keeps its case, which is significant.
-    public init(normalizing string: String) throws {
+    public init(normalizing string: String) throws(SPIFFEError) {
         guard let separator = string.range(of: "://") else {
             try self.init(string)
             return
@@ -52,13 +52,13 @@ public struct SPIFFEID: Hashable, Sendable, Comparable, CustomStringConvertible 
     }
 
     /// Builds an ID from a trust domain and a path (`/payments/api`, or empty).
-    public init(trustDomain: TrustDomain, path: String) throws {
+    public init(trustDomain: TrustDomain, path: String) throws(SPIFFEError) {
         try SPIFFEIDRules.validatePath(path.utf8, input: path)
         try self.init(checkingLength: trustDomain, path: path)
     }
 
     /// Builds an ID from a trust domain and path segments (`["payments", "api"]`).
-    public init(trustDomain: TrustDomain, segments: [String]) throws {
+    public init(trustDomain: TrustDomain, segments: [String]) throws(SPIFFEError) {
         for segment in segments {
             try SPIFFEIDRules.validateSegment(segment, input: segments.joined(separator: "/"))
         }
@@ -70,7 +70,7 @@ public struct SPIFFEID: Hashable, Sendable, Comparable, CustomStringConvertible 
         self.path = validatedPath
     }
 
-    private init(checkingLength trustDomain: TrustDomain, path: String) throws {
+    private init(checkingLength trustDomain: TrustDomain, path: String) throws(SPIFFEError) {
         let length = SPIFFEIDRules.scheme.count + trustDomain.name.utf8.count + path.utf8.count
         guard length <= SPIFFEIDRules.maximumIDLength else {
             throw SPIFFEError(.tooLong, "the SPIFFE ID would have \(length) bytes, more than \(SPIFFEIDRules.maximumIDLength)")
@@ -79,7 +79,7 @@ public struct SPIFFEID: Hashable, Sendable, Comparable, CustomStringConvertible 
     }
 
     /// This ID with `path` (`/more/segments`) appended.
-    public func appending(path: String) throws -> SPIFFEID {
+    public func appending(path: String) throws(SPIFFEError) -> SPIFFEID {
         try SPIFFEIDRules.validatePath(path.utf8, input: path)
         return try SPIFFEID(checkingLength: self.trustDomain, path: self.path + path)
     }

@@ -24,7 +24,7 @@ enum SPIFFEIDRules {
         }
     }
 
-    static func validateTrustDomain(_ name: some Collection<UInt8>, input: String) throws {
+    static func validateTrustDomain(_ name: some Collection<UInt8>, input: String) throws(SPIFFEError) {
         guard !name.isEmpty else {
             throw SPIFFEError(.missingTrustDomain, "'\(input)' has no trust domain")
         }
@@ -37,7 +37,7 @@ enum SPIFFEIDRules {
     }
 
     /// A path: empty, or `/segment` repeated, with no empty, `.` or `..` segment and no trailing slash.
-    static func validatePath(_ path: some Collection<UInt8>, input: String) throws {
+    static func validatePath(_ path: some Collection<UInt8>, input: String) throws(SPIFFEError) {
         let path = Array(path)
         guard !path.isEmpty else { return }
         guard path[0] == UInt8(ascii: "/") else {
@@ -65,7 +65,7 @@ enum SPIFFEIDRules {
         }
     }
 
-    static func validateSegment(_ segment: String, input: String) throws {
+    static func validateSegment(_ segment: String, input: String) throws(SPIFFEError) {
         guard !segment.isEmpty else {
             throw SPIFFEError(.emptySegment, "'\(input)': the path cannot contain empty segments")
         }

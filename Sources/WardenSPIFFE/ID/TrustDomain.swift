@@ -10,7 +10,7 @@ public struct TrustDomain: Hashable, Sendable, Comparable, CustomStringConvertib
     /// (`spiffe://example.org/payments`), which is then validated whole.
     ///
     /// - Throws: ``SPIFFEError`` naming the rule that failed.
-    public init(_ nameOrID: String) throws {
+    public init(_ nameOrID: String) throws(SPIFFEError) {
         if nameOrID.isEmpty {
             throw SPIFFEError(.missingTrustDomain, "the trust domain is empty")
         }
@@ -25,7 +25,7 @@ public struct TrustDomain: Hashable, Sendable, Comparable, CustomStringConvertib
 
     /// Parses leniently: lowercases the scheme and the trust domain first (DNS names are case-insensitive), then
     /// applies every other rule strictly.
-    public init(normalizing nameOrID: String) throws {
+    public init(normalizing nameOrID: String) throws(SPIFFEError) {
         if nameOrID.contains(":/") {
             self = try SPIFFEID(normalizing: nameOrID).trustDomain
         } else {

@@ -76,7 +76,7 @@ public struct X509SVID: Sendable, CustomStringConvertible {
     }
 
     /// Checks the X509-SVID rules of a leaf certificate and returns its SPIFFE ID.
-    public static func validateLeaf(_ leaf: Certificate) throws -> SPIFFEID {
+    public static func validateLeaf(_ leaf: Certificate) throws(SPIFFEError) -> SPIFFEID {
         let extensions = leaf.extensions
         let names: SubjectAlternativeNames?
         let constraints: BasicConstraints?
@@ -129,21 +129,28 @@ public struct X509SVID: Sendable, CustomStringConvertible {
 
     /// Checks the X509-SVID rules of a certificate that signs others: a CA with keyCertSign.
     public static func validateSigningCertificate(_ certificate: Certificate) throws {
-        let subject = DistinguishedNameFormatter.string(from: certificate.subject)
-        let constraints: BasicConstraints?
-        let keyUsage: KeyUsage?
+        _ = try Self.signingCertificatePathLength(certificate)
+    }
+
+    /// Checks the signing-certificate rules and returns the pathLenConstraint, `nil` when unbounded.
+    static func signingCertificatePathLength(_ certificate: Certificate) throws(SPIFFEError) -> Int? {
         do {
-            constraints = try certificate.extensions.basicConstraints
-            keyUsage = try certificate.extensions.keyUsage
+            return try SigningCertificateRule.check(certificate, requireKeyUsage: true)
         } catch {
-            throw SPIFFEError(.malformedInput, "signing certificate '\(subject)' has a malformed extension: \(error)")
+            let subject = Self.subject(of: certificate)
+            switch error {
+            case .malformedExtension(let detail):
+                throw SPIFFEError(.malformedInput, "signing certificate '\(subject)' has a malformed extension: \(detail)")
+            case .notCA:
+                throw SPIFFEError(.signingCertificateNotCA, "signing certificate '\(subject)' is not a CA")
+            case .missingKeyCertSign:
+                throw SPIFFEError(.signingCertificateMissingKeyCertSign, "signing certificate '\(subject)' lacks keyCertSign in its key usage")
+            }
         }
-        guard case .isCertificateAuthority = constraints else {
-            throw SPIFFEError(.signingCertificateNotCA, "signing certificate '\(subject)' is not a CA")
-        }
-        guard keyUsage?.keyCertSign == true else {
-            throw SPIFFEError(.signingCertificateMissingKeyCertSign, "signing certificate '\(subject)' lacks keyCertSign in its key usage")
-        }
+    }
+
+    static func subject(of certificate: Certificate) -> String {
+        DistinguishedNameFormatter.string(from: certificate.subject)
     }
 
     /// `X509SVID(spiffe://…, chain: n, key: p256)`.

@@ -1,0 +1,246 @@
+/// A strict RFC 8259 JSON parser for the small documents of JOSE and SPIFFE bundles.
+///
+/// Written by hand because a JWT's header and claims must be read in well under a microsecond for verification to
+/// cost little more than its signature check, which Foundation's decoders do not allow. It is strict where
+/// Foundation is lenient: duplicate object members are an error (RFC 7515 §5.2 lets a JWS parser reject them, and
+/// a token whose `aud` appears twice must not mean two things), nesting is bounded, and the text must be valid UTF-8
+/// with nothing after the value.
+struct JSONParser {
+    /// The reason a document did not parse, with the byte offset.
+    struct Failure: Error, CustomStringConvertible {
+        let reason: String
+        let offset: Int
+        var description: String { "\(self.reason) at byte \(self.offset)" }
+    }
+
+    static let maximumDepth = 32
+
+    private let bytes: [UInt8]
+    private var index: Int
+    private let end: Int
+
+    private init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        self.index = 0
+        self.end = bytes.count
+    }
+
+    /// Parses one JSON document.
+    static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == parser.end else { throw parser.failure("unexpected data after the JSON value") }
+        return value
+    }
+
+    private func failure(_ reason: String) -> Failure {
+        Failure(reason: reason, offset: self.index)
+    }
+
+    private mutating func skipWhitespace() {
+        while self.index < self.end {
+            switch self.bytes[self.index] {
+            case 0x20, 0x09, 0x0A, 0x0D: self.index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
+        guard self.index < self.end else { throw self.failure("unexpected end of input") }
+        switch self.bytes[self.index] {
+        case UInt8(ascii: "{"): return try self.parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): return try self.parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try self.parseString())
+        case UInt8(ascii: "t"): try self.expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try self.expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try self.expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try self.parseNumber()
+        default: throw self.failure("unexpected character")
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(Failure) {
+        let count = literal.utf8CodeUnitCount
+        guard self.end - self.index >= count else { throw self.failure("unexpected end of input") }
+        let matches = literal.withUTF8Buffer { expected in
+            expected.indices.allSatisfy { self.bytes[self.index + $0] == expected[$0] }
+        }
+        guard matches else { throw self.failure("invalid literal") }
+        self.index += count
+    }
+
+    private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
+        guard depth <= Self.maximumDepth else { throw self.failure("nesting deeper than \(Self.maximumDepth)") }
+        self.index += 1
+        var members: [String: JSONValue] = [:]
+        self.skipWhitespace()
+        if self.index < self.end, self.bytes[self.index] == UInt8(ascii: "}") {
+            self.index += 1
+            return .object(members)
+        }
+        while true {
+            self.skipWhitespace()
+            guard self.index < self.end, self.bytes[self.index] == UInt8(ascii: "\"") else {
+                throw self.failure("expected a member name")
+            }
+            let keyOffset = self.index
+            let key = try self.parseString()
+            self.skipWhitespace()
+            guard self.index < self.end, self.bytes[self.index] == UInt8(ascii: ":") else { throw self.failure("expected ':'") }
+            self.index += 1
+            self.skipWhitespace()
+            let value = try self.parseValue(depth: depth)
+            guard members.updateValue(value, forKey: key) == nil else {
+                throw Failure(reason: "duplicate member \"\(key)\"", offset: keyOffset)
+            }
+            self.skipWhitespace()
+            guard self.index < self.end else { throw self.failure("unexpected end of input") }
+            switch self.bytes[self.index] {
+            case UInt8(ascii: ","): self.index += 1
+            case UInt8(ascii: "}"): self.index += 1; return .object(members)
+            default: throw self.failure("expected ',' or '}'")
+            }
+        }
+    }
+
+    private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
+        guard depth <= Self.maximumDepth else { throw self.failure("nesting deeper than \(Self.maximumDepth)") }
+        self.index += 1
+        var elements: [JSONValue] = []
+        self.skipWhitespace()
+        if self.index < self.end, self.bytes[self.index] == UInt8(ascii: "]") {
+            self.index += 1
+            return .array(elements)
+        }
+        while true {
+            self.skipWhitespace()
+            elements.append(try self.parseValue(depth: depth))
+            self.skipWhitespace()
+            guard self.index < self.end else { throw self.failure("unexpected end of input") }
+            switch self.bytes[self.index] {
+            case UInt8(ascii: ","): self.index += 1
+            case UInt8(ascii: "]"): self.index += 1; return .array(elements)
+            default: throw self.failure("expected ',' or ']'")
+            }
+        }
+    }
+
+    private mutating func parseNumber() throws(Failure) -> JSONValue {
+        let start = self.index
+        if self.bytes[self.index] == UInt8(ascii: "-") { self.index += 1 }
+        guard self.index < self.end, Self.isDigit(self.bytes[self.index]) else { throw self.failure("invalid number") }
+        if self.bytes[self.index] == UInt8(ascii: "0") {
+            self.index += 1
+        } else {
+            while self.index < self.end, Self.isDigit(self.bytes[self.index]) { self.index += 1 }
+        }
+        if self.index < self.end, self.bytes[self.index] == UInt8(ascii: ".") {
+            self.index += 1
+            guard self.index < self.end, Self.isDigit(self.bytes[self.index]) else { throw self.failure("invalid number") }
+            while self.index < self.end, Self.isDigit(self.bytes[self.index]) { self.index += 1 }
+        }
+        if self.index < self.end, self.bytes[self.index] | 0x20 == UInt8(ascii: "e") {
+            self.index += 1
+            if self.index < self.end, self.bytes[self.index] == UInt8(ascii: "+") || self.bytes[self.index] == UInt8(ascii: "-") {
+                self.index += 1
+            }
+            guard self.index < self.end, Self.isDigit(self.bytes[self.index]) else { throw self.failure("invalid number") }
+            while self.index < self.end, Self.isDigit(self.bytes[self.index]) { self.index += 1 }
+        }
+        guard self.index - start <= 64 else { throw Failure(reason: "number longer than 64 characters", offset: start) }
+        return .number(String(decoding: self.bytes[start..<self.index], as: UTF8.self))
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    private mutating func parseString() throws(Failure) -> String {
+        self.index += 1
+        let start = self.index
+        // Fast path: no escapes, which is every string of a typical token.
+        while self.index < self.end {
+            let byte = self.bytes[self.index]
+            if byte == UInt8(ascii: "\"") {
+                let slice = self.bytes[start..<self.index]
+                guard let string = String(validating: slice, as: UTF8.self) else {
+                    throw Failure(reason: "invalid UTF-8 in a string", offset: start)
+                }
+                self.index += 1
+                return string
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            guard byte >= 0x20 else { throw self.failure("control character in a string") }
+            self.index += 1
+        }
+        guard self.index < self.end else { throw self.failure("unterminated string") }
+        var decoded = Array(self.bytes[start..<self.index])
+        while self.index < self.end {
+            let byte = self.bytes[self.index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                guard let string = String(validating: decoded, as: UTF8.self) else {
+                    throw Failure(reason: "invalid UTF-8 in a string", offset: start)
+                }
+                self.index += 1
+                return string
+            case UInt8(ascii: "\\"):
+                self.index += 1
+                guard self.index < self.end else { throw self.failure("unterminated string") }
+                let escape = self.bytes[self.index]
+                self.index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
+                case UInt8(ascii: "b"): decoded.append(0x08)
+                case UInt8(ascii: "f"): decoded.append(0x0C)
+                case UInt8(ascii: "n"): decoded.append(0x0A)
+                case UInt8(ascii: "r"): decoded.append(0x0D)
+                case UInt8(ascii: "t"): decoded.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try self.parseHex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard self.end - self.index >= 6, self.bytes[self.index] == UInt8(ascii: "\\"),
+                              self.bytes[self.index + 1] == UInt8(ascii: "u") else {
+                            throw self.failure("unpaired surrogate")
+                        }
+                        self.index += 2
+                        let low = try self.parseHex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw self.failure("unpaired surrogate") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        throw self.failure("unpaired surrogate")
+                    }
+                    decoded.append(contentsOf: String(Unicode.Scalar(scalar)!).utf8)
+                default:
+                    throw self.failure("invalid escape")
+                }
+            default:
+                guard byte >= 0x20 else { throw self.failure("control character in a string") }
+                decoded.append(byte)
+                self.index += 1
+            }
+        }
+        throw self.failure("unterminated string")
+    }
+
+    private mutating func parseHex4() throws(Failure) -> UInt32 {
+        guard self.end - self.index >= 4 else { throw self.failure("unterminated \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = self.bytes[self.index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw self.failure("invalid \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+            self.index += 1
+        }
+        return value
+    }
+}

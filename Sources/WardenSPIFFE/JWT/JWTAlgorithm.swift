@@ -1,0 +1,47 @@
+/// A JWS signature algorithm Warden can verify (RFC 7518 §3, RFC 8037 §3.1).
+///
+/// `none` and the HMAC algorithms are not representable: a verifier can never be configured to accept them.
+public struct JWTAlgorithm: Hashable, Sendable, CustomStringConvertible {
+    enum Family: Sendable { case rsaPKCS1, rsaPSS, ecdsa, eddsa }
+
+    /// The `alg` header value.
+    public let name: String
+    let family: Family
+    /// The digest size in bits; 0 for EdDSA, which hashes internally.
+    let digestBits: Int
+
+    private init(_ name: String, _ family: Family, _ digestBits: Int) {
+        self.name = name
+        self.family = family
+        self.digestBits = digestBits
+    }
+
+    public static let rs256 = JWTAlgorithm("RS256", .rsaPKCS1, 256)
+    public static let rs384 = JWTAlgorithm("RS384", .rsaPKCS1, 384)
+    public static let rs512 = JWTAlgorithm("RS512", .rsaPKCS1, 512)
+    public static let ps256 = JWTAlgorithm("PS256", .rsaPSS, 256)
+    public static let ps384 = JWTAlgorithm("PS384", .rsaPSS, 384)
+    public static let ps512 = JWTAlgorithm("PS512", .rsaPSS, 512)
+    public static let es256 = JWTAlgorithm("ES256", .ecdsa, 256)
+    public static let es384 = JWTAlgorithm("ES384", .ecdsa, 384)
+    public static let es512 = JWTAlgorithm("ES512", .ecdsa, 512)
+    /// Ed25519 (RFC 8037). Not in the default allow-list: JWT-SVID.md names only the RSA and ECDSA algorithms.
+    public static let edDSA = JWTAlgorithm("EdDSA", .eddsa, 0)
+
+    /// Every algorithm Warden implements.
+    public static let all: [JWTAlgorithm] = [.rs256, .rs384, .rs512, .ps256, .ps384, .ps512, .es256, .es384, .es512, .edDSA]
+
+    /// The default allow-list: the algorithms of JWT-SVID.md §3 (RS, PS and ES with SHA-256/384/512).
+    public static let jwtSVIDDefault: Set<JWTAlgorithm> = [.rs256, .rs384, .rs512, .ps256, .ps384, .ps512, .es256, .es384, .es512]
+
+    /// The algorithm with this `alg` name, or `nil` when Warden does not implement it.
+    public init?(name: String) {
+        guard let algorithm = Self.all.first(where: { $0.name == name }) else { return nil }
+        self = algorithm
+    }
+
+    public var description: String { self.name }
+
+    public static func == (lhs: JWTAlgorithm, rhs: JWTAlgorithm) -> Bool { lhs.name == rhs.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(self.name) }
+}
