@@ -139,7 +139,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenCLITests",
-            dependencies: ["WardenCLI", "WardenPKI", "WardenTestSupport"],
+            dependencies: ["WardenCLI", "WardenPKI", "WardenSPIFFE", "WardenTestSupport"],
             swiftSettings: testSettings
         ),
     ]

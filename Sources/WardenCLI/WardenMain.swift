@@ -34,11 +34,11 @@ enum ExitStatus {
 struct WardenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warden",
-        abstract: "Machine identity from the command line: certificates, keys and CSRs.",
+        abstract: "Machine identity from the command line: certificates, keys, CSRs, SVIDs, JWTs and bundles.",
         discussion: """
             Exit status: 0 success or valid, 1 verification failed or signature invalid, \
             2 bad usage or unreadable/malformed input.
             """,
-        subcommands: [CertCommand.self, KeyCommand.self, CSRCommand.self]
+        subcommands: [CertCommand.self, KeyCommand.self, CSRCommand.self, SVIDCommand.self, JWTCommand.self, BundleCommand.self]
     )
 }

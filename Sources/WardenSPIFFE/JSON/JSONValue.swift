@@ -3,12 +3,17 @@
 /// Numbers keep their text, so that a 64-bit `spiffe_sequence` or a fractional `exp` loses nothing; read them with
 /// ``int64Value``, ``uint64Value`` or ``doubleValue``.
 public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// A number, as its JSON text.
     case number(String)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object; member names are unique.
     case object([String: JSONValue])
 
     /// The string, if this is a string.
@@ -100,4 +105,20 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
 
     /// An integer number.
     static func integer(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
+}
+
+extension JSONValue: Encodable {
+    /// Encodes the value as itself; a number as an integer when it is written as one that fits `Int64`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let text):
+            if let integer = Int64(text) { try container.encode(integer) } else { try container.encode(Double(text) ?? 0) }
+        case .string(let value): try container.encode(value)
+        case .array(let elements): try container.encode(elements)
+        case .object(let members): try container.encode(members)
+        }
+    }
 }
