@@ -104,7 +104,9 @@ let package = Package(
                 "WardenPKI",
                 "WardenTestSupport",
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["Peers"],
             resources: [.copy("Vectors")],
             swiftSettings: testSettings
         ),

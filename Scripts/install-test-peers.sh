@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the independent peers Warden's tests run against, when they are missing:
 #   Debian: openssl, libssl-dev (for the benchmark harness), ca-certificates (a real trust store to parse)
-#   PyPI, into the project-local virtual environment .venv/: cryptography
+#   PyPI, into the project-local virtual environment .venv/: cryptography, spiffe (py-spiffe), joserfc
 # Safe to run again: it installs only what is missing. Prints the Python to use on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +33,8 @@ if [ ! -x "$venv/bin/python3" ]; then
         python3 -m venv "$venv"
     }
 fi
-python_packages=(cryptography==48.0.0)
-if ! "$venv/bin/python3" -c 'import cryptography' 2>/dev/null; then
+python_packages=(cryptography==48.0.0 spiffe==0.3.2 joserfc==1.8.0)
+if ! "$venv/bin/python3" -c 'import cryptography, spiffe, joserfc' 2>/dev/null; then
     log "installing into $venv: ${python_packages[*]}"
     "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "${python_packages[@]}"
 fi

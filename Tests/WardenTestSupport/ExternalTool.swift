@@ -1,12 +1,15 @@
 import Foundation
 
-/// The independent peers the interop tests run: the `openssl` command line and a Python with `cryptography`.
+/// The independent peers the interop tests run: the `openssl` command line, and a Python with `cryptography` (and, for
+/// the SPIFFE tests, py-spiffe and `joserfc`).
 ///
 /// On a developer machine a test that needs a missing tool is skipped (its trait says why). Under CI (`CI=true`)
 /// it runs anyway and fails with a message naming the missing tool: CI must never pass without the peer.
 public enum ExternalTool: String, Sendable, CaseIterable {
     case openssl
     case python
+    /// Python with py-spiffe (`spiffe`) and `joserfc` besides `cryptography`: the SPIFFE and JOSE peers.
+    case pythonSPIFFE
 
     /// Whether the tests run under CI.
     public static var isCI: Bool {
@@ -24,13 +27,14 @@ public enum ExternalTool: String, Sendable, CaseIterable {
         switch self {
         case .openssl:
             return Self.searchPath(for: "openssl")
-        case .python:
+        case .python, .pythonSPIFFE:
+            let probe = self == .python ? "import cryptography" : "import cryptography, spiffe, joserfc"
             var candidates: [String] = []
             if let configured = ProcessInfo.processInfo.environment["WARDEN_PYTHON"] { candidates.append(configured) }
             candidates.append(Self.repositoryRoot.appendingPathComponent(".venv/bin/python3").path)
             for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
                 // The peer is `cryptography`, not Python itself.
-                if let result = try? Subprocess.run(candidate, ["-c", "import cryptography"]), result.status == 0 {
+                if let result = try? Subprocess.run(candidate, ["-c", probe]), result.status == 0 {
                     return candidate
                 }
             }
