@@ -15,11 +15,12 @@ struct JSONParser {
 
     static let maximumDepth = 32
 
-    private let bytes: [UInt8]
+    /// The document, borrowed for the duration of one static `parse` call; never stored beyond it.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index: Int
     private let end: Int
 
-    private init(_ bytes: [UInt8]) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         self.index = 0
         self.end = bytes.count
@@ -27,12 +28,72 @@ struct JSONParser {
 
     /// Parses one JSON document.
     static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+        let result: Result<JSONValue, Failure> = bytes.withUnsafeBufferPointer { buffer in
+            do throws(Failure) { return .success(try Self.parse(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Parses one JSON document.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
         guard parser.index == parser.end else { throw parser.failure("unexpected data after the JSON value") }
         return value
+    }
+
+    /// Parses a document that must be one JSON object, keeping its members in order (see ``JSONMembers``).
+    static func parseObjectMembers(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONMembers? {
+        var parser = JSONParser(bytes)
+        parser.skipWhitespace()
+        guard parser.index < parser.end, bytes[parser.index] == UInt8(ascii: "{") else { return nil }
+        let members = try parser.parseMembers(depth: 1)
+        parser.skipWhitespace()
+        guard parser.index == parser.end else { throw parser.failure("unexpected data after the JSON value") }
+        return members
+    }
+
+    private mutating func parseMembers(depth: Int) throws(Failure) -> JSONMembers {
+        self.index += 1
+        var members = JSONMembers()
+        // Above this many members a name set is cheaper than a scan for duplicates (hostile input only).
+        var seen: Set<String>?
+        self.skipWhitespace()
+        if self.index < self.end, self.bytes[self.index] == UInt8(ascii: "}") {
+            self.index += 1
+            return members
+        }
+        while true {
+            self.skipWhitespace()
+            guard self.index < self.end, self.bytes[self.index] == UInt8(ascii: "\"") else {
+                throw self.failure("expected a member name")
+            }
+            let keyOffset = self.index
+            let key = try self.parseString()
+            self.skipWhitespace()
+            guard self.index < self.end, self.bytes[self.index] == UInt8(ascii: ":") else { throw self.failure("expected ':'") }
+            self.index += 1
+            self.skipWhitespace()
+            let value = try self.parseValue(depth: depth)
+            let unique: Bool
+            if members.count >= 32 {
+                if seen == nil { seen = Set(members.names) }
+                unique = seen!.insert(key).inserted
+                if unique { members.appendUnchecked(key, value) }
+            } else {
+                unique = members.append(key, value)
+            }
+            guard unique else { throw Failure(reason: "duplicate member \"\(key)\"", offset: keyOffset) }
+            self.skipWhitespace()
+            guard self.index < self.end else { throw self.failure("unexpected end of input") }
+            switch self.bytes[self.index] {
+            case UInt8(ascii: ","): self.index += 1
+            case UInt8(ascii: "}"): self.index += 1; return members
+            default: throw self.failure("expected ',' or '}'")
+            }
+        }
     }
 
     private func failure(_ reason: String) -> Failure {
@@ -75,7 +136,7 @@ struct JSONParser {
     private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
         guard depth <= Self.maximumDepth else { throw self.failure("nesting deeper than \(Self.maximumDepth)") }
         self.index += 1
-        var members: [String: JSONValue] = [:]
+        var members: [String: JSONValue] = Dictionary(minimumCapacity: 8)
         self.skipWhitespace()
         if self.index < self.end, self.bytes[self.index] == UInt8(ascii: "}") {
             self.index += 1
@@ -165,10 +226,7 @@ struct JSONParser {
         while self.index < self.end {
             let byte = self.bytes[self.index]
             if byte == UInt8(ascii: "\"") {
-                let slice = self.bytes[start..<self.index]
-                guard let string = String(validating: slice, as: UTF8.self) else {
-                    throw Failure(reason: "invalid UTF-8 in a string", offset: start)
-                }
+                let string = try Self.string(UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]), offset: start)
                 self.index += 1
                 return string
             }
@@ -182,9 +240,10 @@ struct JSONParser {
             let byte = self.bytes[self.index]
             switch byte {
             case UInt8(ascii: "\""):
-                guard let string = String(validating: decoded, as: UTF8.self) else {
-                    throw Failure(reason: "invalid UTF-8 in a string", offset: start)
+                let result: Result<String, Failure> = decoded.withUnsafeBufferPointer { buffer in
+                    do throws(Failure) { return .success(try Self.string(buffer, offset: start)) } catch { return .failure(error) }
                 }
+                let string = try result.get()
                 self.index += 1
                 return string
             case UInt8(ascii: "\\"):
@@ -224,6 +283,17 @@ struct JSONParser {
             }
         }
         throw self.failure("unterminated string")
+    }
+
+    /// The string of `bytes`, which must be valid UTF-8. ASCII, the common case, skips the generic validator.
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int) throws(Failure) -> String {
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        guard let string = String(validating: bytes, as: UTF8.self) else {
+            throw Failure(reason: "invalid UTF-8 in a string", offset: offset)
+        }
+        return string
     }
 
     private mutating func parseHex4() throws(Failure) -> UInt32 {

@@ -56,16 +56,21 @@ public struct JWTKeySet: Sendable, Hashable {
 
     /// Chooses the key for a token: by `kid`, or when the token has none and the policy allows it, the only key that
     /// fits the algorithm.
-    func key(for decoded: JWTVerification.Decoded, policy: JWTVerificationPolicy) throws(SPIFFEError) -> (JWTPublicKey, String) {
+    func key(for decoded: JWTVerification.Decoded, policy: JWTVerificationPolicy) throws(SPIFFEError) -> JWTPublicKey {
         if let keyID = decoded.keyID {
             guard let key = self.keys[keyID] else { throw SPIFFEError(.unknownKeyID, "no key has key ID \"\(keyID)\"") }
-            return (key, "\"\(keyID)\"")
+            return key
         }
         guard !policy.requiresKeyID else { throw SPIFFEError(.missingKeyID, "the token's header has no \"kid\", which is required") }
         let candidates = (Array(self.keys.values) + self.keysWithoutID).filter { $0.supports(decoded.algorithm) }
         guard candidates.count == 1 else {
             throw SPIFFEError(.missingKeyID, "the token's header has no \"kid\" and \(candidates.count) keys could verify \(decoded.algorithm)")
         }
-        return (candidates[0], "the only \(decoded.algorithm) key")
+        return candidates[0]
+    }
+
+    /// How errors name the key chosen for `decoded`.
+    static func keyName(_ decoded: JWTVerification.Decoded) -> String {
+        decoded.keyID.map { "key \"\($0)\"" } ?? "the only \(decoded.algorithm) key"
     }
 }

@@ -158,7 +158,8 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
 
     /// Checks `signature` over `message`. ECDSA signatures must be raw R||S of the curve's size (RFC 7518 §3.4), never
     /// DER. The caller has checked ``supports(_:)``.
-    func isValidSignature(_ signature: [UInt8], for message: ArraySlice<UInt8>, algorithm: JWTAlgorithm) -> Bool {
+    func isValidSignature(_ signature: [UInt8], for signingInput: UnsafeBufferPointer<UInt8>, algorithm: JWTAlgorithm) -> Bool {
+        let message = UnsafeRawBufferPointer(signingInput)
         switch self.backing {
         case .p256(let key):
             guard signature.count == 64, let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }

@@ -71,28 +71,29 @@ public final class JWTSVIDVerifier: Sendable {
     ///
     /// - Throws: ``SPIFFEError`` whose code names the rule that failed.
     public func verify(_ token: String, at time: Date? = nil, authorizer: SPIFFEIDAuthorizer = .any) throws(SPIFFEError) -> JWTSVID {
-        let bytes = Array(token.utf8)
         let time = time ?? self.clock.now
         let snapshot = self.snapshot.withLock { $0 }
-        guard bytes.count <= self.policy.maximumTokenSize else {
-            throw SPIFFEError(.tokenTooLarge, "the token is \(bytes.count) bytes, over the limit of \(self.policy.maximumTokenSize)")
-        }
-        let cacheKey = snapshot.cache.capacity > 0 ? VerifiedTokenCache.key(bytes) : nil
-        if let cacheKey, let svid = snapshot.cache.lookup(cacheKey, at: time) {
-            try authorizer.authorize(svid.id)
+        let svid = try JWTVerification.withUTF8(token) { bytes throws(SPIFFEError) in
+            guard bytes.count <= self.policy.maximumTokenSize else {
+                throw SPIFFEError(.tokenTooLarge, "the token is \(bytes.count) bytes, over the limit of \(self.policy.maximumTokenSize)")
+            }
+            let cacheKey = snapshot.cache.capacity > 0 ? VerifiedTokenCache.key(bytes) : nil
+            if let cacheKey, let svid = snapshot.cache.lookup(cacheKey, at: time) {
+                return svid
+            }
+            let svid = try self.verifyUncached(bytes, token: token, snapshot: snapshot, time: time)
+            if let cacheKey {
+                let skew = TimeInterval(self.policy.leeway.components.seconds)
+                let starts = [svid.jwt.notBefore, svid.jwt.issuedAt].compactMap { $0 }.max().map { $0.addingTimeInterval(-skew) } ?? .distantPast
+                snapshot.cache.insert(cacheKey, .init(svid: svid, validFrom: starts, validUntil: svid.expiry.addingTimeInterval(skew)), now: time)
+            }
             return svid
-        }
-        let svid = try self.verifyUncached(bytes, token: token, snapshot: snapshot, time: time)
-        if let cacheKey {
-            let skew = TimeInterval(self.policy.leeway.components.seconds)
-            let starts = [svid.jwt.notBefore, svid.jwt.issuedAt].compactMap { $0 }.max().map { $0.addingTimeInterval(-skew) } ?? .distantPast
-            snapshot.cache.insert(cacheKey, .init(svid: svid, validFrom: starts, validUntil: svid.expiry.addingTimeInterval(skew)), now: time)
         }
         try authorizer.authorize(svid.id)
         return svid
     }
 
-    private func verifyUncached(_ bytes: [UInt8], token: String, snapshot: Snapshot, time: Date) throws(SPIFFEError) -> JWTSVID {
+    private func verifyUncached(_ bytes: UnsafeBufferPointer<UInt8>, token: String, snapshot: Snapshot, time: Date) throws(SPIFFEError) -> JWTSVID {
         let decoded = try JWTVerification.decode(bytes, policy: self.policy)
         guard let subject = try JWTVerification.stringClaim(decoded.jws.claims, "sub") else {
             throw SPIFFEError(.missingClaim, "the token has no \"sub\" claim")
@@ -110,8 +111,16 @@ public final class JWTSVIDVerifier: Sendable {
         guard let bundle = snapshot.bundles[id.trustDomain] else {
             throw SPIFFEError(.untrustedTrustDomain, "no bundle for trust domain \(id.trustDomain), the trust domain of \(id)")
         }
-        let (key, keyName) = try JWTKeySet(keys: bundle.jwtAuthorities).key(for: decoded, policy: self.policy)
-        try JWTVerification.checkSignature(decoded, key: key, keyName: "JWT authority \(keyName) of \(id.trustDomain)")
+        let key: JWTPublicKey
+        if let keyID = decoded.keyID {
+            guard let found = bundle.jwtAuthorities[keyID] else {
+                throw SPIFFEError(.unknownKeyID, "no JWT authority \"\(keyID)\" in the bundle of \(id.trustDomain)")
+            }
+            key = found
+        } else {
+            key = try JWTKeySet(keys: bundle.jwtAuthorities).key(for: decoded, policy: self.policy)
+        }
+        try JWTVerification.checkSignature(decoded, key: key, keyName: "JWT authority \(JWTKeySet.keyName(decoded)) of \(id.trustDomain)")
         let verified = try JWTVerification.checkClaims(decoded, audiences: self.audiences, time: time, leeway: self.policy.leeway)
         return JWTSVID(id: id, audience: verified.audience, expiry: verified.expiry, jwt: verified, token: Secret(token))
     }

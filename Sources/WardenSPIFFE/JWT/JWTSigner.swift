@@ -26,26 +26,29 @@ public struct JWTSigner: Sendable {
     ///
     /// - Throws: ``SPIFFEError/Code/keyAlgorithmMismatch`` when `algorithm` does not fit the key.
     public init(key: PrivateKey, keyID: String, algorithm: JWTAlgorithm? = nil, clock: any WardenClock = SystemClock()) throws(SPIFFEError) {
-        let fitting: JWTAlgorithm
-        switch key.backing {
-        case .p256: fitting = .es256
-        case .p384: fitting = .es384
-        case .ed25519: fitting = .edDSA
-        case .rsa: fitting = .rs256
-        }
-        let chosen = algorithm ?? fitting
-        let fits =
-            switch (key.backing, chosen.family) {
-            case (.rsa, .rsaPKCS1), (.rsa, .rsaPSS): true
-            default: chosen == fitting
-            }
-        guard fits else {
-            throw SPIFFEError(.keyAlgorithmMismatch, "a \(key.type) key cannot sign \(chosen)")
-        }
+        let chosen = try Self.algorithm(for: key, requested: algorithm)
         self.key = key
         self.keyID = keyID
         self.algorithm = chosen
         self.clock = clock
+    }
+
+    /// The algorithm for `key`: the requested one if the key can sign it, else the key's natural one.
+    private static func algorithm(for key: PrivateKey, requested: JWTAlgorithm?) throws(SPIFFEError) -> JWTAlgorithm {
+        let fitting: JWTAlgorithm
+        let isRSA: Bool
+        switch key.backing {
+        case .p256: (fitting, isRSA) = (.es256, false)
+        case .p384: (fitting, isRSA) = (.es384, false)
+        case .ed25519: (fitting, isRSA) = (.edDSA, false)
+        case .rsa: (fitting, isRSA) = (.rs256, true)
+        }
+        guard let requested else { return fitting }
+        let fits = isRSA ? (requested.family == .rsaPKCS1 || requested.family == .rsaPSS) : requested == fitting
+        guard fits else {
+            throw SPIFFEError(.keyAlgorithmMismatch, "a \(key.type) key cannot sign \(requested)")
+        }
+        return requested
     }
 
     /// Signs `claims` as a compact JWS with header `{"alg", "kid", "typ": "JWT"}`.
@@ -81,7 +84,7 @@ public struct JWTSigner: Sendable {
         let jwt = VerifiedJWT(
             algorithm: self.algorithm, keyID: self.keyID, subject: subject.description, audience: audience,
             issuer: claims["iss"]?.stringValue, expiry: expiryDate, issuedAt: Date(timeIntervalSince1970: TimeInterval(issuedAt)),
-            notBefore: nil, header: header, claims: claims)
+            notBefore: nil, headerMembers: JSONMembers(header), claimMembers: JSONMembers(claims))
         return JWTSVID(id: subject, audience: audience, expiry: expiryDate, jwt: jwt, token: Secret(token))
     }
 

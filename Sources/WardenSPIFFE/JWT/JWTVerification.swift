@@ -10,12 +10,13 @@ enum JWTVerification {
     }
 
     /// Splits and decodes the token, then checks `alg` against the allow-list, `crit` and `typ`.
-    static func decode(_ token: [UInt8], policy: JWTVerificationPolicy) throws(SPIFFEError) -> Decoded {
+    /// `token` is borrowed: the result is valid only while it is (see ``CompactJWS``).
+    static func decode(_ token: UnsafeBufferPointer<UInt8>, policy: JWTVerificationPolicy) throws(SPIFFEError) -> Decoded {
         let jws = try CompactJWS(token, maximumSize: policy.maximumTokenSize)
         guard let name = jws.header["alg"]?.stringValue else {
             throw SPIFFEError(.malformedToken, "the header has no \"alg\" string")
         }
-        guard let algorithm = JWTAlgorithm(name: name), policy.algorithms.contains(algorithm) else {
+        guard let algorithm = JWTAlgorithm(name: name), policy.algorithmMask & algorithm.bit != 0 else {
             let allowed = policy.algorithms.map(\.name).sorted().joined(separator: ", ")
             throw SPIFFEError(.unsupportedAlgorithm, "algorithm \"\(name)\" is not accepted (allowed: \(allowed))")
         }
@@ -38,24 +39,25 @@ enum JWTVerification {
     }
 
     /// Checks that `key` may verify the token's algorithm, then the signature.
-    static func checkSignature(_ decoded: Decoded, key: JWTPublicKey, keyName: String) throws(SPIFFEError) {
+    /// `keyName` is only evaluated for an error message, so that a token that verifies builds no strings.
+    static func checkSignature(_ decoded: Decoded, key: JWTPublicKey, keyName: @autoclosure () -> String) throws(SPIFFEError) {
         guard key.supports(decoded.algorithm) else {
-            throw SPIFFEError(.keyAlgorithmMismatch, "algorithm \(decoded.algorithm) does not fit \(keyName), an \(key) key")
+            throw SPIFFEError(.keyAlgorithmMismatch, "algorithm \(decoded.algorithm) does not fit \(keyName()), an \(key) key")
         }
         guard key.isValidSignature(decoded.jws.signature, for: decoded.jws.signingInput, algorithm: decoded.algorithm) else {
-            throw SPIFFEError(.invalidSignature, "the \(decoded.algorithm) signature does not verify with \(keyName)")
+            throw SPIFFEError(.invalidSignature, "the \(decoded.algorithm) signature does not verify with \(keyName())")
         }
     }
 
     /// Reads a string claim; `nil` when absent.
-    static func stringClaim(_ claims: [String: JSONValue], _ name: String) throws(SPIFFEError) -> String? {
+    static func stringClaim(_ claims: JSONMembers, _ name: String) throws(SPIFFEError) -> String? {
         guard let value = claims[name] else { return nil }
         guard let text = value.stringValue else { throw SPIFFEError(.invalidClaim, "claim \"\(name)\" is not a string") }
         return text
     }
 
     /// Reads a NumericDate claim; `nil` when absent.
-    static func dateClaim(_ claims: [String: JSONValue], _ name: String) throws(SPIFFEError) -> Date? {
+    static func dateClaim(_ claims: JSONMembers, _ name: String) throws(SPIFFEError) -> Date? {
         guard let value = claims[name] else { return nil }
         guard let seconds = value.doubleValue, seconds.isFinite else {
             throw SPIFFEError(.invalidClaim, "claim \"\(name)\" is not a number of seconds (NumericDate)")
@@ -64,7 +66,7 @@ enum JWTVerification {
     }
 
     /// Reads `aud`: a string or an array of strings.
-    static func audienceClaim(_ claims: [String: JSONValue]) throws(SPIFFEError) -> [String] {
+    static func audienceClaim(_ claims: JSONMembers) throws(SPIFFEError) -> [String] {
         switch claims["aud"] {
         case nil: throw SPIFFEError(.missingClaim, "the token has no \"aud\" claim")
         case .string(let audience)?: return [audience]
@@ -108,7 +110,18 @@ enum JWTVerification {
         }
         return VerifiedJWT(
             algorithm: decoded.algorithm, keyID: decoded.keyID, subject: subject, audience: audience, issuer: issuer,
-            expiry: expiry, issuedAt: issuedAt, notBefore: notBefore, header: decoded.jws.header, claims: claims)
+            expiry: expiry, issuedAt: issuedAt, notBefore: notBefore, headerMembers: decoded.jws.header, claimMembers: claims)
+    }
+
+    /// Runs `body` on the UTF-8 bytes of `token` without copying them when the string is native.
+    static func withUTF8<Result>(
+        _ token: String, _ body: (UnsafeBufferPointer<UInt8>) throws(SPIFFEError) -> Result
+    ) throws(SPIFFEError) -> Result {
+        var token = token
+        let outcome: Swift.Result<Result, SPIFFEError> = token.withUTF8 { buffer in
+            do throws(SPIFFEError) { return .success(try body(buffer)) } catch { return .failure(error) }
+        }
+        return try outcome.get()
     }
 
     static func requireAudiences(_ audiences: Set<String>) throws(SPIFFEError) {

@@ -2,7 +2,11 @@
 /// skew to forgive, and how long a token may be.
 public struct JWTVerificationPolicy: Sendable, Hashable {
     /// The algorithms accepted. `none` and HMAC cannot be added; EdDSA can, explicitly.
-    public var algorithms: Set<JWTAlgorithm>
+    public var algorithms: Set<JWTAlgorithm> {
+        didSet { self.algorithmMask = JWTAlgorithm.mask(self.algorithms) }
+    }
+    /// ``algorithms`` as a mask, kept in step, so that the check on every token hashes nothing.
+    private(set) var algorithmMask: UInt16
     /// Whether a token must name its key with `kid`. When `false`, a token without `kid` verifies only if exactly one
     /// key could have signed it.
     public var requiresKeyID: Bool
@@ -23,6 +27,7 @@ public struct JWTVerificationPolicy: Sendable, Hashable {
         maximumTokenSize: Int = JWTVerificationPolicy.defaultMaximumTokenSize
     ) {
         self.algorithms = algorithms
+        self.algorithmMask = JWTAlgorithm.mask(algorithms)
         self.requiresKeyID = requiresKeyID
         self.leeway = leeway
         self.maximumTokenSize = maximumTokenSize

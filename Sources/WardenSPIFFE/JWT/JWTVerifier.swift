@@ -45,10 +45,12 @@ public struct JWTVerifier: Sendable {
     ///
     /// - Throws: ``SPIFFEError`` whose code names the rule that failed.
     public func verify(_ token: String, at time: Date? = nil) throws(SPIFFEError) -> VerifiedJWT {
-        let decoded = try JWTVerification.decode(Array(token.utf8), policy: self.policy)
-        let (key, keyName) = try self.keys.key(for: decoded, policy: self.policy)
-        try JWTVerification.checkSignature(decoded, key: key, keyName: keyName)
-        let verified = try JWTVerification.checkClaims(decoded, audiences: self.audiences, time: time ?? self.clock.now, leeway: self.policy.leeway)
+        let verified = try JWTVerification.withUTF8(token) { bytes throws(SPIFFEError) in
+            let decoded = try JWTVerification.decode(bytes, policy: self.policy)
+            let key = try self.keys.key(for: decoded, policy: self.policy)
+            try JWTVerification.checkSignature(decoded, key: key, keyName: JWTKeySet.keyName(decoded))
+            return try JWTVerification.checkClaims(decoded, audiences: self.audiences, time: time ?? self.clock.now, leeway: self.policy.leeway)
+        }
         if let issuer, verified.issuer != issuer {
             throw SPIFFEError(.invalidClaim, "claim \"iss\" is \(verified.issuer.map { "\"\($0)\"" } ?? "absent"), not \"\(issuer)\"")
         }

@@ -20,10 +20,16 @@ public struct VerifiedJWT: Sendable, Hashable, CustomStringConvertible {
     public let issuedAt: Date?
     /// The `nbf` claim, if present.
     public let notBefore: Date?
+    let headerMembers: JSONMembers
+    let claimMembers: JSONMembers
+
     /// The whole header.
-    public let header: [String: JSONValue]
+    public var header: [String: JSONValue] { self.headerMembers.dictionary }
     /// The whole claims set.
-    public let claims: [String: JSONValue]
+    public var claims: [String: JSONValue] { self.claimMembers.dictionary }
+
+    /// A claim by name, without building the whole dictionary.
+    public subscript(claim name: String) -> JSONValue? { self.claimMembers[name] }
 
     /// `VerifiedJWT(ES256, sub: spiffe://…, aud: [api], exp: 2026-…)`.
     public var description: String {

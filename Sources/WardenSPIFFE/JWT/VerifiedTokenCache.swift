@@ -23,6 +23,10 @@ final class VerifiedTokenCache: Sendable {
         self.capacity = capacity
     }
 
+    static func key(_ token: UnsafeBufferPointer<UInt8>) -> SHA256Digest {
+        SHA256.hash(data: UnsafeRawBufferPointer(token))
+    }
+
     static func key(_ token: [UInt8]) -> SHA256Digest {
         SHA256.hash(data: token)
     }
