@@ -3,11 +3,16 @@
 #
 #   Benchmarks/compare.sh
 #
-# Makes fixtures with the openssl command line (a 3-level P-256 chain whose leaf has a URI SAN, a P-256 key, and a
-# real RSA root from the system trust store), builds and runs Warden's benchmarks (package-benchmark, release) and
-# the C harness against the system OpenSSL, both pinned to one core, and ends with one line per comparison:
+# Makes fixtures with the openssl command line (a 3-level P-256 chain whose leaf is an X509-SVID, P-256 keys, and a
+# real RSA root from the system trust store; the harness mints the JWT-SVID), builds and runs Warden's benchmarks
+# (package-benchmark, release) and the C harness against the system OpenSSL, both pinned to one core, then py-spiffe
+# on the same token (when the project's .venv has it; Scripts/install-test-peers.sh makes it), and ends with one line
+# per comparison:
 #
-#   RATIO <name> <warden ops/s> <peer ops/s> <warden/peer>
+#   RATIO <name> <warden ops/s> <peer ops/s> <warden/peer>        Warden vs OpenSSL
+#   FLOOR <name> <warden ops/s> <bare ops/s> <warden/bare>         JWT-SVID verify vs swift-crypto's bare P-256 check
+#   CACHE <name> <calls/s>                                         a verified-token cache hit
+#   PYSPIFFE <name> <warden ops/s> <py-spiffe ops/s> <warden/py-spiffe>
 #
 # Throughputs are medians. The machine is shared and noisy: compare ratios from the same run, not absolute figures
 # across runs.
@@ -44,6 +49,7 @@ echo "== fixtures (openssl)" >&2
         -extfile leaf.ext -outform DER -out leaf.der 2>/dev/null
     openssl x509 -in /etc/ssl/certs/ISRG_Root_X1.pem -outform DER -out rsa-root.der
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out csr-key.pem 2>/dev/null
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out jwt-key.pem 2>/dev/null
 )
 
 echo "== OpenSSL harness ($(openssl version))" >&2
@@ -54,7 +60,22 @@ echo "== Warden (package-benchmark, release)" >&2
 rm -rf "$build/jmh"
 mkdir -p "$build/jmh"
 "${pin[@]}" swift package --disable-sandbox benchmark --target WardenBenchmarks --format jmh --path "$build/jmh" \
-    --no-progress --filter '(cert|csr|chain)_.*' >&2
+    --no-progress --filter '(cert_.*|csr_.*|chain_.*|svid_verify_.*|jwt_svid_verify_.*|p256_.*)' >&2
+
+echo "== Warden verified-token cache" >&2
+rm -rf "$build/jmh-cache"
+mkdir -p "$build/jmh-cache"
+"${pin[@]}" swift package --disable-sandbox benchmark --target WardenBenchmarks --format jmh --path "$build/jmh-cache" \
+    --no-progress --filter 'jwt_svid_cache_hit' >&2
+
+echo "== py-spiffe" >&2
+python=$here/../.venv/bin/python3
+if [ -x "$python" ] && "$python" -c 'import spiffe' 2>/dev/null; then
+    "${pin[@]}" "$python" pyspiffe_bench.py "$fixtures" > "$build/pyspiffe.txt"
+else
+    echo "compare.sh: no py-spiffe in .venv (run Scripts/install-test-peers.sh); skipping its figure" >&2
+    : > "$build/pyspiffe.txt"
+fi
 
 echo "== Warden rotation engine (current() latency)" >&2
 rm -rf "$build/jmh-credentials"
@@ -66,14 +87,16 @@ echo "== Warden rotation engine, one thread vs two, not pinned" >&2
 swift build -c release --product CurrentScaling >&2
 "$(swift build -c release --show-bin-path)/CurrentScaling" > "$build/scaling.txt"
 
-python3 - "$build/jmh" "$build/openssl.txt" "$build/jmh-credentials" "$build/scaling.txt" <<'PY'
+python3 - "$build/jmh" "$build/openssl.txt" "$build/jmh-credentials" "$build/scaling.txt" "$build/jmh-cache" "$build/pyspiffe.txt" <<'PY'
 import glob, json, sys
-jmh_dir, peer_file, credentials_dir, scaling_file = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+jmh_dir, peer_file, credentials_dir, scaling_file, cache_dir, pyspiffe_file = sys.argv[1:7]
 warden = {}
+# Each sample of these benchmarks is 16 operations (Batch.size), as the harness reads its clock once per 16.
+batch = 16
 for path in glob.glob(jmh_dir + "/*.json"):
     for element in json.load(open(path)):
         name = element["benchmark"].rsplit(".", 1)[-1]
-        warden[name] = element["primaryMetric"]["scorePercentiles"]["50.0"]
+        warden[name] = element["primaryMetric"]["scorePercentiles"]["50.0"] * batch
 peer = dict((line.split()[0], float(line.split()[1])) for line in open(peer_file) if line.strip())
 print()
 print(f"{'benchmark':28} {'warden ops/s':>14} {'openssl ops/s':>14} {'warden/openssl':>15}")
@@ -98,4 +121,19 @@ for path in glob.glob(credentials_dir + "/*.json"):
 print()
 for line in open(scaling_file):
     print(line.rstrip())
+
+print()
+if "jwt_svid_verify_es256" in warden and "p256_verify_bare" in warden:
+    a, b = warden["jwt_svid_verify_es256"], warden["p256_verify_bare"]
+    print(f"FLOOR jwt_svid_verify_es256 {a:.0f} {b:.0f} {a / b:.3f}")
+# Each cache sample is 1,000 calls.
+for path in glob.glob(cache_dir + "/*.json"):
+    for element in json.load(open(path)):
+        calls = element["primaryMetric"]["scorePercentiles"]["50.0"] * 1000
+        print(f"CACHE jwt_svid_cache_hit {calls:.0f}")
+for line in open(pyspiffe_file):
+    name, rate = line.split()
+    a = warden.get("jwt_svid_verify_es256")
+    if a:
+        print(f"PYSPIFFE jwt_svid_verify_es256 {a:.0f} {float(rate):.0f} {a / float(rate):.2f}")
 PY
