@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "WardenPKI", targets: ["WardenPKI"]),
         .library(name: "WardenSPIFFE", targets: ["WardenSPIFFE"]),
         .library(name: "WardenCredentials", targets: ["WardenCredentials"]),
+        .library(name: "WardenVault", targets: ["WardenVault"]),
         .executable(name: "warden", targets: ["WardenCLI"]),
     ],
     dependencies: [
@@ -32,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -73,8 +77,24 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenVault",
+            dependencies: [
+                "WardenCore",
+                "WardenPKI",
+                "WardenSPIFFE",
+                "WardenCredentials",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Warden",
-            dependencies: ["WardenCore", "WardenPKI", "WardenSPIFFE", "WardenCredentials"],
+            dependencies: ["WardenCore", "WardenPKI", "WardenSPIFFE", "WardenCredentials", "WardenVault"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -136,6 +156,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "WardenVaultTests",
+            dependencies: [
+                "WardenVault",
+                "WardenCredentials",
+                "WardenSPIFFE",
+                "WardenPKI",
+                "WardenTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: testSettings
         ),

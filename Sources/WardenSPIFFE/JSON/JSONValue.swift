@@ -122,3 +122,55 @@ extension JSONValue: Encodable {
         }
     }
 }
+
+extension JSONValue {
+    /// Why a document is not JSON, with the byte offset.
+    public struct ParseError: Error, Sendable, CustomStringConvertible {
+        /// What was wrong.
+        public let reason: String
+        /// Where, counting bytes from 0.
+        public let offset: Int
+        /// `reason at byte offset`.
+        public var description: String { "\(self.reason) at byte \(self.offset)" }
+    }
+
+    /// Parses a JSON document strictly (RFC 8259; duplicate object members, nesting deeper than 32 and trailing data
+    /// are errors).
+    public init(parsing bytes: [UInt8]) throws(ParseError) {
+        do {
+            self = try JSONParser.parse(bytes)
+        } catch {
+            throw ParseError(reason: error.reason, offset: error.offset)
+        }
+    }
+
+    /// The value as compact JSON bytes, object members in sorted order.
+    public var jsonBytes: [UInt8] { Array(self.description.utf8) }
+
+    /// The member of an object, or `nil`.
+    public subscript(member: String) -> JSONValue? {
+        self.objectValue?[member]
+    }
+
+    /// The value if it is a boolean.
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .number(String(value)) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+    public init(nilLiteral: ()) { self = .null }
+
+    /// A number.
+    public static func number(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
+}

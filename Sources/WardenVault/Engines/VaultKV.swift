@@ -1,0 +1,142 @@
+import Foundation
+public import WardenCore
+public import WardenSPIFFE
+
+/// A version of a KV v2 secret: its data (a `Secret`) and metadata.
+public struct VaultKVSecret: Sendable, CustomStringConvertible {
+    /// The key/value pairs.
+    public let data: Secret<[String: JSONValue]>
+    /// The version number.
+    public let version: Int
+    /// When this version was written (RFC 3339, as Vault reports it).
+    public let createdTime: String?
+    /// The custom metadata of the secret.
+    public let customMetadata: [String: String]
+
+    /// `VaultKVSecret(version: 3, keys: [api-key])`; never the values.
+    public var description: String {
+        "VaultKVSecret(version: \(self.version), keys: [\(self.data.reveal().keys.sorted().joined(separator: ", "))])"
+    }
+}
+
+/// The metadata of a KV v2 secret: its versions and settings.
+public struct VaultKVMetadata: Sendable {
+    /// The newest version.
+    public let currentVersion: Int
+    /// The oldest version kept.
+    public let oldestVersion: Int
+    /// How many versions are kept (0: the mount's default).
+    public let maxVersions: Int
+    /// Whether writes must carry check-and-set.
+    public let casRequired: Bool
+    /// Every version kept, with whether it is soft-deleted (`deletion_time` set) or destroyed.
+    public let versions: [Int: (deleted: Bool, destroyed: Bool)]
+}
+
+/// The KV version 2 engine at a mount: versioned secrets, check-and-set writes, soft delete, undelete and destroy.
+public struct VaultKV2: Sendable {
+    let client: VaultClient
+    /// The mount path, such as `secret`.
+    public let mount: String
+
+    /// Reads the newest version of `path`, or `version`.
+    ///
+    /// - Throws: ``VaultError/Code/notFound`` when there is no such secret or version, or it is soft-deleted or
+    ///   destroyed.
+    public func read(_ path: String, version: Int? = nil) async throws(VaultError) -> VaultKVSecret {
+        let response = try await self.client.read("\(self.mount)/data/\(path)", query: version.map { ["version": String($0)] } ?? [:])
+        let metadata = response.data?["metadata"]?.objectValue ?? [:]
+        guard let data = response.data?["data"]?.objectValue else {
+            // A soft-deleted or destroyed version answers 404 with its metadata and null data.
+            throw VaultError(.notFound, "GET /v1/\(self.mount)/data/\(path): version \(metadata["version"]?.int64Value.map(String.init) ?? "?") is deleted or destroyed", status: 404)
+        }
+        return VaultKVSecret(
+            data: Secret(data), version: Int(metadata["version"]?.int64Value ?? 0), createdTime: metadata["created_time"]?.stringValue,
+            customMetadata: (metadata["custom_metadata"]?.objectValue ?? [:]).compactMapValues(\.stringValue))
+    }
+
+    /// Writes a new version; with `checkAndSet`, only if the current version is that number (0: only if absent).
+    ///
+    /// - Returns: the new version number.
+    /// - Throws: ``VaultError/Code/invalidRequest`` when the check-and-set version does not match.
+    @discardableResult
+    public func write(_ path: String, _ data: [String: JSONValue], checkAndSet: Int? = nil) async throws(VaultError) -> Int {
+        var body: [String: JSONValue] = ["data": .object(data)]
+        if let checkAndSet { body["options"] = ["cas": .number(checkAndSet)] }
+        let response = try await self.client.write("\(self.mount)/data/\(path)", .object(body))
+        return Int(response?.data?["version"]?.int64Value ?? 0)
+    }
+
+    /// Soft-deletes the newest version (it can be undeleted), or the given versions.
+    public func delete(_ path: String, versions: [Int] = []) async throws(VaultError) {
+        if versions.isEmpty {
+            try await self.client.delete("\(self.mount)/data/\(path)")
+        } else {
+            try await self.client.write("\(self.mount)/delete/\(path)", ["versions": .array(versions.map { .number($0) })])
+        }
+    }
+
+    /// Restores soft-deleted versions.
+    public func undelete(_ path: String, versions: [Int]) async throws(VaultError) {
+        try await self.client.write("\(self.mount)/undelete/\(path)", ["versions": .array(versions.map { .number($0) })])
+    }
+
+    /// Destroys versions for good.
+    public func destroy(_ path: String, versions: [Int]) async throws(VaultError) {
+        try await self.client.write("\(self.mount)/destroy/\(path)", ["versions": .array(versions.map { .number($0) })])
+    }
+
+    /// The secret's metadata.
+    public func metadata(_ path: String) async throws(VaultError) -> VaultKVMetadata {
+        let data = try await self.client.read("\(self.mount)/metadata/\(path)").data ?? [:]
+        var versions: [Int: (Bool, Bool)] = [:]
+        for (key, value) in data["versions"]?.objectValue ?? [:] {
+            guard let number = Int(key) else { continue }
+            let deletion = value["deletion_time"]?.stringValue ?? ""
+            versions[number] = (!deletion.isEmpty, value["destroyed"]?.boolValue ?? false)
+        }
+        return VaultKVMetadata(
+            currentVersion: Int(data["current_version"]?.int64Value ?? 0), oldestVersion: Int(data["oldest_version"]?.int64Value ?? 0),
+            maxVersions: Int(data["max_versions"]?.int64Value ?? 0), casRequired: data["cas_required"]?.boolValue ?? false,
+            versions: versions)
+    }
+
+    /// Lists the keys under `path`.
+    public func list(_ path: String = "") async throws(VaultError) -> [String] {
+        try await self.client.list("\(self.mount)/metadata/\(path)").data?["keys"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+}
+
+/// The KV version 1 engine at a mount: one unversioned value per path.
+public struct VaultKV1: Sendable {
+    let client: VaultClient
+    /// The mount path.
+    public let mount: String
+
+    /// Reads `path`.
+    public func read(_ path: String) async throws(VaultError) -> Secret<[String: JSONValue]> {
+        Secret(try await self.client.read("\(self.mount)/\(path)").data ?? [:])
+    }
+
+    /// Writes `path`, replacing what was there.
+    public func write(_ path: String, _ data: [String: JSONValue]) async throws(VaultError) {
+        try await self.client.write("\(self.mount)/\(path)", .object(data))
+    }
+
+    /// Deletes `path`.
+    public func delete(_ path: String) async throws(VaultError) {
+        try await self.client.delete("\(self.mount)/\(path)")
+    }
+
+    /// Lists the keys under `path`.
+    public func list(_ path: String = "") async throws(VaultError) -> [String] {
+        try await self.client.list("\(self.mount)/\(path)").data?["keys"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+}
+
+extension VaultClient {
+    /// The KV v2 engine mounted at `mount` (default `secret`).
+    public func kv2(mount: String = "secret") -> VaultKV2 { VaultKV2(client: self, mount: mount) }
+    /// The KV v1 engine mounted at `mount`.
+    public func kv1(mount: String) -> VaultKV1 { VaultKV1(client: self, mount: mount) }
+}

@@ -1,0 +1,331 @@
+public import AsyncHTTPClient
+import Foundation
+public import Logging
+import NIOCore
+public import NIOHTTP1
+import NIOSSL
+import Synchronization
+public import WardenCore
+public import WardenSPIFFE
+
+/// A client of the Vault HTTP API, for HashiCorp Vault and OpenBao.
+///
+/// ```swift
+/// let vault = try VaultClient(configuration: .fromEnvironment())
+/// let secret = try await vault.kv2(mount: "secret").read("payments/api-key")
+/// ```
+///
+/// On the wire it behaves as Vault's Go client: every request carries `X-Vault-Request: true`, the token as
+/// `X-Vault-Token` and the namespace as `X-Vault-Namespace`; connection errors, 412, 429 and 5xx other than 501 are
+/// retried with jittered backoff, honouring `Retry-After`; redirects are followed by the client itself, at most one,
+/// never from https to http, and without the token when the redirect leaves the origin; error envelopes
+/// (`{"errors": [...]}`) become a ``VaultError`` whose code names the condition and whose message carries Vault's text.
+///
+/// The transport is AsyncHTTPClient, with its connection pool and keep-alive. A client made with ``init(configuration:logger:)``
+/// owns its `HTTPClient`: call ``shutdown()`` when done.
+public final class VaultClient: Sendable {
+    /// Where the token for a request comes from.
+    enum TokenSource: Sendable {
+        case none
+        case fixed(Secret<String>)
+        case provider(@Sendable () async throws -> Secret<String>)
+    }
+
+    /// The configuration.
+    public let configuration: VaultConfiguration
+    let httpClient: HTTPClient
+    private let ownsHTTPClient: Bool
+    private let baseURL: (scheme: String, host: String, port: Int, path: String)
+    private let tokenSource: Mutex<TokenSource>
+    let logger: Logger
+    let clock: any WardenClock
+
+    /// The largest response body the client reads (Vault's responses are small; a PKI bundle is a few KiB).
+    public static let maximumResponseSize = 4 << 20
+
+    /// Creates a client with an `HTTPClient` of its own, configured for the address's TLS settings.
+    ///
+    /// - Throws: ``VaultError/Code/configuration`` for an invalid address or unreadable TLS files.
+    public convenience init(configuration: VaultConfiguration, logger: Logger = Logger(label: "warden.vault"), clock: any WardenClock = SystemClock()) throws(VaultError) {
+        var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60))
+        // A refused connection fails the attempt at once, so that the client's own retry schedule (the one Vault's
+        // Go client has) decides, rather than AsyncHTTPClient retrying until the connect timeout.
+        pool.retryConnectionEstablishment = false
+        var httpConfiguration = HTTPClient.Configuration(
+            tlsConfiguration: try Self.tlsConfiguration(configuration, logger: logger),
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(10)),
+            connectionPool: pool,
+            decompression: .disabled)
+        httpConfiguration.httpVersion = .http1Only
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        try self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: true, logger: logger, clock: clock)
+    }
+
+    /// Creates a client on a shared `HTTPClient`, whose TLS settings then apply (the configuration's are not used).
+    public convenience init(configuration: VaultConfiguration, httpClient: HTTPClient, logger: Logger = Logger(label: "warden.vault"), clock: any WardenClock = SystemClock()) throws(VaultError) {
+        try self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: false, logger: logger, clock: clock)
+    }
+
+    private init(configuration: VaultConfiguration, httpClient: HTTPClient, ownsHTTPClient: Bool, logger: Logger, clock: any WardenClock) throws(VaultError) {
+        guard let url = URLComponents(string: configuration.address), let scheme = url.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
+            try? httpClient.syncShutdown()
+            throw VaultError(.configuration, "the Vault address '\(configuration.address)' is not an http or https URL")
+        }
+        self.baseURL = (scheme, host, url.port ?? (scheme == "https" ? 443 : 80), url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path)
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.ownsHTTPClient = ownsHTTPClient
+        self.tokenSource = Mutex(configuration.token.map(TokenSource.fixed) ?? .none)
+        self.logger = logger
+        self.clock = clock
+        if configuration.insecureSkipTLSVerify {
+            logger.warning("TLS verification of the Vault server is OFF (insecureSkipTLSVerify / VAULT_SKIP_VERIFY); anyone on the path can impersonate it", metadata: ["address": "\(configuration.address)"])
+        }
+    }
+
+    /// Shuts the client's own `HTTPClient` down; does nothing for a shared one.
+    public func shutdown() async throws {
+        if self.ownsHTTPClient { try await self.httpClient.shutdown() }
+    }
+
+    // MARK: tokens
+
+    /// Uses `token` for every request from now on.
+    public func setToken(_ token: Secret<String>?) {
+        self.tokenSource.withLock { $0 = token.map(TokenSource.fixed) ?? .none }
+    }
+
+    /// Takes the token for each request from `provider`, typically a `RotatingCredentialProvider` of a
+    /// ``VaultTokenSource`` that logs in and renews.
+    public func setTokenProvider(_ provider: @escaping @Sendable () async throws -> Secret<String>) {
+        self.tokenSource.withLock { $0 = .provider(provider) }
+    }
+
+    func currentToken() async throws(VaultError) -> Secret<String>? {
+        let source = self.tokenSource.withLock { $0 }
+        switch source {
+        case .none: return nil
+        case .fixed(let token): return token
+        case .provider(let provider):
+            do {
+                return try await provider()
+            } catch let error as VaultError {
+                throw error
+            } catch {
+                throw VaultError(.notAuthenticated, "no Vault token: \(error)")
+            }
+        }
+    }
+
+    // MARK: raw operations
+
+    /// Reads `path` (`GET /v1/<path>`).
+    public func read(_ path: String, query: [String: String] = [:]) async throws(VaultError) -> VaultResponse {
+        guard let response = try await self.request(.GET, path, query: query) else {
+            throw VaultError(.notFound, "GET /v1/\(path): no content")
+        }
+        return response
+    }
+
+    /// Writes `data` to `path` (`POST /v1/<path>`); `nil` when Vault answers 204 No Content.
+    @discardableResult
+    public func write(_ path: String, _ data: JSONValue? = nil, wrapTTL: Duration? = nil) async throws(VaultError) -> VaultResponse? {
+        try await self.request(.POST, path, body: data ?? .object([:]), wrapTTL: wrapTTL)
+    }
+
+    /// Lists the keys under `path` (`LIST /v1/<path>`).
+    public func list(_ path: String) async throws(VaultError) -> VaultResponse {
+        guard let response = try await self.request(.init(rawValue: "LIST"), path) else {
+            throw VaultError(.notFound, "LIST /v1/\(path): no content")
+        }
+        return response
+    }
+
+    /// Deletes `path` (`DELETE /v1/<path>`).
+    @discardableResult
+    public func delete(_ path: String) async throws(VaultError) -> VaultResponse? {
+        try await self.request(.DELETE, path)
+    }
+
+    /// Sends any request to `/v1/<path>` and returns the envelope, `nil` for 204 No Content.
+    ///
+    /// - Parameters:
+    ///   - authenticated: whether to send the token (login endpoints do not need one).
+    ///   - token: a token to use instead of the client's (for example a wrapping token).
+    public func request(
+        _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, query: [String: String] = [:],
+        wrapTTL: Duration? = nil, authenticated: Bool = true, token: Secret<String>? = nil
+    ) async throws(VaultError) -> VaultResponse? {
+        let requestToken: Secret<String>?
+        if let token {
+            requestToken = token
+        } else if authenticated {
+            requestToken = try await self.currentToken()
+        } else {
+            requestToken = nil
+        }
+        let (status, bytes) = try await self.send(method, path, body: body, query: query, wrapTTL: wrapTTL, token: requestToken)
+        guard status != 204, !bytes.isEmpty else { return nil }
+        let document: JSONValue
+        do {
+            document = try JSONValue(parsing: bytes)
+        } catch {
+            throw VaultError(.malformedResponse, "\(method.rawValue) /v1/\(path): the response is not JSON (\(error))", status: status)
+        }
+        guard let object = document.objectValue else {
+            throw VaultError(.malformedResponse, "\(method.rawValue) /v1/\(path): the response is not a JSON object", status: status)
+        }
+        return VaultResponse(object)
+    }
+
+    /// `sys/health` answers with these codes when the server is fine but not active; they are not errors there.
+    func sendAllowingStatuses(_ method: HTTPMethod, _ path: String, query: [String: String], allowed: Set<Int>) async throws(VaultError) -> (Int, [UInt8]) {
+        try await self.send(method, path, body: nil, query: query, wrapTTL: nil, token: nil, allowedStatuses: allowed)
+    }
+}
+
+// MARK: the transport
+
+extension VaultClient {
+    func url(for path: String, query: [String: String], scheme: String? = nil, host: String? = nil, port: Int? = nil) -> String {
+        var components = URLComponents()
+        components.scheme = scheme ?? self.baseURL.scheme
+        components.host = host ?? self.baseURL.host
+        components.port = port ?? self.baseURL.port
+        let trimmed = path.hasPrefix("/") ? String(path.dropFirst()) : path
+        components.percentEncodedPath = self.baseURL.path + "/v1/" + trimmed
+        if !query.isEmpty {
+            components.queryItems = query.keys.sorted().map { URLQueryItem(name: $0, value: query[$0]) }
+        }
+        return components.string ?? ""
+    }
+
+    /// Sends one logical request: attempts, retries with backoff or `Retry-After`, at most one redirect.
+    func send(
+        _ method: HTTPMethod, _ path: String, body: JSONValue?, query: [String: String], wrapTTL: Duration?,
+        token: Secret<String>?, allowedStatuses: Set<Int> = []
+    ) async throws(VaultError) -> (Int, [UInt8]) {
+        let label = "\(method.rawValue) /v1/\(path)"
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(self.configuration.timeout.components.seconds) * 1_000_000_000 + self.configuration.timeout.components.attoseconds / 1_000_000_000)
+        var backoff = Backoff(policy: self.configuration.retryBackoff)
+        var attempt = 0
+        var url = self.url(for: path, query: query)
+        var sendToken = true
+        var redirected = false
+        while true {
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            request.headers.add(name: "X-Vault-Request", value: "true")
+            if sendToken, let token { request.headers.add(name: "X-Vault-Token", value: token.reveal()) }
+            if let namespace = self.configuration.namespace { request.headers.add(name: "X-Vault-Namespace", value: namespace) }
+            if let wrapTTL { request.headers.add(name: "X-Vault-Wrap-TTL", value: "\(wrapTTL.components.seconds)s") }
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: body.jsonBytes))
+            }
+            let outcome: Result<(Int, [UInt8], HTTPHeaders), VaultError>
+            do {
+                let response = try await self.httpClient.execute(request, deadline: deadline, logger: nil)
+                let buffer = try await response.body.collect(upTo: Self.maximumResponseSize)
+                outcome = .success((Int(response.status.code), Array(buffer.readableBytesView), response.headers))
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
+            } catch {
+                if NIODeadline.now() >= deadline {
+                    throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
+                }
+                outcome = .failure(VaultError(.transport, "\(label): cannot reach \(self.configuration.address): \(error)"))
+            }
+            var retryAfter: Duration?
+            let failure: VaultError
+            switch outcome {
+            case .success(let (status, bytes, headers)):
+                if (200..<300).contains(status) || allowedStatuses.contains(status) { return (status, bytes) }
+                if [301, 302, 303, 307, 308].contains(status), let location = headers.first(name: "Location") {
+                    guard !redirected else { throw VaultError(.redirectRefused, "\(label): a second redirect, to \(location)", status: status) }
+                    let (next, sameOrigin) = try self.redirectTarget(location, from: url, label: label, status: status)
+                    redirected = true
+                    url = next
+                    sendToken = sendToken && sameOrigin
+                    continue
+                }
+                failure = Self.error(status: status, body: bytes, label: label)
+                if let value = headers.first(name: "Retry-After"), let seconds = Int(value), seconds >= 0 { retryAfter = .seconds(seconds) }
+            case .failure(let error):
+                failure = error
+            }
+            guard failure.isRetryable, attempt < self.configuration.maximumRetries, let delay = retryAfter ?? backoff.nextDelay() else {
+                throw failure
+            }
+            attempt += 1
+            self.logger.debug("retrying Vault request", metadata: ["request": "\(label)", "attempt": "\(attempt)", "delay": "\(delay)", "reason": "\(failure.code)"])
+            do { try await self.clock.sleep(for: delay) } catch { throw VaultError(.timeout, "\(label): cancelled while waiting to retry") }
+        }
+    }
+
+    private func redirectTarget(_ location: String, from current: String, label: String, status: Int) throws(VaultError) -> (String, Bool) {
+        guard let base = URL(string: current), let target = URL(string: location, relativeTo: base)?.absoluteURL,
+              let scheme = target.scheme?.lowercased(), let host = target.host else {
+            throw VaultError(.redirectRefused, "\(label): a redirect to '\(location)', which is not a URL", status: status)
+        }
+        if base.scheme?.lowercased() == "https" && scheme != "https" {
+            throw VaultError(.redirectRefused, "\(label): a redirect from https to \(scheme), which would expose the request", status: status)
+        }
+        let sameOrigin = scheme == base.scheme?.lowercased() && host == base.host && target.port == base.port
+        return (target.absoluteString, sameOrigin)
+    }
+
+    /// Maps a failed response to a typed error, carrying Vault's own `errors` text.
+    static func error(status: Int, body: [UInt8], label: String) -> VaultError {
+        let messages = (try? JSONValue(parsing: body))?["errors"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let text = messages.isEmpty ? "" : ": " + messages.joined(separator: "; ")
+        let message = "\(label): \(status)\(text)"
+        switch status {
+        case 400: return VaultError(.invalidRequest, message, status: status)
+        case 401, 403: return VaultError(.permissionDenied, message, status: status)
+        case 404: return VaultError(.notFound, message, status: status)
+        case 429: return VaultError(.rateLimited, message, status: status)
+        case 503 where messages.contains(where: { $0.lowercased().contains("sealed") }): return VaultError(.sealed, message, status: status)
+        case 501: return VaultError(.unexpectedStatus, message, status: status)
+        case 412, 500...599: return VaultError(.unavailable, message, status: status)
+        default: return VaultError(.unexpectedStatus, message, status: status)
+        }
+    }
+
+    static func tlsConfiguration(_ configuration: VaultConfiguration, logger: Logger) throws(VaultError) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do {
+            var roots: [NIOSSLCertificate] = []
+            if let file = configuration.caCertificateFile { roots += try NIOSSLCertificate.fromPEMFile(file) }
+            if let directory = configuration.caDirectory {
+                for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+                where name.hasSuffix(".pem") || name.hasSuffix(".crt") {
+                    roots += try NIOSSLCertificate.fromPEMFile(directory + "/" + name)
+                }
+            }
+            if !roots.isEmpty { tls.trustRoots = .certificates(roots) }
+            switch (configuration.clientCertificateFile, configuration.clientKeyFile) {
+            case (let certificate?, let key?):
+                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            case (nil, nil): break
+            default: throw VaultError(.configuration, "a client certificate needs both VAULT_CLIENT_CERT and VAULT_CLIENT_KEY")
+            }
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw VaultError(.configuration, "cannot load the TLS files of the Vault configuration: \(error)")
+        }
+        if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        return tls
+    }
+}
+
+extension Backoff {
+    mutating func nextDelay() -> Duration? {
+        var generator = SystemRandomNumberGenerator()
+        return self.nextDelay(using: &generator)
+    }
+}

@@ -1,0 +1,119 @@
+public import Foundation
+public import WardenCore
+
+/// How to reach Vault (or OpenBao): the address, the token, the namespace, TLS, timeouts and retries.
+///
+/// Build one in code, or read Vault's own environment variables with ``fromEnvironment(_:)``, as the Go client and the
+/// `vault` command do.
+public struct VaultConfiguration: Sendable {
+    /// The server's address, such as `https://vault.example.com:8200`.
+    public var address: String
+    /// A token to start with (token auth). Other auth methods log in and set it.
+    public var token: Secret<String>?
+    /// The namespace sent as `X-Vault-Namespace` on every request (Vault Enterprise and OpenBao namespaces).
+    public var namespace: String?
+    /// A PEM file of CA certificates that verify the server (`VAULT_CACERT`).
+    public var caCertificateFile: String?
+    /// A directory of PEM CA certificates that verify the server (`VAULT_CAPATH`).
+    public var caDirectory: String?
+    /// The client certificate for TLS client authentication, PEM (`VAULT_CLIENT_CERT`).
+    public var clientCertificateFile: String?
+    /// The client certificate's private key, PEM (`VAULT_CLIENT_KEY`).
+    public var clientKeyFile: String?
+    /// Turns off verification of the server's certificate (`VAULT_SKIP_VERIFY`). Insecure: the client logs a warning
+    /// whenever it is set.
+    public var insecureSkipTLSVerify: Bool
+    /// The time a request may take, retries included (`VAULT_CLIENT_TIMEOUT`; 60 s by default, as Vault's).
+    public var timeout: Duration
+    /// How many times a request is retried after a connection error, 412, 429 or 5xx other than 501
+    /// (`VAULT_MAX_RETRIES`; 2 by default, as Vault's).
+    public var maximumRetries: Int
+    /// The delays between retries: full jitter between 1 and 1.5 s by default, as Vault's client; a `Retry-After`
+    /// from the server takes precedence.
+    public var retryBackoff: BackoffPolicy
+
+    /// Creates a configuration.
+    public init(
+        address: String,
+        token: Secret<String>? = nil,
+        namespace: String? = nil,
+        caCertificateFile: String? = nil,
+        caDirectory: String? = nil,
+        clientCertificateFile: String? = nil,
+        clientKeyFile: String? = nil,
+        insecureSkipTLSVerify: Bool = false,
+        timeout: Duration = .seconds(60),
+        maximumRetries: Int = 2,
+        retryBackoff: BackoffPolicy = BackoffPolicy(
+            initialDelay: .milliseconds(1000), multiplier: 1.5, maximumDelay: .milliseconds(1500),
+            minimumDelay: .milliseconds(1000), jitter: .full)
+    ) {
+        self.address = address
+        self.token = token
+        self.namespace = namespace
+        self.caCertificateFile = caCertificateFile
+        self.caDirectory = caDirectory
+        self.clientCertificateFile = clientCertificateFile
+        self.clientKeyFile = clientKeyFile
+        self.insecureSkipTLSVerify = insecureSkipTLSVerify
+        self.timeout = timeout
+        self.maximumRetries = maximumRetries
+        self.retryBackoff = retryBackoff
+    }
+
+    /// Reads `VAULT_ADDR` (default `https://127.0.0.1:8200`), `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT`,
+    /// `VAULT_CAPATH`, `VAULT_CLIENT_CERT`, `VAULT_CLIENT_KEY`, `VAULT_SKIP_VERIFY`, `VAULT_CLIENT_TIMEOUT` (seconds, or
+    /// a duration such as `30s`, `2m`) and `VAULT_MAX_RETRIES`.
+    ///
+    /// `VAULT_TLS_SERVER_NAME` is not supported: AsyncHTTPClient takes the server name from the address. Setting it
+    /// is a ``VaultError/Code/configuration`` error rather than a silently different check.
+    ///
+    /// - Throws: ``VaultError/Code/configuration`` naming the variable whose value is invalid.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(VaultError) -> VaultConfiguration {
+        func value(_ name: String) -> String? {
+            guard let value = environment[name], !value.isEmpty else { return nil }
+            return value
+        }
+        var configuration = VaultConfiguration(address: value("VAULT_ADDR") ?? "https://127.0.0.1:8200")
+        configuration.token = value("VAULT_TOKEN").map(Secret.init)
+        configuration.namespace = value("VAULT_NAMESPACE")
+        configuration.caCertificateFile = value("VAULT_CACERT")
+        configuration.caDirectory = value("VAULT_CAPATH")
+        configuration.clientCertificateFile = value("VAULT_CLIENT_CERT")
+        configuration.clientKeyFile = value("VAULT_CLIENT_KEY")
+        if value("VAULT_TLS_SERVER_NAME") != nil {
+            throw VaultError(.configuration, "VAULT_TLS_SERVER_NAME is not supported; address the server by the name its certificate carries")
+        }
+        if let skip = value("VAULT_SKIP_VERIFY") {
+            switch skip.lowercased() {
+            case "1", "t", "true": configuration.insecureSkipTLSVerify = true
+            case "0", "f", "false": configuration.insecureSkipTLSVerify = false
+            default: throw VaultError(.configuration, "VAULT_SKIP_VERIFY is '\(skip)', not a boolean")
+            }
+        }
+        if let timeout = value("VAULT_CLIENT_TIMEOUT") {
+            guard let duration = Self.parseDuration(timeout), duration > .zero else {
+                throw VaultError(.configuration, "VAULT_CLIENT_TIMEOUT is '\(timeout)', not a duration such as 60 or 30s")
+            }
+            configuration.timeout = duration
+        }
+        if let retries = value("VAULT_MAX_RETRIES") {
+            guard let count = Int(retries), count >= 0 else {
+                throw VaultError(.configuration, "VAULT_MAX_RETRIES is '\(retries)', not a non-negative integer")
+            }
+            configuration.maximumRetries = count
+        }
+        return configuration
+    }
+
+    /// `90`, `90s`, `1500ms`, `2m`, `1h`.
+    static func parseDuration(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let number = Double(text.dropLast(suffix.count)), number.isFinite else { return nil }
+            return .milliseconds(Int64(number * scale * 1000))
+        }
+        guard let seconds = Double(text), seconds.isFinite else { return nil }
+        return .milliseconds(Int64(seconds * 1000))
+    }
+}

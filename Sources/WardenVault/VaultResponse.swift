@@ -1,0 +1,100 @@
+public import WardenCore
+public import WardenSPIFFE
+
+/// The envelope of a Vault response: `request_id`, `lease_id`, `renewable`, `lease_duration`, `data`, `wrap_info`,
+/// `warnings` and `auth`.
+///
+/// `data` often holds secrets: the description and mirror show which members are present, never their values.
+public struct VaultResponse: Sendable, CustomStringConvertible, CustomReflectable {
+    /// Vault's ID for the request, for its audit log.
+    public let requestID: String?
+    /// The lease of a dynamic secret, to renew or revoke.
+    public let leaseID: String?
+    /// Whether the lease can be renewed.
+    public let renewable: Bool
+    /// The lease's time to live, in seconds.
+    public let leaseDuration: Int
+    /// The payload.
+    public let data: [String: JSONValue]?
+    /// The response-wrapping information, when the response was wrapped.
+    public let wrapInfo: VaultWrapInfo?
+    /// Warnings Vault attached.
+    public let warnings: [String]
+    /// The result of a login or token operation.
+    public let auth: VaultAuthInfo?
+
+    init(_ document: [String: JSONValue]) {
+        self.requestID = document["request_id"]?.stringValue
+        let leaseID = document["lease_id"]?.stringValue
+        self.leaseID = leaseID?.isEmpty == true ? nil : leaseID
+        self.renewable = document["renewable"]?.boolValue ?? false
+        self.leaseDuration = Int(document["lease_duration"]?.int64Value ?? 0)
+        self.data = document["data"]?.objectValue
+        self.wrapInfo = document["wrap_info"]?.objectValue.map(VaultWrapInfo.init)
+        self.warnings = document["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        self.auth = document["auth"]?.objectValue.map(VaultAuthInfo.init)
+    }
+
+    /// `VaultResponse(request: …, lease: …, data: [password, username])`.
+    public var description: String {
+        var parts: [String] = []
+        if let requestID { parts.append("request: \(requestID)") }
+        if let leaseID { parts.append("lease: \(leaseID), \(self.leaseDuration)s\(self.renewable ? ", renewable" : "")") }
+        if let data { parts.append("data: [\(data.keys.sorted().joined(separator: ", "))]") }
+        if self.wrapInfo != nil { parts.append("wrapped") }
+        if let auth { parts.append("auth: \(auth)") }
+        if !self.warnings.isEmpty { parts.append("warnings: \(self.warnings.count)") }
+        return "VaultResponse(\(parts.joined(separator: ", ")))"
+    }
+
+    /// A mirror without the data's values, so that `dump` cannot print a secret.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["description": self.description], displayStyle: .struct)
+    }
+}
+
+/// The result of a login or token operation: the client token and its lease.
+public struct VaultAuthInfo: Sendable, CustomStringConvertible {
+    /// The token.
+    public let clientToken: Secret<String>
+    /// The token's accessor, which names it without granting its power.
+    public let accessor: String?
+    /// The token's policies.
+    public let policies: [String]
+    /// The token's time to live, in seconds.
+    public let leaseDuration: Int
+    /// Whether the token can be renewed.
+    public let renewable: Bool
+
+    init(_ object: [String: JSONValue]) {
+        self.clientToken = Secret(object["client_token"]?.stringValue ?? "")
+        self.accessor = object["accessor"]?.stringValue
+        self.policies = object["policies"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        self.leaseDuration = Int(object["lease_duration"]?.int64Value ?? 0)
+        self.renewable = object["renewable"]?.boolValue ?? false
+    }
+
+    /// `VaultAuthInfo(accessor: …, policies: [default], ttl: 3600s, renewable)`; never the token.
+    public var description: String {
+        "VaultAuthInfo(accessor: \(self.accessor ?? "none"), policies: [\(self.policies.joined(separator: ", "))], ttl: \(self.leaseDuration)s\(self.renewable ? ", renewable" : ""))"
+    }
+}
+
+/// Response-wrapping information: the single-use token that unwraps the response.
+public struct VaultWrapInfo: Sendable, CustomStringConvertible {
+    /// The wrapping token.
+    public let token: Secret<String>
+    /// How long the wrapping token lives, in seconds.
+    public let ttl: Int
+    /// The path whose response was wrapped.
+    public let creationPath: String?
+
+    init(_ object: [String: JSONValue]) {
+        self.token = Secret(object["token"]?.stringValue ?? "")
+        self.ttl = Int(object["ttl"]?.int64Value ?? 0)
+        self.creationPath = object["creation_path"]?.stringValue
+    }
+
+    /// `VaultWrapInfo(ttl: 60s, path: …)`; never the token.
+    public var description: String { "VaultWrapInfo(ttl: \(self.ttl)s, path: \(self.creationPath ?? "unknown"))" }
+}

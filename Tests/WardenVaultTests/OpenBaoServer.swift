@@ -1,0 +1,162 @@
+import Foundation
+import Glibc
+import Logging
+import WardenCore
+import WardenTestSupport
+@testable import WardenVault
+import WardenSPIFFE
+
+/// A real OpenBao server for the tests, on a free loopback port, started and stopped by the test.
+///
+/// `persistent` servers keep their data in a temporary directory (file storage), so that the test can stop the
+/// process and start it again, as an outage does; they are initialized with one unseal key, which the harness keeps
+/// to unseal after a restart. Dev servers are in memory and come up unsealed with root token `root`.
+final class OpenBaoServer: @unchecked Sendable {
+    let port: Int
+    let directory: TemporaryDirectory
+    let persistent: Bool
+    private(set) var rootToken = Secret("root")
+    private var unsealKey: String?
+    private var process: Process?
+
+    var address: String { "http://127.0.0.1:\(self.port)" }
+
+    static var binary: String? {
+        var candidates: [String] = []
+        if let configured = ProcessInfo.processInfo.environment["WARDEN_BAO"] { candidates.append(configured) }
+        candidates.append(ExternalTool.repositoryRoot.appendingPathComponent(".venv/bin/bao").path)
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        candidates += path.split(separator: ":").map { "\($0)/bao" }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Whether the tests that need OpenBao run: when it is installed, or under CI (where a missing one fails).
+    static var shouldRun: Bool { ExternalTool.isCI || Self.binary != nil }
+
+    init(persistent: Bool = false) throws {
+        self.port = try Self.freePort()
+        self.directory = try TemporaryDirectory()
+        self.persistent = persistent
+    }
+
+    deinit {
+        self.process?.terminate()
+        self.process?.waitUntilExit()
+    }
+
+    func client(token: Secret<String>? = nil, timeout: Duration = .seconds(10), maximumRetries: Int = 2, clock: any WardenClock = SystemClock()) throws -> VaultClient {
+        var configuration = VaultConfiguration(address: self.address, token: token ?? self.rootToken)
+        configuration.timeout = timeout
+        configuration.maximumRetries = maximumRetries
+        return try VaultClient(configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: clock)
+    }
+
+    /// Starts the server and waits until it serves requests (unsealing a persistent one).
+    func start() async throws {
+        guard let binary = Self.binary else {
+            throw MissingOpenBao()
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        if self.persistent {
+            let config = """
+                storage "file" { path = "\(self.directory.path)/data" }
+                listener "tcp" {
+                  address = "127.0.0.1:\(self.port)"
+                  tls_disable = true
+                }
+                disable_mlock = true
+                api_addr = "http://127.0.0.1:\(self.port)"
+                """
+            let configFile = try self.directory.write("server.hcl", config)
+            process.arguments = ["server", "-config=\(configFile)"]
+        } else {
+            process.arguments = ["server", "-dev", "-dev-root-token-id=root", "-dev-listen-address=127.0.0.1:\(self.port)", "-dev-no-store-token"]
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOME"] = self.directory.path
+        process.environment = environment
+        let log = FileHandle(forWritingAtPath: try self.directory.write("server-\(Date().timeIntervalSince1970).log", ""))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        try await self.waitUntilResponding()
+        if self.persistent { try await self.initializeOrUnseal() }
+    }
+
+    /// Stops the process, as a crash or an outage does.
+    func stop() {
+        guard let process = self.process else { return }
+        process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    private func waitUntilResponding() async throws {
+        let client = try self.client(timeout: .seconds(2), maximumRetries: 0)
+        defer { Task { try? await client.shutdown() } }
+        for _ in 0..<200 {
+            if (try? await client.health()) != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw VaultError(.unavailable, "OpenBao did not start on port \(self.port); see \(self.directory.path)")
+    }
+
+    private func initializeOrUnseal() async throws {
+        let client = try self.client(timeout: .seconds(10), maximumRetries: 0)
+        defer { Task { try? await client.shutdown() } }
+        if self.unsealKey == nil {
+            // sys/init answers outside the usual envelope (keys and root_token at the top level).
+            let (_, bytes) = try await client.send(.PUT, "sys/init", body: ["secret_shares": 1, "secret_threshold": 1], query: [:], wrapTTL: nil, token: nil)
+            let document = try JSONValue(parsing: bytes)
+            guard let key = document["keys"]?.arrayValue?.first?.stringValue, let root = document["root_token"]?.stringValue else {
+                throw VaultError(.malformedResponse, "unexpected sys/init response")
+            }
+            self.unsealKey = key
+            self.rootToken = Secret(root)
+            try await self.unseal()
+            // A fresh persistent server has no KV engine; the tests expect KV v2 at secret/, as in dev mode.
+            let admin = try self.client()
+            defer { Task { try? await admin.shutdown() } }
+            try await admin.write("sys/mounts/secret", ["type": "kv", "options": ["version": "2"]])
+            return
+        }
+        try await self.unseal()
+    }
+
+    func seal() async throws {
+        let client = try self.client()
+        defer { Task { try? await client.shutdown() } }
+        _ = try await client.request(.PUT, "sys/seal", body: [:])
+    }
+
+    func unseal() async throws {
+        guard let key = self.unsealKey else { return }
+        let client = try self.client(timeout: .seconds(10), maximumRetries: 0)
+        defer { Task { try? await client.shutdown() } }
+        _ = try await client.request(.PUT, "sys/unseal", body: ["key": .string(key)], authenticated: false)
+        for _ in 0..<200 {
+            if let health = try? await client.health(), health.isActive { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { throw VaultError(.configuration, "cannot bind a loopback port") }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct MissingOpenBao: Error, CustomStringConvertible {
+    var description: String { "OpenBao (bao) is required by this test but was not found; run Scripts/test.sh, which installs it into .venv" }
+}

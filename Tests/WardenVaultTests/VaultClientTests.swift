@@ -1,0 +1,238 @@
+import Foundation
+import Logging
+import Testing
+import WardenCore
+import WardenPKI
+import WardenSPIFFE
+import WardenTestSupport
+@testable import WardenVault
+import X509
+
+/// The client against a real OpenBao dev server: the envelope, KV v1 and v2, errors, auth methods, PKI and transit.
+@Suite(.enabled(if: OpenBaoServer.shouldRun, "OpenBao is missing (Scripts/test.sh installs it into .venv)"), .serialized)
+struct VaultClientTests {
+    static func withServer(_ body: (OpenBaoServer, VaultClient) async throws -> Void) async throws {
+        let server = try OpenBaoServer()
+        try await server.start()
+        defer { server.stop() }
+        let client = try server.client()
+        do {
+            try await body(server, client)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
+    @Test func healthOfAnActiveServer() async throws {
+        try await Self.withServer { _, client in
+            let health = try await client.health()
+            #expect(health.isActive)
+            #expect(health.initialized && !health.sealed)
+            #expect(health.version.hasPrefix("2."))
+        }
+    }
+
+    @Test func kv2VersionsCheckAndSetSoftDeleteAndDestroy() async throws {
+        try await Self.withServer { _, client in
+            let kv = client.kv2()
+            #expect(try await kv.write("app/config", ["api-key": "one"]) == 1)
+            #expect(try await kv.write("app/config", ["api-key": "two"], checkAndSet: 1) == 2)
+            let mismatch = await #expect(throws: VaultError.self) { try await kv.write("app/config", ["api-key": "three"], checkAndSet: 1) }
+            #expect(mismatch?.code == .invalidRequest)
+            #expect(mismatch?.message.contains("check-and-set") == true)
+            let latest = try await kv.read("app/config")
+            #expect(latest.version == 2)
+            #expect(latest.data.reveal()["api-key"] == "two")
+            #expect(!latest.description.contains("two"))
+            #expect(try await kv.read("app/config", version: 1).data.reveal()["api-key"] == "one")
+            try await kv.delete("app/config")
+            await #expect(throws: VaultError(.notFound, "")) { try await kv.read("app/config") }
+            var metadata = try await kv.metadata("app/config")
+            #expect(metadata.currentVersion == 2)
+            #expect(metadata.versions[2]?.deleted == true)
+            try await kv.undelete("app/config", versions: [2])
+            #expect(try await kv.read("app/config").data.reveal()["api-key"] == "two")
+            try await kv.destroy("app/config", versions: [1])
+            metadata = try await kv.metadata("app/config")
+            #expect(metadata.versions[1]?.destroyed == true)
+            await #expect(throws: VaultError(.notFound, "")) { try await kv.read("app/config", version: 1) }
+            #expect(try await kv.list("app") == ["config"])
+        }
+    }
+
+    @Test func kv1AndTheRawEnvelope() async throws {
+        try await Self.withServer { _, client in
+            try await client.write("sys/mounts/kv1", ["type": "kv", "options": ["version": "1"]])
+            let kv = client.kv1(mount: "kv1")
+            try await kv.write("service/db", ["password": "hunter2"])
+            #expect(try await kv.read("service/db").reveal()["password"] == "hunter2")
+            #expect(try await kv.list("service") == ["db"])
+            let raw = try await client.read("kv1/service/db")
+            #expect(raw.requestID?.isEmpty == false)
+            #expect(raw.leaseDuration > 0)
+            #expect(!raw.description.contains("hunter2"))
+            var dumped = ""
+            dump(raw, to: &dumped)
+            #expect(!dumped.contains("hunter2"))
+            try await kv.delete("service/db")
+            await #expect(throws: VaultError(.notFound, "")) { try await kv.read("service/db") }
+        }
+    }
+
+    @Test func errorsAreTypedAndCarryVaultsMessageNeverTheToken() async throws {
+        try await Self.withServer { server, _ in
+            let badToken = "hvs.not-a-real-token-\(UUID().uuidString)"
+            let client = try server.client(token: Secret(badToken))
+            defer { Task { try? await client.shutdown() } }
+            let denied = await #expect(throws: VaultError.self) { try await client.read("secret/data/anything") }
+            #expect(denied?.code == .permissionDenied)
+            #expect(denied?.status == 403)
+            #expect(denied?.message.contains("permission denied") == true)
+            #expect(denied?.message.contains(badToken) == false)
+            let root = try server.client()
+            defer { Task { try? await root.shutdown() } }
+            await #expect(throws: VaultError(.notFound, "")) { try await root.read("secret/data/missing") }
+            let invalid = await #expect(throws: VaultError.self) { try await root.write("sys/mounts/bad", ["type": "no-such-engine"]) }
+            #expect(invalid?.code == .invalidRequest)
+        }
+    }
+
+    @Test func connectionRefusedIsRetriedThenATransportError() async throws {
+        let port = try OpenBaoServer.freePort()
+        var configuration = VaultConfiguration(address: "http://127.0.0.1:\(port)", token: Secret("x"))
+        configuration.maximumRetries = 2
+        configuration.retryBackoff = BackoffPolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(20), minimumDelay: .milliseconds(10))
+        let client = try VaultClient(configuration: configuration)
+        defer { Task { try? await client.shutdown() } }
+        let started = ContinuousClock.now
+        let error = await #expect(throws: VaultError.self) { try await client.read("secret/data/x") }
+        #expect(error?.code == .transport)
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test func configurationFromTheEnvironment() throws {
+        let configuration = try VaultConfiguration.fromEnvironment([
+            "VAULT_ADDR": "https://vault.example.com:8200", "VAULT_TOKEN": "s.token", "VAULT_NAMESPACE": "team-a",
+            "VAULT_SKIP_VERIFY": "true", "VAULT_CLIENT_TIMEOUT": "30s", "VAULT_MAX_RETRIES": "5", "VAULT_CACERT": "/etc/ca.pem",
+        ])
+        #expect(configuration.address == "https://vault.example.com:8200")
+        #expect(configuration.token?.reveal() == "s.token")
+        #expect(configuration.namespace == "team-a")
+        #expect(configuration.insecureSkipTLSVerify)
+        #expect(configuration.timeout == .seconds(30))
+        #expect(configuration.maximumRetries == 5)
+        #expect(configuration.caCertificateFile == "/etc/ca.pem")
+        #expect(throws: VaultError(.configuration, "")) { try VaultConfiguration.fromEnvironment(["VAULT_MAX_RETRIES": "many"]) }
+        #expect(throws: VaultError(.configuration, "")) { try VaultConfiguration.fromEnvironment(["VAULT_SKIP_VERIFY": "maybe"]) }
+        #expect(throws: VaultError(.configuration, "")) { try VaultConfiguration.fromEnvironment(["VAULT_TLS_SERVER_NAME": "x"]) }
+        #expect(throws: VaultError(.configuration, "")) { try VaultClient(configuration: VaultConfiguration(address: "ftp://x")) }
+    }
+
+    @Test func skipVerifyLogsAWarning() throws {
+        let log = CapturingLogHandler.Store()
+        let client = try VaultClient(configuration: VaultConfiguration(address: "https://127.0.0.1:1", insecureSkipTLSVerify: true), logger: Logger(label: "t") { _ in CapturingLogHandler(store: log) })
+        defer { Task { try? await client.shutdown() } }
+        #expect(log.lines.contains { $0.hasPrefix("warning") && $0.contains("TLS verification") })
+    }
+
+    @Test func appRoleWithAWrappedSecretID() async throws {
+        try await Self.withServer { _, client in
+            try await client.write("sys/auth/approle", ["type": "approle"])
+            try await client.write("auth/approle/role/payments", ["token_ttl": "10m", "token_policies": ["default"]])
+            let roleID = try #require(try await client.read("auth/approle/role/payments/role-id").data?["role_id"]?.stringValue)
+            let wrapped = try #require(try await client.write("auth/approle/role/payments/secret-id", [:], wrapTTL: .seconds(60))?.wrapInfo)
+            let login = try await client.login(using: VaultAppRoleAuth(roleID: roleID, secretID: .wrapped(wrappingToken: wrapped.token)))
+            #expect(login.policies.contains("default"))
+            #expect(login.leaseDuration == 600)
+            #expect(!login.description.contains(login.clientToken.reveal()))
+            let me = try await client.read("auth/token/lookup-self")
+            #expect(me.data?["display_name"]?.stringValue == "approle")
+            // A wrapping token is single use.
+            let reused = await #expect(throws: VaultError.self) { try await client.unwrap(wrapped.token) }
+            #expect(reused?.code == .invalidRequest || reused?.code == .permissionDenied)
+        }
+    }
+
+    @Test func jwtAuthWithAJWTSVIDMintedByWarden() async throws {
+        try await Self.withServer { _, client in
+            let key = try PrivateKey.generate(.p256)
+            let publicPEM = PEM.encode(label: "PUBLIC KEY", derBytes: key.subjectPublicKeyInfoDER)
+            try await client.write("sys/auth/jwt", ["type": "jwt"])
+            try await client.write("auth/jwt/config", ["jwt_validation_pubkeys": [.string(publicPEM)], "jwt_supported_algs": ["ES256"]])
+            try await client.write("auth/jwt/role/workload", [
+                "role_type": "jwt", "user_claim": "sub", "bound_audiences": ["vault"], "token_ttl": "5m",
+                "bound_subject": "spiffe://example.org/billing",
+            ])
+            let signer = try JWTSigner(key: key, keyID: "k1")
+            let auth = VaultJWTAuth(role: "workload") {
+                try signer.mintSVID(subject: try SPIFFEID("spiffe://example.org/billing"), audience: ["vault"]).token
+            }
+            let login = try await client.login(using: auth)
+            #expect(login.leaseDuration == 300)
+            let other = VaultJWTAuth(role: "workload") {
+                try signer.mintSVID(subject: try SPIFFEID("spiffe://example.org/intruder"), audience: ["vault"]).token
+            }
+            await #expect(throws: VaultError.self) { try await client.login(using: other) }
+        }
+    }
+
+    @Test func tokenSourceRenewsAndRevokes() async throws {
+        try await Self.withServer { server, client in
+            let created = try #require(try await client.write("auth/token/create", ["ttl": "1h", "explicit_max_ttl": "2h", "policies": ["default"]])?.auth)
+            let source = VaultTokenSource(client: client, method: VaultTokenAuth(token: created.clientToken))
+            let first = try await source.fetch()
+            #expect(first.isRenewable)
+            #expect(first.value.reveal() == created.clientToken.reveal())
+            let renewed = try await source.renew(first)
+            #expect(try #require(renewed.expiresAt) >= first.expiresAt!)
+            try await source.revoke(renewed)
+            let revoked = try server.client(token: created.clientToken)
+            defer { Task { try? await revoked.shutdown() } }
+            await #expect(throws: VaultError(.permissionDenied, "")) { try await revoked.read("auth/token/lookup-self") }
+        }
+    }
+
+    @Test func pkiSignsALocalCSRAndIssues() async throws {
+        try await Self.withServer { _, client in
+            try await client.write("sys/mounts/pki", ["type": "pki", "config": ["max_lease_ttl": "87600h"]])
+            try await client.write("pki/root/generate/internal", ["common_name": "Warden Test Root", "ttl": "8760h"])
+            try await client.write("pki/roles/service", ["allowed_domains": "example.org", "allow_subdomains": true, "allowed_uri_sans": "spiffe://example.org/*", "max_ttl": "72h", "key_type": "any"])
+            let key = try PrivateKey.generate(.p256)
+            var csr = try CSRBuilder(subject: "CN=api.example.org")
+            csr.dnsNames = ["api.example.org"]
+            let signed = try await client.pki().sign(role: "service", csr: try csr.pemEncoded(signingWith: key), commonName: "api.example.org", ttl: .seconds(3600))
+            #expect(signed.privateKey == nil)
+            #expect(key.matches(signed.certificate.publicKey))
+            let chain = try await client.pki().caChain()
+            #expect(!chain.isEmpty)
+            let result = await CertificateChainVerifier(roots: chain).verify(leaf: signed.certificate, dnsName: "api.example.org")
+            #expect(result.isValid, "\(String(describing: result.error))")
+            let issued = try await client.pki().issue(role: "service", commonName: "web.example.org", keyType: .p256)
+            let issuedKey = try #require(issued.privateKey)
+            #expect(issuedKey.matches(issued.certificate.publicKey))
+            let source = VaultPKICertificateSource(client: client, role: "service", commonName: "job.example.org", ttl: .seconds(600))
+            let credential = try await source.fetch()
+            #expect(credential.value.privateKey.matches(credential.value.leaf.publicKey))
+            #expect(credential.expiresAt == credential.value.leaf.notValidAfter)
+            let caSource = try await VaultPKICAChainSource(client: client).fetch()
+            #expect(caSource.value == chain)
+        }
+    }
+
+    @Test func transitEncryptsDecryptsSignsAndVerifies() async throws {
+        try await Self.withServer { _, client in
+            try await client.write("sys/mounts/transit", ["type": "transit"])
+            try await client.write("transit/keys/app", ["type": "ecdsa-p256"])
+            try await client.write("transit/keys/data", [:])
+            let transit = client.transit()
+            let ciphertext = try await transit.encrypt(key: "data", plaintext: Secret(Array("card 4111".utf8)))
+            #expect(ciphertext.hasPrefix("vault:v1:"))
+            #expect(try await transit.decrypt(key: "data", ciphertext: ciphertext).reveal() == Array("card 4111".utf8))
+            let signature = try await transit.sign(key: "app", input: Array("payload".utf8))
+            #expect(try await transit.verify(key: "app", input: Array("payload".utf8), signature: signature))
+            #expect(try await transit.verify(key: "app", input: Array("tampered".utf8), signature: signature) == false)
+        }
+    }
+}
