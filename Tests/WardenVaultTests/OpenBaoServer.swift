@@ -13,6 +13,7 @@ import WardenSPIFFE
 /// to unseal after a restart. Dev servers are in memory and come up unsealed with root token `root`.
 final class OpenBaoServer: @unchecked Sendable {
     let port: Int
+    let clusterPort: Int
     let directory: TemporaryDirectory
     let persistent: Bool
     private(set) var rootToken = Secret("root")
@@ -35,6 +36,7 @@ final class OpenBaoServer: @unchecked Sendable {
 
     init(persistent: Bool = false) throws {
         self.port = try Self.freePort()
+        self.clusterPort = try Self.freePort()
         self.directory = try TemporaryDirectory()
         self.persistent = persistent
     }
@@ -59,15 +61,21 @@ final class OpenBaoServer: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         if self.persistent {
+            // Integrated storage (raft), the one persistent backend OpenBao ships, on a second loopback port.
             let config = """
-                storage "file" { path = "\(self.directory.path)/data" }
+                storage "raft" {
+                  path = "\(self.directory.path)/data"
+                  node_id = "warden-test"
+                }
                 listener "tcp" {
                   address = "127.0.0.1:\(self.port)"
+                  cluster_address = "127.0.0.1:\(self.clusterPort)"
                   tls_disable = true
                 }
-                disable_mlock = true
                 api_addr = "http://127.0.0.1:\(self.port)"
+                cluster_addr = "http://127.0.0.1:\(self.clusterPort)"
                 """
+            try FileManager.default.createDirectory(atPath: "\(self.directory.path)/data", withIntermediateDirectories: true)
             let configFile = try self.directory.write("server.hcl", config)
             process.arguments = ["server", "-config=\(configFile)"]
         } else {

@@ -32,8 +32,9 @@ final class PostgresCluster: @unchecked Sendable {
             _ = try Subprocess.run("/bin/chown", ["postgres:postgres", self.directory])
         }
         try self.run(["\(bin)/initdb", "-D", "\(self.directory)/data", "--auth-local=trust", "--auth-host=scram-sha-256", "-U", "postgres"])
-        try self.run(["\(bin)/pg_ctl", "-D", "\(self.directory)/data", "-l", "\(self.directory)/log", "-w", "-o",
-                      "-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1", "start"])
+        // The server pg_ctl starts inherits pg_ctl's descriptors: its output must go to a file, and the descriptors
+        // Foundation's Process watches to see its child exit must be closed, or the harness waits for the server.
+        try self.run(["/bin/bash", "-c", "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec '\(bin)/pg_ctl' -D '\(self.directory)/data' -l '\(self.directory)/log' -w -o '-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1' start >> '\(self.directory)/pg_ctl.log' 2>&1 < /dev/null"])
         try self.sql("CREATE ROLE \(Self.adminUser) WITH LOGIN SUPERUSER PASSWORD '\(Self.adminPassword)'")
     }
 
