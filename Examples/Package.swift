@@ -6,13 +6,24 @@ let package = Package(
     name: "WardenExamples",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(name: "warden", path: "..")
+        .package(name: "warden", path: ".."),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         .executableTarget(
             name: "InspectCertificate",
             dependencies: [.product(name: "Warden", package: "warden")],
             swiftSettings: [.swiftLanguageMode(.v6)]
-        )
+        ),
+        .executableTarget(
+            name: "VaultOutageDemo",
+            dependencies: [
+                .product(name: "Warden", package: "warden"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

@@ -3,3 +3,4 @@
 @_exported import WardenPKI
 @_exported import WardenSPIFFE
 @_exported import WardenCredentials
+@_exported import WardenVault

@@ -180,6 +180,21 @@ public final class VaultClient: Sendable {
         return VaultResponse(object)
     }
 
+    /// Sends a request and returns the whole JSON document, for the few endpoints that answer outside the usual
+    /// envelope (`sys/init`, `sys/seal-status`); `nil` for 204 No Content.
+    public func requestDocument(
+        _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, authenticated: Bool = true
+    ) async throws(VaultError) -> JSONValue? {
+        let token = authenticated ? try await self.currentToken() : nil
+        let (status, bytes) = try await self.send(method, path, body: body, query: [:], wrapTTL: nil, token: token)
+        guard status != 204, !bytes.isEmpty else { return nil }
+        do {
+            return try JSONValue(parsing: bytes)
+        } catch {
+            throw VaultError(.malformedResponse, "\(method.rawValue) /v1/\(path): the response is not JSON (\(error))", status: status)
+        }
+    }
+
     /// `sys/health` answers with these codes when the server is fine but not active; they are not errors there.
     func sendAllowingStatuses(_ method: HTTPMethod, _ path: String, query: [String: String], allowed: Set<Int>) async throws(VaultError) -> (Int, [UInt8]) {
         try await self.send(method, path, body: nil, query: query, wrapTTL: nil, token: nil, allowedStatuses: allowed)

@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Warden
+
+/// A small service that serves requests with a dynamic PostgreSQL credential and a KV API key from Vault, through
+/// Warden's rotating providers, and lives through a Vault outage:
+///
+///     Vault up → Vault down (the demo stops the server) → requests keep succeeding on cached credentials, status
+///     degraded → Vault back → recovery and rotation.
+///
+/// With no `VAULT_ADDR` it starts its own OpenBao and PostgreSQL and removes them at the end. `--json` prints one JSON
+/// object per line: `{"t": seconds, "event": "...", "status": "...", "requestsOK": n, "requestsFailed": n}`.
+@main
+enum VaultOutageDemo {
+    static func main() async {
+        let json = CommandLine.arguments.contains("--json")
+        if ProcessInfo.processInfo.environment["VAULT_ADDR"] != nil {
+            FileHandle.standardError.write(Data("VaultOutageDemo stops and starts the Vault server itself, so it runs its own: unset VAULT_ADDR\n".utf8))
+            exit(2)
+        }
+        let timeline = Timeline(json: json)
+        do {
+            let servers = try LocalServers()
+            defer { servers.cleanUp() }
+            do {
+                try await Self.run(servers, timeline)
+            } catch {
+                timeline.emit("error: \(error)", status: "failed")
+                servers.cleanUp()
+                exit(1)
+            }
+        } catch {
+            timeline.emit("error: \(error)", status: "failed")
+            exit(1)
+        }
+    }
+
+    static func run(_ servers: LocalServers, _ timeline: Timeline) async throws {
+        timeline.emit("starting PostgreSQL and OpenBao", status: "pending")
+        try servers.startPostgres()
+        try await servers.startVault()
+
+        // Set-up, as an operator would: a KV secret, the database engine, a token for the service.
+        let admin = try VaultClient(configuration: VaultConfiguration(address: servers.vaultAddress, token: servers.rootToken))
+        try await admin.kv2().write("demo/api", ["key": "api-key-v1"])
+        try await admin.write("sys/mounts/database", ["type": "database"])
+        try await admin.write("database/config/pg", [
+            "plugin_name": "postgresql-database-plugin",
+            "connection_url": .string("postgresql://{{username}}:{{password}}@127.0.0.1:\(servers.postgresPort)/postgres?sslmode=disable"),
+            "username": .string(LocalServers.databaseAdmin), "password": .string(servers.databasePassword), "allowed_roles": "app",
+        ])
+        try await admin.write("database/roles/app", [
+            "db_name": "pg", "default_ttl": "2m", "max_ttl": "10m",
+            "creation_statements": [#"CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"#],
+        ])
+        let serviceToken = try await admin.write("auth/token/create", ["ttl": "10m", "policies": ["root"]])?.auth?.clientToken
+        try await admin.shutdown()
+
+        // The service: its client takes its token from a rotating provider; its secrets come from two more.
+        let quiet = Logger(label: "demo") { _ in SwiftLogNoOpLogHandler() }
+        let client = try VaultClient(
+            configuration: VaultConfiguration(address: servers.vaultAddress, timeout: .seconds(2), maximumRetries: 1), logger: quiet)
+        let policy = RotationPolicy(backoff: BackoffPolicy(initialDelay: .milliseconds(500), maximumDelay: .seconds(2), jitter: .equal), revokeOnShutdown: true)
+        let tokens = RotatingCredentialProvider(source: VaultTokenSource(client: client, method: VaultTokenAuth(token: serviceToken!)), policy: policy, logger: quiet)
+        client.setTokenProvider { try await tokens.current() }
+        let apiKey = RotatingCredentialProvider(source: VaultKVSecretSource(client: client, path: "demo/api", refreshInterval: .seconds(2)), policy: policy, logger: quiet)
+        let database = RotatingCredentialProvider(source: VaultDatabaseCredentialSource(client: client, role: "app"), policy: policy, logger: quiet)
+        let group = ServiceGroup(services: [tokens, apiKey, database], logger: quiet)
+        let running = Task { try await group.run() }
+
+        let counters = RequestCounters()
+        var lastStatus = ""
+        var lastKey = ""
+        var lastUser = ""
+        func status() -> String {
+            let names = [tokens.status.name, apiKey.status.name, database.status.name]
+            for worst in ["expired", "unavailable", "degraded", "pending"] where names.contains(worst) { return worst }
+            return "fresh"
+        }
+        /// One request: the API key must be there, and the database credentials must log in to PostgreSQL.
+        func serve() async {
+            do {
+                let key = try await apiKey.current().reveal()["key"]?.stringValue ?? ""
+                let credentials = try await database.current()
+                guard !key.isEmpty, servers.query(user: credentials.username, password: credentials.password) else {
+                    counters.failed += 1
+                    return
+                }
+                counters.ok += 1
+                if key != lastKey {
+                    if !lastKey.isEmpty { timeline.emit("the service now uses the rotated API key (\(key))", status: status(), counters) }
+                    lastKey = key
+                }
+                if credentials.username != lastUser {
+                    timeline.emit("database credentials in use: \(credentials.username)", status: status(), counters)
+                    lastUser = credentials.username
+                }
+            } catch {
+                counters.failed += 1
+            }
+        }
+
+        _ = try await apiKey.current()
+        _ = try await database.current()
+        timeline.restart()
+        timeline.emit("Vault up: serving requests", status: status(), counters)
+        let phases: [(at: Double, action: @Sendable () async throws -> String)] = [
+            (6, { servers.stopVault(); return "Vault down: the demo stopped the server" }),
+            (18, { try await servers.startVault(); return "Vault back: restarted and unsealed" }),
+            (19, {
+                let operatorClient = try VaultClient(configuration: VaultConfiguration(address: servers.vaultAddress, token: servers.rootToken))
+                try await operatorClient.kv2().write("demo/api", ["key": "api-key-v2"])
+                try await operatorClient.shutdown()
+                return "an operator rotated the API key in Vault"
+            }),
+        ]
+        var next = 0
+        var lastTick = 0
+        while timeline.elapsed < 28 {
+            if next < phases.count, timeline.elapsed >= phases[next].at {
+                let event = try await phases[next].action()
+                timeline.emit(event, status: status(), counters)
+                next += 1
+            }
+            await serve()
+            let current = status()
+            if current != lastStatus {
+                timeline.emit("status \(current)", status: current, counters)
+                lastStatus = current
+            }
+            if Int(timeline.elapsed) > lastTick {
+                lastTick = Int(timeline.elapsed)
+                timeline.tick(status: current, counters)
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        try await client.shutdown()
+        timeline.emit("done: \(counters.ok) requests served, \(counters.failed) failed; leases revoked on shutdown", status: status(), counters)
+    }
+}
+
+/// Requests served and failed.
+final class RequestCounters: @unchecked Sendable {
+    var ok = 0
+    var failed = 0
+}
+
+/// Prints the timeline: readable lines, or one JSON object per line.
+final class Timeline: @unchecked Sendable {
+    let json: Bool
+    private(set) var start = ContinuousClock.now
+
+    init(json: Bool) { self.json = json }
+
+    /// Counts from now: the timeline starts when the service starts serving, after the set-up.
+    func restart() { self.start = ContinuousClock.now }
+
+    var elapsed: Double {
+        let duration = ContinuousClock.now - self.start
+        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    func emit(_ event: String, status: String, _ counters: RequestCounters? = nil) {
+        let t = (self.elapsed * 10).rounded() / 10
+        if self.json {
+            let object: JSONValue = [
+                "t": .number(String(t)), "event": .string(event), "status": .string(status),
+                "requestsOK": .number(counters?.ok ?? 0), "requestsFailed": .number(counters?.failed ?? 0),
+            ]
+            print(object.description)
+        } else {
+            let stamp = String(format: "%5.1fs", t)
+            let counts = counters.map { "  [ok \($0.ok), failed \($0.failed)]" } ?? ""
+            print("\(stamp)  \(status.padding(toLength: 11, withPad: " ", startingAt: 0))  \(event)\(counts)")
+        }
+        fflush(nil)
+    }
+
+    /// A line a second in JSON; the readable timeline prints events only.
+    func tick(status: String, _ counters: RequestCounters) {
+        if self.json { self.emit("tick", status: status, counters) }
+    }
+}
