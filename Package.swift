@@ -168,10 +168,12 @@ let package = Package(
                 "WardenPKI",
                 "WardenTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),
             ],
+            exclude: ["Peers"],
             swiftSettings: testSettings
         ),
         .testTarget(

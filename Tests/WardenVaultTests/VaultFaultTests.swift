@@ -1,0 +1,129 @@
+import AsyncHTTPClient
+import Foundation
+import Glibc
+import NIOCore
+import Testing
+import WardenCore
+import WardenSPIFFE
+import WardenTestSupport
+@testable import WardenVault
+
+/// The client's retry, timeout and redirect rules, against faults a healthy server does not produce on demand.
+///
+/// The one stand-in of these tests: `Peers/fault_proxy.py`, a proxy in front of a real OpenBao that injects 5xx bursts,
+/// 429 with `Retry-After`, slowness and redirects for a set number of requests and forwards everything else.
+@Suite(.enabled(if: OpenBaoServer.shouldRun && ExternalTool.python.shouldRun, "OpenBao or Python is missing (Scripts/test.sh installs them)"), .serialized)
+final class VaultFaultTests {
+    let server: OpenBaoServer
+    let proxyPort: Int
+    let proxy: Process
+    var proxyAddress: String { "http://127.0.0.1:\(self.proxyPort)" }
+
+    init() async throws {
+        self.server = try OpenBaoServer()
+        try await self.server.start()
+        self.proxyPort = try OpenBaoServer.freePort()
+        let script = ExternalTool.repositoryRoot.appendingPathComponent("Tests/WardenVaultTests/Peers/fault_proxy.py").path
+        self.proxy = Process()
+        self.proxy.executableURL = URL(fileURLWithPath: try ExternalTool.python.require())
+        self.proxy.arguments = [script, String(self.server.port), String(self.proxyPort)]
+        self.proxy.standardOutput = FileHandle.nullDevice
+        self.proxy.standardError = FileHandle.nullDevice
+        try self.proxy.run()
+        let client = try self.client()
+        for _ in 0..<100 {
+            if (try? await client.health()) != nil { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await client.kv2().write("app/key", ["value": "v1"])
+        try await client.shutdown()
+    }
+
+    deinit {
+        // SIGKILL: the proxy may inherit a blocked SIGTERM from the test process's threads.
+        kill(self.proxy.processIdentifier, SIGKILL)
+        self.proxy.waitUntilExit()
+        self.server.stop()
+    }
+
+    func client(timeout: Duration = .seconds(10), retries: Int = 2) throws -> VaultClient {
+        var configuration = VaultConfiguration(address: self.proxyAddress, token: self.server.rootToken, timeout: timeout, maximumRetries: retries)
+        configuration.retryBackoff = BackoffPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(100), minimumDelay: .milliseconds(20))
+        return try VaultClient(configuration: configuration)
+    }
+
+    /// Queues a fault in the proxy for the next `count` requests.
+    func inject(_ fault: JSONValue) async throws {
+        var request = HTTPClientRequest(url: "\(self.proxyAddress)/__fault")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(bytes: fault.jsonBytes))
+        _ = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+    }
+
+    func requestsSeen() async throws -> Int {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(self.proxyAddress)/__count"), timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        return Int(try JSONValue(parsing: Array(body.readableBytesView))["requests"]?.int64Value ?? -1)
+    }
+
+    @Test func aBurstOf5xxIsRetriedAndTheReadSucceeds() async throws {
+        let client = try self.client(retries: 2)
+        defer { Task { try? await client.shutdown() } }
+        try await self.inject(["status": 503, "count": 2])
+        #expect(try await client.kv2().read("app/key").data.reveal()["value"] == "v1")
+        #expect(try await self.requestsSeen() == 3)
+    }
+
+    @Test func aLongerBurstSurfacesAsUnavailableAfterTheRetries() async throws {
+        let client = try self.client(retries: 2)
+        defer { Task { try? await client.shutdown() } }
+        try await self.inject(["status": 502, "count": 10, "message": "bad gateway"])
+        let error = await #expect(throws: VaultError.self) { try await client.kv2().read("app/key") }
+        #expect(error?.code == .unavailable)
+        #expect(error?.message.contains("bad gateway") == true)
+        #expect(try await self.requestsSeen() == 3)
+    }
+
+    @Test func notImplementedAndSealedAreTyped() async throws {
+        let client = try self.client(retries: 2)
+        defer { Task { try? await client.shutdown() } }
+        try await self.inject(["status": 501, "count": 1])
+        await #expect(throws: VaultError(.unexpectedStatus, "")) { try await client.kv2().read("app/key") }
+        #expect(try await self.requestsSeen() == 1, "501 is not retried")
+        try await self.inject(["status": 503, "count": 10, "message": "Vault is sealed"])
+        await #expect(throws: VaultError(.sealed, "")) { try await client.kv2().read("app/key") }
+    }
+
+    @Test func a429WaitsForRetryAfter() async throws {
+        let client = try self.client(retries: 2)
+        defer { Task { try? await client.shutdown() } }
+        try await self.inject(["status": 429, "count": 1, "retry_after": 1])
+        let started = ContinuousClock.now
+        #expect(try await client.kv2().read("app/key").version == 1)
+        #expect(ContinuousClock.now - started >= .seconds(1))
+        #expect(try await self.requestsSeen() == 2)
+    }
+
+    @Test func aSlowServerTimesOut() async throws {
+        let client = try self.client(timeout: .seconds(1), retries: 2)
+        defer { Task { try? await client.shutdown() } }
+        try await self.inject(["delay": 3, "status": 200, "count": 1])
+        let started = ContinuousClock.now
+        await #expect(throws: VaultError(.timeout, "")) { try await client.kv2().read("app/key") }
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test func redirects() async throws {
+        let client = try self.client()
+        defer { Task { try? await client.shutdown() } }
+        // Same origin: followed, with the token.
+        try await self.inject(["location": JSONValue.string("\(self.proxyAddress)/v1/secret/data/app/key"), "count": 1])
+        #expect(try await client.kv2().read("app/key").version == 1)
+        // Another origin (localhost is not 127.0.0.1): followed without the token, so Vault refuses.
+        try await self.inject(["location": JSONValue.string("http://localhost:\(self.proxyPort)/v1/secret/data/app/key"), "count": 1])
+        await #expect(throws: VaultError(.permissionDenied, "")) { try await client.kv2().read("app/key") }
+        // A second redirect is refused.
+        try await self.inject(["location": JSONValue.string("\(self.proxyAddress)/v1/secret/data/app/key"), "count": 2])
+        await #expect(throws: VaultError(.redirectRefused, "")) { try await client.kv2().read("app/key") }
+    }
+}
