@@ -4,6 +4,7 @@ import Glibc
 import NIOCore
 import Testing
 import WardenCore
+import WardenCredentials
 import WardenSPIFFE
 import WardenTestSupport
 @testable import WardenVault
@@ -111,6 +112,24 @@ final class VaultFaultTests {
         let started = ContinuousClock.now
         await #expect(throws: VaultError(.timeout, "")) { try await client.kv2().read("app/key") }
         #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    /// 1,000 callers of a credential that has not been fetched (or has expired) wait on one fetch: Vault sees one
+    /// request. The proxy counts what reaches the server.
+    @Test func aThousandConcurrentCallersCauseOneRequest() async throws {
+        let client = try self.client()
+        defer { Task { try? await client.shutdown() } }
+        try await self.inject(["count": 0])
+        let provider = RotatingCredentialProvider(source: VaultKVSecretSource(client: client, path: "app/key"))
+        let values = try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<1_000 {
+                group.addTask { try await provider.current().reveal()["value"]?.stringValue }
+            }
+            return try await group.reduce(into: [String?]()) { $0.append($1) }
+        }
+        #expect(values.count == 1_000)
+        #expect(values.allSatisfy { $0 == "v1" })
+        #expect(try await self.requestsSeen() == 1)
     }
 
     @Test func redirects() async throws {
