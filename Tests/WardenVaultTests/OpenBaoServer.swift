@@ -16,11 +16,14 @@ final class OpenBaoServer: @unchecked Sendable {
     let clusterPort: Int
     let directory: TemporaryDirectory
     let persistent: Bool
+    /// Whether the dev server listens with TLS (`-dev-tls`); its CA is then at ``tlsCAFile``.
+    let tls: Bool
     private(set) var rootToken = Secret("root")
     private var unsealKey: String?
     private var process: Process?
 
-    var address: String { "http://127.0.0.1:\(self.port)" }
+    var address: String { "\(self.tls ? "https" : "http")://127.0.0.1:\(self.port)" }
+    var tlsCAFile: String { "\(self.directory.path)/tls/vault-ca.pem" }
 
     static var binary: String? {
         var candidates: [String] = []
@@ -34,7 +37,8 @@ final class OpenBaoServer: @unchecked Sendable {
     /// Whether the tests that need OpenBao run: when it is installed, or under CI (where a missing one fails).
     static var shouldRun: Bool { ExternalTool.isCI || Self.binary != nil }
 
-    init(persistent: Bool = false) throws {
+    init(persistent: Bool = false, tls: Bool = false) throws {
+        self.tls = tls
         self.port = try Self.freePort()
         self.clusterPort = try Self.freePort()
         self.directory = try TemporaryDirectory()
@@ -48,6 +52,7 @@ final class OpenBaoServer: @unchecked Sendable {
 
     func client(token: Secret<String>? = nil, timeout: Duration = .seconds(10), maximumRetries: Int = 2, clock: any WardenClock = SystemClock()) throws -> VaultClient {
         var configuration = VaultConfiguration(address: self.address, token: token ?? self.rootToken)
+        if self.tls { configuration.caCertificateFile = self.tlsCAFile }
         configuration.timeout = timeout
         configuration.maximumRetries = maximumRetries
         return try VaultClient(configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: clock)
@@ -80,6 +85,10 @@ final class OpenBaoServer: @unchecked Sendable {
             process.arguments = ["server", "-config=\(configFile)"]
         } else {
             process.arguments = ["server", "-dev", "-dev-root-token-id=root", "-dev-listen-address=127.0.0.1:\(self.port)", "-dev-no-store-token"]
+            if self.tls {
+                try FileManager.default.createDirectory(atPath: "\(self.directory.path)/tls", withIntermediateDirectories: true)
+                process.arguments! += ["-dev-tls", "-dev-tls-cert-dir=\(self.directory.path)/tls"]
+            }
         }
         var environment = ProcessInfo.processInfo.environment
         environment["HOME"] = self.directory.path
@@ -102,6 +111,10 @@ final class OpenBaoServer: @unchecked Sendable {
     }
 
     private func waitUntilResponding() async throws {
+        // A TLS dev server writes its CA a moment after it starts.
+        for _ in 0..<200 where self.tls && !FileManager.default.fileExists(atPath: self.tlsCAFile) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let client = try self.client(timeout: .seconds(2), maximumRetries: 0)
         defer { Task { try? await client.shutdown() } }
         for _ in 0..<200 {

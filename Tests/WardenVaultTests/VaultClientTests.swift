@@ -178,6 +178,39 @@ struct VaultClientTests {
         }
     }
 
+    /// TLS with a custom CA (VAULT_CACERT), a client certificate (VAULT_CLIENT_CERT/KEY) and cert auth with a test CA.
+    @Test func certAuthOverTLSWithAClientCertificate() async throws {
+        let server = try OpenBaoServer(tls: true)
+        try await server.start()
+        defer { server.stop() }
+        let ca = try TestPKI.issue(subject: "CN=Workload CA", isCA: true, notBefore: Date().addingTimeInterval(-60), notAfter: Date().addingTimeInterval(3600))
+        let leaf = try TestPKI.issue(
+            subject: "CN=billing", issuer: ca, extendedKeyUsage: [.clientAuth], sans: [.uniformResourceIdentifier("spiffe://example.org/billing")],
+            notBefore: Date().addingTimeInterval(-60), notAfter: Date().addingTimeInterval(3600))
+        let files = server.directory
+        let certificateFile = try files.write("client.pem", leaf.pem)
+        let keyFile = files.file("client.key")
+        try leaf.key.write(to: keyFile)
+        let admin = try server.client()
+        defer { Task { try? await admin.shutdown() } }
+        try await admin.write("sys/auth/cert", ["type": "cert"])
+        try await admin.write("auth/cert/certs/billing", ["certificate": .string(ca.pem), "token_ttl": "5m", "allowed_uri_sans": "spiffe://example.org/*"])
+
+        let configuration = try VaultConfiguration.fromEnvironment([
+            "VAULT_ADDR": server.address, "VAULT_CACERT": server.tlsCAFile, "VAULT_CLIENT_CERT": certificateFile, "VAULT_CLIENT_KEY": keyFile,
+        ])
+        let client = try VaultClient(configuration: configuration)
+        defer { Task { try? await client.shutdown() } }
+        let login = try await client.login(using: VaultCertAuth(role: "billing"))
+        #expect(login.leaseDuration == 300)
+        #expect(try await client.read("auth/token/lookup-self").data?["display_name"]?.stringValue?.contains("billing") == true)
+
+        // Without the CA the server's certificate does not verify: TLS verification is on by default.
+        let untrusting = try VaultClient(configuration: VaultConfiguration(address: server.address, token: Secret("x"), maximumRetries: 0))
+        defer { Task { try? await untrusting.shutdown() } }
+        await #expect(throws: VaultError(.transport, "")) { try await untrusting.health() }
+    }
+
     @Test func tokenSourceRenewsAndRevokes() async throws {
         try await Self.withServer { server, client in
             let created = try #require(try await client.write("auth/token/create", ["ttl": "1h", "explicit_max_ttl": "2h", "policies": ["default"]])?.auth)
