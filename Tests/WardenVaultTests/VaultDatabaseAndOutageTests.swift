@@ -83,6 +83,32 @@ struct VaultDatabaseAndOutageTests {
         #expect(try postgres.query(user: held.username, password: held.password.reveal(), "SELECT 1").status != 0, "revoked on shutdown")
     }
 
+    /// A lease at its maximum TTL cannot be renewed further: the provider fetches new credentials before the old ones
+    /// expire, and both work in PostgreSQL while they overlap.
+    @Test func aLeaseThatCannotBeRenewedIsReplaced() async throws {
+        let postgres = try PostgresCluster()
+        let server = try OpenBaoServer()
+        try await server.start()
+        defer { server.stop() }
+        let client = try server.client()
+        defer { Task { try? await client.shutdown() } }
+        try await Self.configureDatabase(client, postgres, ttl: "6s", maxTTL: "6s")
+        let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let provider = RotatingCredentialProvider(
+            source: VaultDatabaseCredentialSource(client: client, role: "app"),
+            policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)), logger: quiet)
+        let group = ServiceGroup(services: [provider], logger: quiet)
+        let running = Task { try await group.run() }
+        defer { running.cancel() }
+        let first = try await provider.current()
+        try await Self.waitUntil(timeout: .seconds(12)) { (try? await provider.current().username) != first.username }
+        let second = try await provider.current()
+        #expect(second.username != first.username)
+        #expect(second.leaseID != first.leaseID)
+        #expect(try postgres.query(user: second.username, password: second.password.reveal(), "SELECT 1").status == 0)
+        await group.triggerGracefulShutdown()
+    }
+
     /// The outage: providers hold a KV secret and database credentials; the server stops; callers keep the cached
     /// values and the status turns degraded; the requests while it is down follow the backoff schedule; the server comes
     /// back and the providers recover by themselves.
