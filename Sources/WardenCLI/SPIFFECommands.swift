@@ -3,7 +3,6 @@ import Foundation
 import WardenCore
 import WardenPKI
 import WardenSPIFFE
-import SwiftASN1
 import X509
 
 struct SVIDCommand: AsyncParsableCommand {
@@ -299,9 +298,7 @@ struct BundleInspect: AsyncParsableCommand {
         let bundle = input.bundle
         var authorities: [Report.Authority] = []
         for certificate in bundle.x509Authorities {
-            var serializer = DER.Serializer()
-            try serializer.serialize(certificate)
-            let info = try CertificateInfo(certificate, derBytes: serializer.serializedBytes)
+            let info = try CertificateInfo(certificate, derBytes: CertificateDecoder.derBytes(of: certificate))
             authorities.append(.init(
                 subject: info.subject, notAfter: info.validity.notAfter, sha256Fingerprint: info.sha256Fingerprint,
                 spiffeIDs: info.subjectAlternativeNames.uri.filter { $0.hasPrefix("spiffe://") }))

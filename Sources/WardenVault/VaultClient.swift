@@ -223,7 +223,7 @@ extension VaultClient {
         token: Secret<String>?, allowedStatuses: Set<Int> = []
     ) async throws(VaultError) -> (Int, [UInt8]) {
         let label = "\(method.rawValue) /v1/\(path)"
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(self.configuration.timeout.components.seconds) * 1_000_000_000 + self.configuration.timeout.components.attoseconds / 1_000_000_000)
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(self.configuration.timeout.timeInterval * 1e9))
         var backoff = Backoff(policy: self.configuration.retryBackoff)
         var attempt = 0
         var url = self.url(for: path, query: query)
@@ -335,12 +335,5 @@ extension VaultClient {
         }
         if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
         return tls
-    }
-}
-
-extension Backoff {
-    mutating func nextDelay() -> Duration? {
-        var generator = SystemRandomNumberGenerator()
-        return self.nextDelay(using: &generator)
     }
 }

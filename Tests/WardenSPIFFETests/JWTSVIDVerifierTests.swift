@@ -300,7 +300,7 @@ import WardenTestSupport
         let cache = VerifiedTokenCache(capacity: 3)
         let svid = try self.signer().mintSVID(subject: self.subject, audience: ["audience"])
         for index in 0..<10 {
-            cache.insert(VerifiedTokenCache.key([UInt8(index)]), .init(svid: svid, validFrom: .distantPast, validUntil: .distantFuture), now: Self.now)
+            cache.insert([UInt8(index)].withUnsafeBufferPointer(VerifiedTokenCache.key), .init(svid: svid, validFrom: .distantPast, validUntil: .distantFuture), now: Self.now)
             #expect(cache.count <= 3)
         }
     }

@@ -28,145 +28,138 @@ struct VaultDatabaseAndOutageTests {
         ])
     }
 
-    @Test func credentialsWorkInPostgresUntilTheLeaseIsRevoked() async throws {
+    /// Runs `body` with a fresh PostgreSQL cluster and OpenBao server, the database engine configured against it.
+    static func withDatabase(
+        ttl: String = "1h", maxTTL: String = "24h", persistent: Bool = false,
+        _ body: (PostgresCluster, OpenBaoServer, VaultClient) async throws -> Void
+    ) async throws {
         let postgres = try PostgresCluster()
-        let server = try OpenBaoServer()
+        let server = try OpenBaoServer(persistent: persistent)
         try await server.start()
         defer { server.stop() }
         let client = try server.client()
         defer { Task { try? await client.shutdown() } }
-        try await Self.configureDatabase(client, postgres)
+        try await Self.configureDatabase(client, postgres, ttl: ttl, maxTTL: maxTTL)
+        try await body(postgres, server, client)
+    }
 
-        let credentials = try await client.database().credentials(role: "app")
-        #expect(credentials.leaseDuration == 3600)
-        #expect(credentials.renewable)
-        #expect(!credentials.description.contains(credentials.password.reveal()))
-        // The credentials are real: PostgreSQL accepts them over TCP with its password check.
-        let query = try postgres.query(user: credentials.username, password: credentials.password.reveal(), "SELECT current_user")
-        #expect(query.status == 0, "\(query.stderr)")
-        #expect(query.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == credentials.username)
-        // A wrong password is refused, so the check above means something.
-        #expect(try postgres.query(user: credentials.username, password: "wrong", "SELECT 1").status != 0)
+    @Test func credentialsWorkInPostgresUntilTheLeaseIsRevoked() async throws {
+        try await Self.withDatabase { postgres, _, client in
+            let credentials = try await client.database().credentials(role: "app")
+            #expect(credentials.leaseDuration == 3600)
+            #expect(credentials.renewable)
+            #expect(!credentials.description.contains(credentials.password.reveal()))
+            // The credentials are real: PostgreSQL accepts them over TCP with its password check.
+            let query = try postgres.query(user: credentials.username, password: credentials.password.reveal(), "SELECT current_user")
+            #expect(query.status == 0, "\(query.stderr)")
+            #expect(query.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == credentials.username)
+            // A wrong password is refused, so the check above means something.
+            #expect(try postgres.query(user: credentials.username, password: "wrong", "SELECT 1").status != 0)
 
-        let renewed = try await client.renewLease(credentials.leaseID, increment: .seconds(1800))
-        #expect(renewed.leaseID == credentials.leaseID)
-        #expect(renewed.leaseDuration > 0)
+            let renewed = try await client.renewLease(credentials.leaseID, increment: .seconds(1800))
+            #expect(renewed.leaseID == credentials.leaseID)
+            #expect(renewed.leaseDuration > 0)
 
-        try await client.revokeLease(credentials.leaseID)
-        let afterRevoke = try postgres.query(user: credentials.username, password: credentials.password.reveal(), "SELECT 1")
-        #expect(afterRevoke.status != 0)
-        #expect(afterRevoke.stderr.contains("authentication failed") || afterRevoke.stderr.contains("does not exist"), "\(afterRevoke.stderr)")
+            try await client.revokeLease(credentials.leaseID)
+            let afterRevoke = try postgres.query(user: credentials.username, password: credentials.password.reveal(), "SELECT 1")
+            #expect(afterRevoke.status != 0)
+            #expect(afterRevoke.stderr.contains("authentication failed") || afterRevoke.stderr.contains("does not exist"), "\(afterRevoke.stderr)")
+        }
     }
 
     @Test func theSourceRenewsInPlaceAndRevokesOnShutdown() async throws {
-        let postgres = try PostgresCluster()
-        let server = try OpenBaoServer()
-        try await server.start()
-        defer { server.stop() }
-        let client = try server.client()
-        defer { Task { try? await client.shutdown() } }
-        try await Self.configureDatabase(client, postgres)
-
-        let source = VaultDatabaseCredentialSource(client: client, role: "app")
-        #expect(!source.allowsStaleValues)
-        let first = try await source.fetch()
-        let renewed = try await source.renew(first)
-        #expect(renewed.value.username == first.value.username)
-        #expect(renewed.metadata.leaseID == first.metadata.leaseID)
-        let provider = RotatingCredentialProvider(source: source, policy: RotationPolicy(revokeOnShutdown: true), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        let group = ServiceGroup(services: [provider], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        let running = Task { try await group.run() }
-        let held = try await provider.current()
-        #expect(try postgres.query(user: held.username, password: held.password.reveal(), "SELECT 1").status == 0)
-        await group.triggerGracefulShutdown()
-        try await running.value
-        #expect(try postgres.query(user: held.username, password: held.password.reveal(), "SELECT 1").status != 0, "revoked on shutdown")
+        try await Self.withDatabase { postgres, _, client in
+            let source = VaultDatabaseCredentialSource(client: client, role: "app")
+            #expect(!source.allowsStaleValues)
+            let first = try await source.fetch()
+            let renewed = try await source.renew(first)
+            #expect(renewed.value.username == first.value.username)
+            #expect(renewed.metadata.leaseID == first.metadata.leaseID)
+            let provider = RotatingCredentialProvider(source: source, policy: RotationPolicy(revokeOnShutdown: true), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            let group = ServiceGroup(services: [provider], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            let running = Task { try await group.run() }
+            let held = try await provider.current()
+            #expect(try postgres.query(user: held.username, password: held.password.reveal(), "SELECT 1").status == 0)
+            await group.triggerGracefulShutdown()
+            try await running.value
+            #expect(try postgres.query(user: held.username, password: held.password.reveal(), "SELECT 1").status != 0, "revoked on shutdown")
+        }
     }
 
     /// A lease at its maximum TTL cannot be renewed further: the provider fetches new credentials before the old ones
     /// expire, and both work in PostgreSQL while they overlap.
     @Test func aLeaseThatCannotBeRenewedIsReplaced() async throws {
-        let postgres = try PostgresCluster()
-        let server = try OpenBaoServer()
-        try await server.start()
-        defer { server.stop() }
-        let client = try server.client()
-        defer { Task { try? await client.shutdown() } }
-        try await Self.configureDatabase(client, postgres, ttl: "6s", maxTTL: "6s")
-        let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        let provider = RotatingCredentialProvider(
-            source: VaultDatabaseCredentialSource(client: client, role: "app"),
-            policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)), logger: quiet)
-        let group = ServiceGroup(services: [provider], logger: quiet)
-        let running = Task { try await group.run() }
-        defer { running.cancel() }
-        let first = try await provider.current()
-        try await Self.waitUntil(timeout: .seconds(12)) { (try? await provider.current().username) != first.username }
-        let second = try await provider.current()
-        #expect(second.username != first.username)
-        #expect(second.leaseID != first.leaseID)
-        #expect(try postgres.query(user: second.username, password: second.password.reveal(), "SELECT 1").status == 0)
-        await group.triggerGracefulShutdown()
+        try await Self.withDatabase(ttl: "6s", maxTTL: "6s") { postgres, _, client in
+            let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            let provider = RotatingCredentialProvider(
+                source: VaultDatabaseCredentialSource(client: client, role: "app"),
+                policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)), logger: quiet)
+            let group = ServiceGroup(services: [provider], logger: quiet)
+            let running = Task { try await group.run() }
+            defer { running.cancel() }
+            let first = try await provider.current()
+            try await Self.waitUntil(timeout: .seconds(12)) { (try? await provider.current().username) != first.username }
+            let second = try await provider.current()
+            #expect(second.username != first.username)
+            #expect(second.leaseID != first.leaseID)
+            #expect(try postgres.query(user: second.username, password: second.password.reveal(), "SELECT 1").status == 0)
+            await group.triggerGracefulShutdown()
+        }
     }
 
     /// The outage: providers hold a KV secret and database credentials; the server stops; callers keep the cached
     /// values and the status turns degraded; the requests while it is down follow the backoff schedule; the server comes
     /// back and the providers recover by themselves.
     @Test func providersServeCachedValuesThroughAnOutageAndRecover() async throws {
-        let postgres = try PostgresCluster()
-        let server = try OpenBaoServer(persistent: true)
-        try await server.start()
-        defer { server.stop() }
-        let admin = try server.client()
-        defer { Task { try? await admin.shutdown() } }
-        try await Self.configureDatabase(admin, postgres, ttl: "1h")
-        try await admin.kv2().write("app/api", ["key": "k-1"])
+        try await Self.withDatabase(ttl: "1h", persistent: true) { postgres, server, admin in
+            try await admin.kv2().write("app/api", ["key": "k-1"])
 
-        let client = try server.client(timeout: .seconds(2), maximumRetries: 0)
-        defer { Task { try? await client.shutdown() } }
-        let attempts = Counter()
-        let kvSource = CountingSource(VaultKVSecretSource(client: client, path: "app/api", refreshInterval: .seconds(1)), attempts)
-        let backoff = BackoffPolicy(initialDelay: .milliseconds(200), maximumDelay: .seconds(1), minimumDelay: .milliseconds(100), jitter: .equal)
-        let policy = RotationPolicy(backoff: backoff)
-        let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        let kv = RotatingCredentialProvider(source: kvSource, policy: policy, logger: quiet)
-        let database = RotatingCredentialProvider(source: VaultDatabaseCredentialSource(client: client, role: "app"), policy: policy, logger: quiet)
-        let group = ServiceGroup(services: [kv, database], logger: quiet)
-        let running = Task { try await group.run() }
-        defer { running.cancel() }
+            let client = try server.client(timeout: .seconds(2), maximumRetries: 0)
+            defer { Task { try? await client.shutdown() } }
+            let attempts = Counter()
+            let kvSource = CountingSource(VaultKVSecretSource(client: client, path: "app/api", refreshInterval: .seconds(1)), attempts)
+            let backoff = BackoffPolicy(initialDelay: .milliseconds(200), maximumDelay: .seconds(1), minimumDelay: .milliseconds(100), jitter: .equal)
+            let policy = RotationPolicy(backoff: backoff)
+            let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            let kv = RotatingCredentialProvider(source: kvSource, policy: policy, logger: quiet)
+            let database = RotatingCredentialProvider(source: VaultDatabaseCredentialSource(client: client, role: "app"), policy: policy, logger: quiet)
+            let group = ServiceGroup(services: [kv, database], logger: quiet)
+            let running = Task { try await group.run() }
+            defer { running.cancel() }
 
-        #expect(try await kv.current().reveal()["key"] == "k-1")
-        let heldDatabase = try await database.current()
-
-        server.stop()
-        let downSince = ContinuousClock.now
-        let attemptsAtOutage = attempts.value
-        try await Self.waitUntil(timeout: .seconds(10)) { kv.status.name == "degraded" }
-        // Callers keep their values while the server is down.
-        for _ in 0..<50 {
             #expect(try await kv.current().reveal()["key"] == "k-1")
-            #expect(try await database.current().username == heldDatabase.username)
-        }
-        try await Task.sleep(for: .seconds(4))
-        let downFor = ContinuousClock.now - downSince
-        let attemptsDown = attempts.value - attemptsAtOutage
-        // No retry storm: never more attempts than the backoff schedule allows (each delay at least half its ceiling
-        // with equal jitter), and far fewer than the 100 reads callers made meanwhile.
-        let allowed = Self.mostAttempts(within: downFor, backoff: backoff) + 1
-        #expect(attemptsDown <= allowed, "\(attemptsDown) fetch attempts in \(downFor); the schedule allows \(allowed)")
-        #expect(attemptsDown < 20)
-        #expect(attemptsDown >= 2, "the provider kept trying")
-        // The database credentials still work in PostgreSQL, which never depended on Vault being up.
-        #expect(try postgres.query(user: heldDatabase.username, password: heldDatabase.password.reveal(), "SELECT 1").status == 0)
+            let heldDatabase = try await database.current()
 
-        try await admin.shutdown()
-        try await server.start()
-        let recovering = try server.client()
-        defer { Task { try? await recovering.shutdown() } }
-        try await recovering.kv2().write("app/api", ["key": "k-2"])
-        try await Self.waitUntil(timeout: .seconds(10)) { (try? await kv.current().reveal()["key"]) == "k-2" }
-        #expect(kv.status.name == "fresh" || kv.status.name == "refreshing")
-        await group.triggerGracefulShutdown()
+            server.stop()
+            let downSince = ContinuousClock.now
+            let attemptsAtOutage = attempts.value
+            try await Self.waitUntil(timeout: .seconds(10)) { kv.status.name == "degraded" }
+            // Callers keep their values while the server is down.
+            for _ in 0..<50 {
+                #expect(try await kv.current().reveal()["key"] == "k-1")
+                #expect(try await database.current().username == heldDatabase.username)
+            }
+            try await Task.sleep(for: .seconds(4))
+            let downFor = ContinuousClock.now - downSince
+            let attemptsDown = attempts.value - attemptsAtOutage
+            // No retry storm: never more attempts than the backoff schedule allows (each delay at least half its ceiling
+            // with equal jitter), and far fewer than the 100 reads callers made meanwhile.
+            let allowed = Self.mostAttempts(within: downFor, backoff: backoff) + 1
+            #expect(attemptsDown <= allowed, "\(attemptsDown) fetch attempts in \(downFor); the schedule allows \(allowed)")
+            #expect(attemptsDown < 20)
+            #expect(attemptsDown >= 2, "the provider kept trying")
+            // The database credentials still work in PostgreSQL, which never depended on Vault being up.
+            #expect(try postgres.query(user: heldDatabase.username, password: heldDatabase.password.reveal(), "SELECT 1").status == 0)
+
+            try await admin.shutdown()
+            try await server.start()
+            let recovering = try server.client()
+            defer { Task { try? await recovering.shutdown() } }
+            try await recovering.kv2().write("app/api", ["key": "k-2"])
+            try await Self.waitUntil(timeout: .seconds(10)) { (try? await kv.current().reveal()["key"]) == "k-2" }
+            #expect(kv.status.name == "fresh" || kv.status.name == "refreshing")
+            await group.triggerGracefulShutdown()
+        }
     }
 
     /// The most attempts the schedule fits in `duration`: every delay at its smallest (half the ceiling, equal jitter).

@@ -38,6 +38,13 @@ public enum CertificateDecoder {
     /// Parses one DER certificate.
     ///
     /// - Throws: ``PKIError`` with ``PKIError/Code/malformedCertificate`` or ``PKIError/Code/inputTooLarge``.
+    /// The DER encoding of `certificate`. A certificate that was parsed or built always serializes.
+    public static func derBytes(of certificate: Certificate) -> [UInt8] {
+        var serializer = DER.Serializer()
+        try! serializer.serialize(certificate)
+        return serializer.serializedBytes
+    }
+
     public static func certificate(derEncoded bytes: [UInt8]) throws -> Certificate {
         try Self.parse(bytes, context: "the DER input")
     }

@@ -1,6 +1,5 @@
 import WardenPKI
 public import X509
-import SwiftASN1
 
 /// A SPIFFE bundle: the X.509 and JWT authorities of one trust domain, with the sequence number and refresh hint of
 /// `SPIFFE_Trust_Domain_and_Bundle.md` §4, as exchanged between federated trust domains.
@@ -120,19 +119,17 @@ public struct SPIFFEBundle: Sendable, Hashable, CustomStringConvertible {
     public func jsonEncoded() -> String {
         var keys: [JSONValue] = []
         for certificate in self.x509Authorities {
-            var serializer = DER.Serializer()
-            try! serializer.serialize(certificate)  // A parsed or built certificate always serializes.
             var members = JWTPublicKey(certificate.publicKey)?.keyMembers ?? [:]
             members["use"] = .string("x509-svid")
-            members["x5c"] = .array([.string(Base64.encode(serializer.serializedBytes))])
+            members["x5c"] = .array([.string(Base64.encode(CertificateDecoder.derBytes(of: certificate)))])
             keys.append(.object(members))
         }
         for keyID in self.jwtAuthorities.keys.sorted() {
             keys.append(JSONWebKeySet.jwk(keyID: keyID, key: self.jwtAuthorities[keyID]!, use: "jwt-svid"))
         }
         var document: [String: JSONValue] = ["keys": .array(keys)]
-        if let refreshHint { document["spiffe_refresh_hint"] = .integer(refreshHint.components.seconds) }
-        if let sequenceNumber { document["spiffe_sequence"] = .integer(sequenceNumber) }
+        if let refreshHint { document["spiffe_refresh_hint"] = .number(refreshHint.components.seconds) }
+        if let sequenceNumber { document["spiffe_sequence"] = .number(sequenceNumber) }
         return JSONValue.object(document).description
     }
 

@@ -1,4 +1,3 @@
-import SwiftASN1
 import WardenPKI
 public import X509
 
@@ -54,11 +53,7 @@ public struct X509Bundle: Sendable, Hashable, CustomStringConvertible {
 
     /// The authorities as PEM, 64-column base64, one block after another.
     public func pemEncoded() -> String {
-        self.authorities.map { certificate in
-            var serializer = DER.Serializer()
-            try! serializer.serialize(certificate)  // A parsed or built certificate always serializes.
-            return PEMBlock(label: "CERTIFICATE", derBytes: serializer.serializedBytes).pemString
-        }.joined()
+        self.authorities.map { PEM.encode(label: "CERTIFICATE", derBytes: CertificateDecoder.derBytes(of: $0)) }.joined()
     }
 
     /// `X509Bundle(example.org, 2 authorities)`.

@@ -133,38 +133,10 @@ struct JSONParser {
         self.index += count
     }
 
+    /// A nested object: the same member loop as a top-level one, duplicates refused there.
     private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
         guard depth <= Self.maximumDepth else { throw self.failure("nesting deeper than \(Self.maximumDepth)") }
-        self.index += 1
-        var members: [String: JSONValue] = Dictionary(minimumCapacity: 8)
-        self.skipWhitespace()
-        if self.index < self.end, self.bytes[self.index] == UInt8(ascii: "}") {
-            self.index += 1
-            return .object(members)
-        }
-        while true {
-            self.skipWhitespace()
-            guard self.index < self.end, self.bytes[self.index] == UInt8(ascii: "\"") else {
-                throw self.failure("expected a member name")
-            }
-            let keyOffset = self.index
-            let key = try self.parseString()
-            self.skipWhitespace()
-            guard self.index < self.end, self.bytes[self.index] == UInt8(ascii: ":") else { throw self.failure("expected ':'") }
-            self.index += 1
-            self.skipWhitespace()
-            let value = try self.parseValue(depth: depth)
-            guard members.updateValue(value, forKey: key) == nil else {
-                throw Failure(reason: "duplicate member \"\(key)\"", offset: keyOffset)
-            }
-            self.skipWhitespace()
-            guard self.index < self.end else { throw self.failure("unexpected end of input") }
-            switch self.bytes[self.index] {
-            case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "}"): self.index += 1; return .object(members)
-            default: throw self.failure("expected ',' or '}'")
-            }
-        }
+        return .object(try self.parseMembers(depth: depth).dictionary)
     }
 
     private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {

@@ -102,9 +102,6 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
         }
         output += "\""
     }
-
-    /// An integer number.
-    static func integer(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
 }
 
 extension JSONValue: Encodable {

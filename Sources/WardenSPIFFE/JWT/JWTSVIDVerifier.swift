@@ -83,7 +83,7 @@ public final class JWTSVIDVerifier: Sendable {
             }
             let svid = try self.verifyUncached(bytes, token: token, snapshot: snapshot, time: time)
             if let cacheKey {
-                let skew = TimeInterval(self.policy.leeway.components.seconds)
+                let skew = self.policy.leeway.timeInterval
                 let starts = [svid.jwt.notBefore, svid.jwt.issuedAt].compactMap { $0 }.max().map { $0.addingTimeInterval(-skew) } ?? .distantPast
                 snapshot.cache.insert(cacheKey, .init(svid: svid, validFrom: starts, validUntil: svid.expiry.addingTimeInterval(skew)), now: time)
             }

@@ -76,8 +76,8 @@ public struct JWTSigner: Sendable {
         var claims = additionalClaims
         claims["sub"] = .string(subject.description)
         claims["aud"] = audience.count == 1 ? .string(audience[0]) : .array(audience.map(JSONValue.string))
-        claims["iat"] = .integer(issuedAt)
-        claims["exp"] = .integer(expiry)
+        claims["iat"] = .number(issuedAt)
+        claims["exp"] = .number(expiry)
         let token = try self.sign(claims: claims)
         let header: [String: JSONValue] = ["alg": .string(self.algorithm.name), "kid": .string(self.keyID), "typ": .string("JWT")]
         let expiryDate = Date(timeIntervalSince1970: TimeInterval(expiry))

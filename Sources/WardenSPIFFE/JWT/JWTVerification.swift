@@ -95,7 +95,7 @@ enum JWTVerification {
         let audience = try Self.audienceClaim(claims)
         let subject = try Self.stringClaim(claims, "sub")
         let issuer = try Self.stringClaim(claims, "iss")
-        let skew = Double(leeway.components.seconds) + Double(leeway.components.attoseconds) / 1e18
+        let skew = leeway.timeInterval
         if time.timeIntervalSince(expiry) >= skew {
             throw SPIFFEError(.expired, "the token expired at \(expiry.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)), leeway \(leeway))")
         }

@@ -27,10 +27,6 @@ final class VerifiedTokenCache: Sendable {
         SHA256.hash(data: UnsafeRawBufferPointer(token))
     }
 
-    static func key(_ token: [UInt8]) -> SHA256Digest {
-        SHA256.hash(data: token)
-    }
-
     func lookup(_ key: SHA256Digest, at time: Date) -> JWTSVID? {
         guard let entry = self.entries.withLock({ $0[key] }) else { return nil }
         guard time >= entry.validFrom, time < entry.validUntil else { return nil }
