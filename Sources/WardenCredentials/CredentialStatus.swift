@@ -32,7 +32,8 @@ public enum CredentialStatus: Hashable, Sendable {
     case degraded(CredentialFailure)
     /// The value passed its hard expiry at `since`; `failure` says why no new one came.
     case expired(since: Date, failure: CredentialFailure?)
-    /// No value was ever fetched, and fetching fails.
+    /// No usable value is held (none was ever fetched, or the held one was refused and invalidated), and fetching
+    /// fails.
     case unavailable(CredentialFailure)
     /// The provider shut down and revoked its credential.
     case revoked

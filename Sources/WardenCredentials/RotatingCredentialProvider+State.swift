@@ -12,6 +12,9 @@ extension RotatingCredentialProvider {
         var lastSuccess: Date?
         var lastRotation: Date?
         var isRevoked = false
+        /// The consumer reported the held credential refused (``RotatingCredentialProvider/invalidate(where:)``): it is
+        /// no longer served, and the next refresh fetches rather than renews.
+        var isRejected = false
         var isShutDown = false
         var subscribers: [UInt64: AsyncStream<RotationEvent<Source.Value>>.Continuation] = [:]
         var nextSubscriberID: UInt64 = 0
@@ -23,7 +26,7 @@ extension RotatingCredentialProvider {
 
         /// The held value, if it may be served at all: valid, or within the opted-in stale extension.
         func servableValue(at now: Date, policy: RotationPolicy, allowsStale: Bool) -> Source.Value? {
-            guard !self.isRevoked, let credential = self.credential else { return nil }
+            guard !self.isRevoked, !self.isRejected, let credential = self.credential else { return nil }
             guard let expiresAt = credential.expiresAt, now > expiresAt else { return credential.value }
             if allowsStale, let extensionTime = policy.staleExtension,
                now <= expiresAt.addingTimeInterval(extensionTime.timeInterval) {
@@ -34,7 +37,7 @@ extension RotatingCredentialProvider {
 
         func status(at now: Date) -> CredentialStatus {
             if self.isRevoked { return .revoked }
-            guard let credential = self.credential else {
+            guard let credential = self.credential, !self.isRejected else {
                 if let failure = self.failure { return .unavailable(failure) }
                 return self.inFlight == nil ? .pending : .refreshing
             }
@@ -52,6 +55,9 @@ extension RotatingCredentialProvider {
             }
             let why = self.failure.map { "the source has been failing since \($0.since) (\($0.attempts) attempts): \($0.lastError)" }
                 ?? "no refresh has succeeded since"
+            if self.isRejected {
+                return CredentialsError(.unavailable, "the held credential was refused by its consumer and no new one could be fetched yet: \(why)", failingSince: self.failure?.since)
+            }
             guard let credential = self.credential, let expiresAt = credential.expiresAt else {
                 return CredentialsError(.unavailable, "no credential could be fetched: \(why)", failingSince: self.failure?.since)
             }
@@ -61,7 +67,7 @@ extension RotatingCredentialProvider {
         /// When the background loop should next act.
         func nextDue(at now: Date) -> Date {
             if let failure = self.failure { return failure.nextRetry }
-            guard self.credential != nil else { return now }
+            guard self.credential != nil, !self.isRejected else { return now }
             return self.refreshAt ?? now
         }
 
@@ -91,7 +97,7 @@ extension RotatingCredentialProvider {
             let attempts = (self.failure?.attempts ?? 0) + 1
             let delay = policy.backoff.delay(forAttempt: attempts - 1, using: &self.jitter)
             var nextRetry = now.addingTimeInterval(delay.timeInterval)
-            if let credential = self.credential, let expiresAt = credential.expiresAt, now < expiresAt {
+            if !self.isRejected, let credential = self.credential, let expiresAt = credential.expiresAt, now < expiresAt {
                 let lastChance = expiresAt.addingTimeInterval(-Self.mandatoryWindow(of: credential, policy: policy) / 2)
                 if nextRetry > lastChance {
                     nextRetry = max(lastChance, now.addingTimeInterval(policy.backoff.minimumDelay.timeInterval))

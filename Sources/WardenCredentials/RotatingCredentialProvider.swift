@@ -153,6 +153,38 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         return stream
     }
 
+    /// Reports that the consumer saw the held credential refused before its time: a Vault token revoked mid-TTL, a
+    /// password changed under the service. From now on it is not served, and a new one is fetched at once (not
+    /// renewed), one fetch shared by every caller; while retries are being backed off, the next scheduled attempt
+    /// fetches it instead, so that reports cannot become a storm of requests.
+    ///
+    /// ```swift
+    /// let token = try await tokens.current()
+    /// // ... the server answers that this token is no longer valid:
+    /// tokens.invalidate { $0.value == token }
+    /// ```
+    ///
+    /// - Parameter isRefused: whether the held credential is the one that was refused. When the provider holds
+    ///   another one by now (a concurrent caller reported the same refusal first), nothing happens.
+    /// - Returns: whether the held credential was invalidated.
+    @discardableResult
+    public func invalidate(where isRefused: (Credential<Source.Value>) -> Bool) -> Bool {
+        let now = self.clock.now
+        let invalidated = self.state.withLock { state -> Bool in
+            guard !state.isRevoked, !state.isRejected, let held = state.credential, isRefused(held) else { return false }
+            state.isRejected = true
+            self.fresh.clear()
+            if state.inFlight == nil, state.failure.map({ now >= $0.nextRetry }) ?? true {
+                _ = self.startRefresh(in: &state)
+            }
+            return true
+        }
+        if invalidated {
+            self.logger.notice("the credential was refused by its consumer; fetching a new one")
+        }
+        return invalidated
+    }
+
     // MARK: - Running
 
     /// Refreshes in the background until cancelled or until graceful shutdown, then, if the policy says so, revokes
@@ -284,7 +316,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     private func refresh() async throws -> Credential<Source.Value> {
         let now = self.clock.now
         let (held, shouldRenew) = self.state.withLock { state in
-            (state.credential, state.credential.map { $0.isRenewable && !$0.isExpired(at: now) && !state.renewalExhausted } ?? false)
+            (state.credential, state.credential.map { $0.isRenewable && !$0.isExpired(at: now) && !state.renewalExhausted && !state.isRejected } ?? false)
         }
         let started = ContinuousClock.now
         do {
@@ -339,6 +371,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             let window = State.mandatoryWindow(of: fresh, policy: policy)
             self.fresh.set(fresh.value, freshUntil: fresh.expiresAt?.addingTimeInterval(-window) ?? .distantFuture)
             state.failure = nil
+            state.isRejected = false
             state.lastSuccess = now
             state.inFlight = nil
             if kind != .renewed { state.renewalExhausted = false }

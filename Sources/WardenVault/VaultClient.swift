@@ -6,6 +6,7 @@ public import NIOHTTP1
 import NIOSSL
 import Synchronization
 public import WardenCore
+public import WardenCredentials
 public import WardenSPIFFE
 
 /// A client of the Vault HTTP API, for HashiCorp Vault and OpenBao.
@@ -29,6 +30,7 @@ public final class VaultClient: Sendable {
         case none
         case fixed(Secret<String>)
         case provider(@Sendable () async throws -> Secret<String>)
+        case rotating(RotatingCredentialProvider<VaultTokenSource>)
     }
 
     /// The configuration.
@@ -103,6 +105,23 @@ public final class VaultClient: Sendable {
         self.tokenSource.withLock { $0 = .provider(provider) }
     }
 
+    /// Takes the token for each request from `tokens`, and logs in again when Vault stops accepting it before its
+    /// TTL is up (revoked by an operator, or by a revocation of its parent).
+    ///
+    /// A request answered 403 is not enough to tell: a policy that does not cover the path answers the same. The
+    /// client then asks `auth/token/lookup-self` with the same token; only when that is refused too does it
+    /// invalidate the token in `tokens`, which fetches a new one (one login however many requests saw the refusal),
+    /// and it sends the request once more with the new token. A token whose policies do not include `default`
+    /// cannot look itself up, and costs a login at each refused request: keep `default` attached.
+    ///
+    /// ```swift
+    /// let tokens = RotatingCredentialProvider(source: VaultTokenSource(client: vault, method: appRole))
+    /// vault.setTokenProvider(tokens)
+    /// ```
+    public func setTokenProvider(_ tokens: RotatingCredentialProvider<VaultTokenSource>) {
+        self.tokenSource.withLock { $0 = .rotating(tokens) }
+    }
+
     func currentToken() async throws(VaultError) -> Secret<String>? {
         let source = self.tokenSource.withLock { $0 }
         switch source {
@@ -111,6 +130,14 @@ public final class VaultClient: Sendable {
         case .provider(let provider):
             do {
                 return try await provider()
+            } catch let error as VaultError {
+                throw error
+            } catch {
+                throw VaultError(.notAuthenticated, "no Vault token: \(error)")
+            }
+        case .rotating(let tokens):
+            do {
+                return try await tokens.current()
             } catch let error as VaultError {
                 throw error
             } catch {
@@ -158,15 +185,13 @@ public final class VaultClient: Sendable {
         _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, query: [String: String] = [:],
         wrapTTL: Duration? = nil, authenticated: Bool = true, token: Secret<String>? = nil
     ) async throws(VaultError) -> VaultResponse? {
-        let requestToken: Secret<String>?
-        if let token {
-            requestToken = token
-        } else if authenticated {
-            requestToken = try await self.currentToken()
+        let status: Int
+        let bytes: [UInt8]
+        if token != nil || !authenticated {
+            (status, bytes) = try await self.send(method, path, body: body, query: query, wrapTTL: wrapTTL, token: token)
         } else {
-            requestToken = nil
+            (status, bytes) = try await self.sendWithClientToken(method, path, body: body, query: query, wrapTTL: wrapTTL)
         }
-        let (status, bytes) = try await self.send(method, path, body: body, query: query, wrapTTL: wrapTTL, token: requestToken)
         guard status != 204, !bytes.isEmpty else { return nil }
         let document: JSONValue
         do {
@@ -178,6 +203,33 @@ public final class VaultClient: Sendable {
             throw VaultError(.malformedResponse, "\(method.rawValue) /v1/\(path): the response is not a JSON object", status: status)
         }
         return VaultResponse(object)
+    }
+
+    /// Sends a request with the client's token; when the token comes from a rotating provider and Vault no longer
+    /// accepts it, logs in again and sends the request once more.
+    private func sendWithClientToken(
+        _ method: HTTPMethod, _ path: String, body: JSONValue?, query: [String: String], wrapTTL: Duration?
+    ) async throws(VaultError) -> (Int, [UInt8]) {
+        let token = try await self.currentToken()
+        do {
+            return try await self.send(method, path, body: body, query: query, wrapTTL: wrapTTL, token: token)
+        } catch where error.code == .permissionDenied {
+            guard let token, case .rotating(let tokens) = self.tokenSource.withLock({ $0 }),
+                  await self.isRefused(token) else { throw error }
+            tokens.invalidate { $0.value == token }
+            self.logger.notice("Vault no longer accepts the client token; logged in again", metadata: ["request": "\(method.rawValue) /v1/\(path)"])
+            return try await self.send(method, path, body: body, query: query, wrapTTL: wrapTTL, token: try await self.currentToken())
+        }
+    }
+
+    /// Whether Vault refuses `token` itself, as opposed to refusing a path its policies do not cover.
+    private func isRefused(_ token: Secret<String>) async -> Bool {
+        do {
+            _ = try await self.send(.GET, "auth/token/lookup-self", body: nil, query: [:], wrapTTL: nil, token: token)
+            return false
+        } catch {
+            return error.code == .permissionDenied
+        }
     }
 
     /// Sends a request and returns the whole JSON document, for the few endpoints that answer outside the usual

@@ -325,6 +325,53 @@ extension RotationPolicy {
         _ = await runner.result
     }
 
+    @Test func aRefusedCredentialIsReplacedByOneFetchNotRenewedAndNoLongerServed() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(1000), renewable: true))
+        let provider = self.makeProvider(source)
+        let updates = provider.updates
+        let collector = Task { await updates.prefix(2).reduce(into: [RotationEvent<String>]()) { $0.append($1) } }
+        #expect(try await provider.current() == "secret-1")
+
+        // A hundred callers saw "secret-1" refused at once: one fetch, no renewal of the refused value.
+        source.script.withLock { $0.holdFetches = true }
+        let reports = (0..<100).map { _ in provider.invalidate { $0.value == "secret-1" } }
+        #expect(reports.filter { $0 }.count == 1)
+        #expect(provider.currentIfAvailable() == nil)
+        await eventually({ source.waitingFetches == 1 }, "the replacement fetch")
+        source.releaseFetches()
+        #expect(try await provider.current() == "secret-2")
+        #expect(source.fetches == 2)
+        #expect(source.renewals == 0)
+        #expect(provider.status == .fresh)
+        // A late report of the old refusal changes nothing.
+        #expect(!provider.invalidate { $0.value == "secret-1" })
+        #expect(provider.currentIfAvailable() == "secret-2")
+        let events = await collector.value
+        #expect(events.map(\.kind) == [.initial, .rotated])
+        #expect(events.last?.old?.value == "secret-1")
+    }
+
+    @Test func aRefusedCredentialIsNotServedWhileTheSourceIsDownAndRetriesStayOnSchedule() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock)
+        let provider = self.makeProvider(source)
+        #expect(try await provider.current() == "secret-1")
+        source.setFailing(SourceDown())
+        #expect(provider.invalidate { _ in true })
+        await eventually({ source.fetches == 2 && provider.status.name == "unavailable" }, "the failed replacement fetch")
+        let error = await #expect(throws: CredentialsError.self) { try await provider.current() }
+        #expect(error?.code == .unavailable)
+        #expect(error?.message.contains("refused") == true)
+        // Callers during the backoff start no fetches of their own.
+        for _ in 0..<50 { _ = try? await provider.current() }
+        #expect(source.fetches == 2)
+        source.setFailing(nil)
+        clock.advance(by: .seconds(3600))
+        #expect(try await provider.current() == "secret-3")
+        #expect(provider.status == .fresh)
+    }
+
     @Test func gracefulShutdownRevokesWhenAskedAndEndsTheUpdates() async throws {
         var policy = RotationPolicy.testing
         policy.revokeOnShutdown = true

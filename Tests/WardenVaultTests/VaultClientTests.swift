@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import WardenCore
+import WardenCredentials
 import WardenPKI
 import WardenSPIFFE
 import WardenTestSupport
@@ -224,6 +225,51 @@ struct VaultClientTests {
             let revoked = try server.client(token: created.clientToken)
             defer { Task { try? await revoked.shutdown() } }
             await #expect(throws: VaultError(.permissionDenied, "")) { try await revoked.read("auth/token/lookup-self") }
+        }
+    }
+
+    /// A token revoked mid-TTL: the next request logs in again (one login for many callers) and succeeds; a path the
+    /// token's policies do not cover is refused without a login.
+    @Test func aRevokedTokenIsReplacedByANewLoginAndAPolicyDenialIsNot() async throws {
+        try await Self.withServer { server, admin in
+            try await admin.write("sys/auth/approle", ["type": "approle"])
+            try await admin.write("sys/policy/payments", ["policy": #"path "secret/data/payments/*" { capabilities = ["read"] }"#])
+            try await admin.write("auth/approle/role/payments", ["token_ttl": "10m", "token_policies": ["default", "payments"]])
+            let roleID = try #require(try await admin.read("auth/approle/role/payments/role-id").data?["role_id"]?.stringValue)
+            let secretID = try #require(try await admin.write("auth/approle/role/payments/secret-id")?.data?["secret_id"]?.stringValue)
+            try await admin.kv2().write("payments/api-key", ["key": "k1"])
+            try await admin.kv2().write("billing/api-key", ["key": "b1"])
+
+            let client = try server.client()
+            defer { Task { try? await client.shutdown() } }
+            let tokens = RotatingCredentialProvider(
+                source: VaultTokenSource(client: client, method: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID)))),
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            client.setTokenProvider(tokens)
+            #expect(try await client.kv2().read("payments/api-key").data.reveal()["key"] == "k1")
+            let first = try #require(tokens.credential?.metadata.identifier)
+
+            // Not a refused token but a policy that does not cover the path: no new login.
+            await #expect(throws: VaultError(.permissionDenied, "")) { try await client.kv2().read("billing/api-key") }
+            #expect(tokens.credential?.metadata.identifier == first)
+
+            // An operator revokes the token long before its TTL.
+            try await admin.write("auth/token/revoke-accessor", ["accessor": .string(first)])
+            let reads = try await withThrowingTaskGroup(of: String?.self) { group in
+                for _ in 0..<20 { group.addTask { try await client.kv2().read("payments/api-key").data.reveal()["key"]?.stringValue } }
+                return try await group.reduce(into: [String?]()) { $0.append($1) }
+            }
+            #expect(reads == Array(repeating: "k1", count: 20))
+            let second = try #require(tokens.credential?.metadata.identifier)
+            #expect(second != first)
+            // One login for the twenty callers that saw the refusal: the AppRole tokens alive now are the new one only.
+            let accessors = try #require(try await admin.list("auth/token/accessors").data?["keys"]?.arrayValue?.compactMap(\.stringValue))
+            var appRoleTokens: [String] = []
+            for accessor in accessors {
+                let token = try await admin.write("auth/token/lookup-accessor", ["accessor": .string(accessor)])
+                if token?.data?["display_name"]?.stringValue == "approle" { appRoleTokens.append(accessor) }
+            }
+            #expect(appRoleTokens == [second])
         }
     }
 

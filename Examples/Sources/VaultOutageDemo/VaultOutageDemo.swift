@@ -63,7 +63,7 @@ enum VaultOutageDemo {
             configuration: VaultConfiguration(address: servers.vaultAddress, timeout: .seconds(2), maximumRetries: 1), logger: quiet)
         let policy = RotationPolicy(backoff: BackoffPolicy(initialDelay: .milliseconds(500), maximumDelay: .seconds(2), jitter: .equal), revokeOnShutdown: true)
         let tokens = RotatingCredentialProvider(source: VaultTokenSource(client: client, method: VaultTokenAuth(token: serviceToken!)), policy: policy, logger: quiet)
-        client.setTokenProvider { try await tokens.current() }
+        client.setTokenProvider(tokens)
         let apiKey = RotatingCredentialProvider(source: VaultKVSecretSource(client: client, path: "demo/api", refreshInterval: .seconds(2)), policy: policy, logger: quiet)
         let database = RotatingCredentialProvider(source: VaultDatabaseCredentialSource(client: client, role: "app"), policy: policy, logger: quiet)
         let group = ServiceGroup(services: [tokens, apiKey, database], logger: quiet)
