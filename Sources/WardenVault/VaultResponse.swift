@@ -65,6 +65,9 @@ public struct VaultAuthInfo: Sendable, CustomStringConvertible {
     public let leaseDuration: Int
     /// Whether the token can be renewed.
     public let renewable: Bool
+    /// What the auth method recorded about the login, for example the role, or the service account of a Kubernetes
+    /// login. Non-secret by Vault's design; it appears in Vault's audit log.
+    public let metadata: [String: String]
 
     init(_ object: [String: JSONValue]) {
         self.clientToken = Secret(object["client_token"]?.stringValue ?? "")
@@ -72,6 +75,7 @@ public struct VaultAuthInfo: Sendable, CustomStringConvertible {
         self.policies = object["policies"]?.arrayValue?.compactMap(\.stringValue) ?? []
         self.leaseDuration = Int(object["lease_duration"]?.int64Value ?? 0)
         self.renewable = object["renewable"]?.boolValue ?? false
+        self.metadata = object["metadata"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
     }
 
     /// `VaultAuthInfo(accessor: …, policies: [default], ttl: 3600s, renewable)`; never the token.

@@ -179,6 +179,60 @@ struct VaultClientTests {
         }
     }
 
+    /// Kubernetes auth: OpenBao reviews the pod's service-account token with the (stand-in) Kubernetes API; the token
+    /// file is read at every login, as the kubelet rotates it.
+    @Test(.enabled(if: ExternalTool.python.shouldRun, "Python is missing (Scripts/test.sh installs it)"))
+    func kubernetesAuthWithAServiceAccountTokenFile() async throws {
+        try await Self.withServer { server, admin in
+            let kubernetes = try await KubernetesTestAPI(directory: server.directory)
+            try await admin.write("sys/auth/kubernetes", ["type": "kubernetes"])
+            try await admin.write("auth/kubernetes/config", [
+                "kubernetes_host": .string(kubernetes.address), "kubernetes_ca_cert": .string(try kubernetes.caPEM),
+                "disable_local_ca_jwt": true,
+            ])
+            try await admin.write("auth/kubernetes/role/billing", [
+                "bound_service_account_names": ["billing"], "bound_service_account_namespaces": ["payments"],
+                "token_ttl": "5m", "token_policies": ["default"],
+            ])
+            let tokenFile = server.directory.file("serviceaccount-token")
+            let first = try await kubernetes.token(namespace: "payments", serviceAccount: "billing", uid: "7c1a")
+            try server.directory.write("serviceaccount-token", first + "\n")
+            let client = try server.client(maximumRetries: 0)
+            defer { Task { try? await client.shutdown() } }
+            let auth = VaultKubernetesAuth(role: "billing", tokenFile: tokenFile)
+
+            let login = try await client.login(using: auth)
+            #expect(login.leaseDuration == 300)
+            #expect(login.metadata["service_account_name"] == "billing")
+            #expect(login.metadata["service_account_namespace"] == "payments")
+            #expect(login.metadata["service_account_uid"] == "7c1a")
+            #expect(try await client.read("auth/token/lookup-self").data?["path"]?.stringValue == "auth/kubernetes/login")
+            var reviews = try await kubernetes.reviews()
+            #expect(reviews.count == 1 && reviews.allWithBearer)
+
+            // The kubelet rotates the token and the API server deletes the old one: the next login reads the new file.
+            let second = try await kubernetes.token(namespace: "payments", serviceAccount: "billing", uid: "7c1a")
+            try server.directory.write("serviceaccount-token", second)
+            try await kubernetes.delete(token: first)
+            #expect(try await client.login(using: auth).metadata["service_account_uid"] == "7c1a")
+
+            // A deleted token is refused by the review; an account outside the role's namespaces before it.
+            try server.directory.write("serviceaccount-token", first)
+            await #expect(throws: VaultError(.permissionDenied, "")) { try await client.login(using: auth) }
+            try server.directory.write("serviceaccount-token", try await kubernetes.token(namespace: "default", serviceAccount: "billing", uid: "9f00"))
+            let outside = await #expect(throws: VaultError.self) { try await client.login(using: auth) }
+            #expect(outside?.message.contains("namespace not authorized") == true)
+            reviews = try await kubernetes.reviews()
+            #expect(reviews.count == 3)
+
+            // No token file: a configuration error naming the file, before any request.
+            let missing = VaultKubernetesAuth(role: "billing", tokenFile: server.directory.file("absent"))
+            let error = await #expect(throws: VaultError.self) { try await client.login(using: missing) }
+            #expect(error?.code == .configuration)
+            #expect(error?.message.contains("absent") == true)
+        }
+    }
+
     /// TLS with a custom CA (VAULT_CACERT), a client certificate (VAULT_CLIENT_CERT/KEY) and cert auth with a test CA.
     @Test func certAuthOverTLSWithAClientCertificate() async throws {
         let server = try OpenBaoServer(tls: true)
@@ -270,6 +324,39 @@ struct VaultClientTests {
                 if token?.data?["display_name"]?.stringValue == "approle" { appRoleTokens.append(accessor) }
             }
             #expect(appRoleTokens == [second])
+        }
+    }
+
+    /// `VAULT_NAMESPACE` scopes every request, logins included, to an OpenBao namespace.
+    @Test func aNamespaceScopesEveryRequest() async throws {
+        try await Self.withServer { server, admin in
+            try await admin.write("sys/namespaces/team-a")
+            var configuration = try VaultConfiguration.fromEnvironment([
+                "VAULT_ADDR": server.address, "VAULT_TOKEN": server.rootToken.reveal(), "VAULT_NAMESPACE": "team-a",
+            ])
+            configuration.maximumRetries = 0
+            let teamA = try VaultClient(configuration: configuration)
+            defer { Task { try? await teamA.shutdown() } }
+            try await teamA.write("sys/mounts/secret", ["type": "kv", "options": ["version": "2"]])
+            try await teamA.kv2().write("app/config", ["owner": "team-a"])
+            try await admin.kv2().write("app/config", ["owner": "root namespace"])
+            #expect(try await teamA.kv2().read("app/config").data.reveal()["owner"] == "team-a")
+            #expect(try await admin.kv2().read("app/config").data.reveal()["owner"] == "root namespace")
+
+            // A token made inside the namespace works only with the namespace sent.
+            try await teamA.write("sys/auth/approle", ["type": "approle"])
+            try await teamA.write("sys/policy/reader", ["policy": #"path "secret/data/app/*" { capabilities = ["read"] }"#])
+            try await teamA.write("auth/approle/role/reader", ["token_policies": ["default", "reader"], "token_ttl": "5m"])
+            let roleID = try #require(try await teamA.read("auth/approle/role/reader/role-id").data?["role_id"]?.stringValue)
+            let secretID = try #require(try await teamA.write("auth/approle/role/reader/secret-id")?.data?["secret_id"]?.stringValue)
+            configuration.token = nil
+            let reader = try VaultClient(configuration: configuration)
+            defer { Task { try? await reader.shutdown() } }
+            let login = try await reader.login(using: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID))))
+            #expect(try await reader.kv2().read("app/config").data.reveal()["owner"] == "team-a")
+            let outside = try server.client(token: login.clientToken, maximumRetries: 0)
+            defer { Task { try? await outside.shutdown() } }
+            await #expect(throws: VaultError(.permissionDenied, "")) { try await outside.kv2().read("app/config") }
         }
     }
 

@@ -27,7 +27,8 @@ public struct VaultTokenAuth: VaultAuthMethod {
         return VaultAuthInfo(
             clientToken: self.token, accessor: data["accessor"]?.stringValue,
             policies: data["policies"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            leaseDuration: Int(data["ttl"]?.int64Value ?? 0), renewable: data["renewable"]?.boolValue ?? false)
+            leaseDuration: Int(data["ttl"]?.int64Value ?? 0), renewable: data["renewable"]?.boolValue ?? false,
+            metadata: data["meta"]?.objectValue?.compactMapValues(\.stringValue) ?? [:])
     }
 }
 
@@ -130,8 +131,9 @@ public struct VaultCertAuth: VaultAuthMethod {
 }
 
 extension VaultAuthInfo {
-    init(clientToken: Secret<String>, accessor: String?, policies: [String], leaseDuration: Int, renewable: Bool) {
+    init(clientToken: Secret<String>, accessor: String?, policies: [String], leaseDuration: Int, renewable: Bool, metadata: [String: String]) {
         self.clientToken = clientToken
+        self.metadata = metadata
         self.accessor = accessor
         self.policies = policies
         self.leaseDuration = leaseDuration
