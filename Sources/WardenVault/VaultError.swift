@@ -22,7 +22,7 @@ public struct VaultError: WardenError {
         public static let permissionDenied = Code(.permissionDenied)
         /// 404: nothing at the path (or a KV v2 secret that is deleted or destroyed).
         public static let notFound = Code(.notFound)
-        /// 503 with "Vault is sealed".
+        /// 503 with "Vault is sealed"; retried with backoff before surfacing, as every 5xx but 501 is.
         public static let sealed = Code(.sealed)
         /// A standby node that cannot serve the request (429 from `sys/health`, or a standby error).
         public static let standby = Code(.standby)
@@ -66,6 +66,6 @@ public struct VaultError: WardenError {
 
     /// Whether the client retries a request that failed this way.
     var isRetryable: Bool {
-        self.code == .unavailable || self.code == .rateLimited || self.code == .transport
+        self.code == .unavailable || self.code == .sealed || self.code == .rateLimited || self.code == .transport
     }
 }

@@ -162,6 +162,47 @@ struct VaultDatabaseAndOutageTests {
         }
     }
 
+    /// The other outage: an operator seals the server. Callers keep the cached value, the status turns degraded naming
+    /// the seal, attempts follow the backoff schedule, and unsealing brings the provider back by itself.
+    @Test func providersServeCachedValuesWhileTheServerIsSealedAndRecoverOnUnseal() async throws {
+        let server = try OpenBaoServer(persistent: true)
+        try await server.start()
+        defer { server.stop() }
+        let admin = try server.client()
+        defer { Task { try? await admin.shutdown() } }
+        try await admin.kv2().write("app/api", ["key": "k-1"])
+
+        let client = try server.client(timeout: .seconds(2), maximumRetries: 0)
+        defer { Task { try? await client.shutdown() } }
+        let attempts = Counter()
+        let backoff = BackoffPolicy(initialDelay: .milliseconds(200), maximumDelay: .seconds(1), minimumDelay: .milliseconds(100), jitter: .equal)
+        let kv = RotatingCredentialProvider(
+            source: CountingSource(VaultKVSecretSource(client: client, path: "app/api", refreshInterval: .seconds(1)), attempts),
+            policy: RotationPolicy(backoff: backoff), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let running = Task { try await kv.run() }
+        defer { running.cancel() }
+        #expect(try await kv.current().reveal()["key"] == "k-1")
+
+        try await server.seal()
+        #expect(try await client.health().sealed)
+        let sealedSince = ContinuousClock.now
+        let attemptsAtSeal = attempts.value
+        try await Self.waitUntil(timeout: .seconds(10)) { kv.status.name == "degraded" }
+        guard case .degraded(let failure) = kv.status else { return }
+        #expect(failure.lastError.contains("sealed"), "\(failure.lastError)")
+        for _ in 0..<50 { #expect(try await kv.current().reveal()["key"] == "k-1") }
+        try await Task.sleep(for: .seconds(3))
+        let attemptsSealed = attempts.value - attemptsAtSeal
+        let allowed = Self.mostAttempts(within: ContinuousClock.now - sealedSince, backoff: backoff) + 1
+        #expect(attemptsSealed <= allowed, "\(attemptsSealed) fetch attempts; the schedule allows \(allowed)")
+        #expect(attemptsSealed >= 2, "the provider kept trying")
+
+        try await server.unseal()
+        try await admin.kv2().write("app/api", ["key": "k-2"])
+        try await Self.waitUntil(timeout: .seconds(10)) { (try? await kv.current().reveal()["key"]) == "k-2" }
+        #expect(kv.status.name == "fresh" || kv.status.name == "refreshing")
+    }
+
     /// The most attempts the schedule fits in `duration`: every delay at its smallest (half the ceiling, equal jitter).
     static func mostAttempts(within duration: Duration, backoff: BackoffPolicy) -> Int {
         var elapsed = Duration.zero

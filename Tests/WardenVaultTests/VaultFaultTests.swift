@@ -93,6 +93,7 @@ final class VaultFaultTests {
         #expect(try await self.requestsSeen() == 1, "501 is not retried")
         try await self.inject(["status": 503, "count": 10, "message": "Vault is sealed"])
         await #expect(throws: VaultError(.sealed, "")) { try await client.kv2().read("app/key") }
+        #expect(try await self.requestsSeen() == 3, "a sealed 503 is retried like any 5xx but 501")
     }
 
     @Test func a429WaitsForRetryAfter() async throws {
