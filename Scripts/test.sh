@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Runs Warden's whole test suite, installing the peers it needs first (see Scripts/install-test-peers.sh).
-# Extra arguments go to `swift test`, for example: Scripts/test.sh --filter WardenPKITests
+# Runs Warden's whole test suite, installing the peers it needs first (see Scripts/install-test-peers.sh), then runs the
+# README's main job, the Vault outage demo, and checks its timeline (Scripts/check-outage-demo.py).
+# Extra arguments go to `swift test`, for example: Scripts/test.sh --filter WardenPKITests; a run with arguments
+# skips the demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WARDEN_PYTHON="$(Scripts/install-test-peers.sh)"
 export WARDEN_PYTHON
 swift test "$@"
+if [ "$#" -eq 0 ]; then
+  Scripts/outage-demo.sh --json | "$WARDEN_PYTHON" Scripts/check-outage-demo.py
+fi

@@ -13,6 +13,9 @@ final class LocalServers: @unchecked Sendable {
     private(set) var rootToken = Secret("")
     private var unsealKey = ""
     private var bao: Process?
+    private var isCleanedUp = false
+    // Cleaning up may start from a signal handler's queue while the timeline stops or starts the server.
+    private let lock = NSRecursiveLock()
     private let pgBin: String
     private let asPostgres: [String] = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
     static let databaseAdmin = "demo_admin"
@@ -84,8 +87,11 @@ final class LocalServers: @unchecked Sendable {
         let log = FileHandle(forWritingAtPath: "\(self.directory)/bao.log")
         process.standardOutput = log
         process.standardError = log
-        try process.run()
-        self.bao = process
+        try self.lock.withLock {
+            guard !self.isCleanedUp else { throw DemoError("the demo is shutting down") }
+            try process.run()
+            self.bao = process
+        }
         let client = try VaultClient(configuration: VaultConfiguration(address: self.vaultAddress, timeout: .seconds(30), maximumRetries: 0))
         defer { Task { try? await client.shutdown() } }
         for _ in 0..<200 {
@@ -113,15 +119,37 @@ final class LocalServers: @unchecked Sendable {
     }
 
     func stopVault() {
-        self.bao?.terminate()
-        self.bao?.waitUntilExit()
-        self.bao = nil
+        self.lock.withLock {
+            self.bao?.terminate()
+            self.bao?.waitUntilExit()
+            self.bao = nil
+        }
     }
 
+    /// Stops both servers and removes their directory; only the first call does anything.
     func cleanUp() {
-        self.stopVault()
-        _ = try? Self.run(self.asPostgres + ["\(self.pgBin)/pg_ctl", "-D", "\(self.directory)/pg/data", "-m", "immediate", "stop"])
-        try? FileManager.default.removeItem(atPath: self.directory)
+        self.lock.withLock {
+            guard !self.isCleanedUp else { return }
+            self.isCleanedUp = true
+            self.stopVault()
+            _ = try? Self.run(self.asPostgres + ["\(self.pgBin)/pg_ctl", "-D", "\(self.directory)/pg/data", "-m", "immediate", "stop"])
+            try? FileManager.default.removeItem(atPath: self.directory)
+        }
+    }
+
+    /// Cleans up and exits when the demo is interrupted (Ctrl-C, a closed terminal, `kill`), so that no server is left
+    /// running. Keep the returned sources alive for as long as the demo runs.
+    func cleanUpOnSignals() -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM, SIGHUP].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                self.cleanUp()
+                exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
     }
 
     // MARK: helpers

@@ -19,10 +19,19 @@ enum VaultOutageDemo {
             FileHandle.standardError.write(Data("VaultOutageDemo stops and starts the Vault server itself, so it runs its own: unset VAULT_ADDR\n".utf8))
             exit(2)
         }
+        // A reader that goes away (`| head`) must not kill the demo before it removes its servers: writes then fail,
+        // and the timeline ends the demo cleanly.
+        signal(SIGPIPE, SIG_IGN)
         let timeline = Timeline(json: json)
         do {
             let servers = try LocalServers()
             defer { servers.cleanUp() }
+            let signalSources = servers.cleanUpOnSignals()
+            defer { withExtendedLifetime(signalSources) {} }
+            timeline.onOutputClosed = {
+                servers.cleanUp()
+                exit(141)
+            }
             do {
                 try await Self.run(servers, timeline)
             } catch {
@@ -54,7 +63,14 @@ enum VaultOutageDemo {
             "db_name": "pg", "default_ttl": "2m", "max_ttl": "10m",
             "creation_statements": [#"CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"#],
         ])
-        let serviceToken = try await admin.write("auth/token/create", ["ttl": "10m", "policies": ["root"]])?.auth?.clientToken
+        // The service's token may read its two secrets and manage its own leases, nothing more.
+        try await admin.write("sys/policy/demo-service", ["policy": .string("""
+            path "secret/data/demo/*" { capabilities = ["read"] }
+            path "database/creds/app" { capabilities = ["read"] }
+            path "sys/leases/renew" { capabilities = ["update"] }
+            path "sys/leases/revoke" { capabilities = ["update"] }
+            """)])
+        let serviceToken = try await admin.write("auth/token/create", ["ttl": "10m", "policies": ["default", "demo-service"]])?.auth?.clientToken
         try await admin.shutdown()
 
         // The service: its client takes its token from a rotating provider; its secrets come from two more.
@@ -75,7 +91,7 @@ enum VaultOutageDemo {
         var lastUser = ""
         func status() -> String {
             let names = [tokens.status.name, apiKey.status.name, database.status.name]
-            for worst in ["expired", "unavailable", "degraded", "pending"] where names.contains(worst) { return worst }
+            for worst in ["revoked", "expired", "unavailable", "degraded", "pending"] where names.contains(worst) { return worst }
             return "fresh"
         }
         /// One request: the API key must be there, and the database credentials must log in to PostgreSQL.
@@ -135,10 +151,16 @@ enum VaultOutageDemo {
             }
             try await Task.sleep(for: .milliseconds(250))
         }
+        let lastCredentials = try await database.current()
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         try await client.shutdown()
-        timeline.emit("done: \(counters.ok) requests served, \(counters.failed) failed; leases revoked on shutdown", status: status(), counters)
+        // Shutting down revoked the lease: the database login it held must no longer work.
+        let revoked = !servers.query(user: lastCredentials.username, password: lastCredentials.password)
+        timeline.emit("done: \(counters.ok) requests served, \(counters.failed) failed; "
+            + (revoked ? "the database lease was revoked on shutdown (its login is refused now)" : "the database lease was NOT revoked"),
+            status: status(), counters)
+        if !revoked { throw DemoError("the database credentials still log in after shutdown") }
     }
 }
 
@@ -152,6 +174,8 @@ final class RequestCounters: @unchecked Sendable {
 final class Timeline: @unchecked Sendable {
     let json: Bool
     private(set) var start = ContinuousClock.now
+    /// Called when standard output is gone (the reader exited).
+    var onOutputClosed: (@Sendable () -> Void)?
 
     init(json: Bool) { self.json = json }
 
@@ -176,7 +200,9 @@ final class Timeline: @unchecked Sendable {
             let counts = counters.map { "  [ok \($0.ok), failed \($0.failed)]" } ?? ""
             print("\(stamp)  \(status.padding(toLength: 11, withPad: " ", startingAt: 0))  \(event)\(counts)")
         }
-        fflush(nil)
+        if fflush(nil) != 0 {
+            self.onOutputClosed?()
+        }
     }
 
     /// A line a second in JSON; the readable timeline prints events only.

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Checks the outage demo's --json output (read from stdin) against its contract and its story.
+
+Every line is one JSON object with exactly t (seconds), event, status, requestsOK and requestsFailed. The timeline must
+show Vault going down and coming back, the status degraded in between and fresh after, no failed request, and the
+database lease revoked at the end. Exits 1 naming the first rule broken.
+"""
+import json
+import sys
+
+KEYS = {"t", "event", "status", "requestsOK", "requestsFailed"}
+
+
+def fail(rule, line=None):
+    print(f"outage demo check failed: {rule}" + (f"\n  line: {line}" if line else ""), file=sys.stderr)
+    sys.exit(1)
+
+
+events = []
+for raw in sys.stdin:
+    raw = raw.strip()
+    if not raw:
+        continue
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        fail("a line is not JSON", raw)
+    if not isinstance(event, dict) or set(event) != KEYS:
+        fail(f"a line does not have exactly the keys {sorted(KEYS)}", raw)
+    if not isinstance(event["t"], (int, float)) or not isinstance(event["event"], str) or not isinstance(event["status"], str):
+        fail("t must be a number, event and status strings", raw)
+    if not all(isinstance(event[k], int) and event[k] >= 0 for k in ("requestsOK", "requestsFailed")):
+        fail("requestsOK and requestsFailed must be counts", raw)
+    events.append(event)
+
+if not events:
+    fail("no output")
+
+
+def index(prefix):
+    for i, event in enumerate(events):
+        if event["event"].startswith(prefix):
+            return i
+    fail(f"no event starting with '{prefix}'")
+
+
+down, back, done = index("Vault down"), index("Vault back"), index("done")
+if not down < back < done:
+    fail("the events are not in the order down, back, done")
+if not any(e["status"] == "degraded" for e in events[down:back + 1]):
+    fail("the status never turned degraded while Vault was down")
+if not any(e["status"] == "fresh" for e in events[back:done]):
+    fail("the status did not return to fresh after Vault came back")
+during = [e["requestsOK"] for e in events[down:back + 1]]
+if during[-1] <= during[0]:
+    fail("no request was served while Vault was down")
+last = events[done]
+if last["requestsFailed"] != 0:
+    fail(f"{last['requestsFailed']} requests failed", json.dumps(last))
+if "revoked on shutdown" not in last["event"]:
+    fail("the database lease was not revoked on shutdown", json.dumps(last))
+print(f"outage demo: {last['requestsOK']} requests served, 0 failed, degraded while Vault was down, recovered, lease revoked")
