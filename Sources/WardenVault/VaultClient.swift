@@ -60,12 +60,24 @@ public final class VaultClient: Sendable {
             connectionPool: pool,
             decompression: .disabled)
         httpConfiguration.httpVersion = .http1Only
+        if let serverName = configuration.tlsServerName, let address = URLComponents(string: configuration.address),
+           address.scheme?.lowercased() == "https", let host = address.host {
+            // Requests name the server by its certificate's name; AsyncHTTPClient connects to the address instead,
+            // and checks the certificate (and sends SNI) for the name.
+            httpConfiguration.dnsOverride = [serverName: host]
+        }
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         try self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: true, logger: logger, clock: clock)
     }
 
     /// Creates a client on a shared `HTTPClient`, whose TLS settings then apply (the configuration's are not used).
+    ///
+    /// - Throws: ``VaultError/Code/configuration`` for an invalid address, or a ``VaultConfiguration/tlsServerName``,
+    ///   which only a client with its own `HTTPClient` can apply.
     public convenience init(configuration: VaultConfiguration, httpClient: HTTPClient, logger: Logger = Logger(label: "warden.vault"), clock: any WardenClock = SystemClock()) throws(VaultError) {
+        if configuration.tlsServerName != nil {
+            throw VaultError(.configuration, "a TLS server name (VAULT_TLS_SERVER_NAME) needs a client with its own HTTPClient")
+        }
         try self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: false, logger: logger, clock: clock)
     }
 
@@ -75,7 +87,8 @@ public final class VaultClient: Sendable {
             try? httpClient.syncShutdown()
             throw VaultError(.configuration, "the Vault address '\(configuration.address)' is not an http or https URL")
         }
-        self.baseURL = (scheme, host, url.port ?? (scheme == "https" ? 443 : 80), url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path)
+        let requestHost = scheme == "https" ? configuration.tlsServerName ?? host : host
+        self.baseURL = (scheme, requestHost, url.port ?? (scheme == "https" ? 443 : 80), url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path)
         self.configuration = configuration
         self.httpClient = httpClient
         self.ownsHTTPClient = ownsHTTPClient

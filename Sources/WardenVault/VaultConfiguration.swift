@@ -20,6 +20,12 @@ public struct VaultConfiguration: Sendable {
     public var clientCertificateFile: String?
     /// The client certificate's private key, PEM (`VAULT_CLIENT_KEY`).
     public var clientKeyFile: String?
+    /// The name the server's certificate is checked against and sent as SNI, when it differs from the address's host
+    /// (`VAULT_TLS_SERVER_NAME`), for example a server reached by IP address whose certificate names it
+    /// `vault.internal`. The connection still goes to the address. Requests then carry this name as their `Host`.
+    /// Applies to clients that own their `HTTPClient`, and only over https. swift-nio-ssl also accepts a certificate
+    /// that names the IP address connected to.
+    public var tlsServerName: String?
     /// Turns off verification of the server's certificate (`VAULT_SKIP_VERIFY`). Insecure: the client logs a warning
     /// whenever it is set.
     public var insecureSkipTLSVerify: Bool
@@ -41,6 +47,7 @@ public struct VaultConfiguration: Sendable {
         caDirectory: String? = nil,
         clientCertificateFile: String? = nil,
         clientKeyFile: String? = nil,
+        tlsServerName: String? = nil,
         insecureSkipTLSVerify: Bool = false,
         timeout: Duration = .seconds(60),
         maximumRetries: Int = 2,
@@ -55,6 +62,7 @@ public struct VaultConfiguration: Sendable {
         self.caDirectory = caDirectory
         self.clientCertificateFile = clientCertificateFile
         self.clientKeyFile = clientKeyFile
+        self.tlsServerName = tlsServerName
         self.insecureSkipTLSVerify = insecureSkipTLSVerify
         self.timeout = timeout
         self.maximumRetries = maximumRetries
@@ -62,11 +70,8 @@ public struct VaultConfiguration: Sendable {
     }
 
     /// Reads `VAULT_ADDR` (default `https://127.0.0.1:8200`), `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT`,
-    /// `VAULT_CAPATH`, `VAULT_CLIENT_CERT`, `VAULT_CLIENT_KEY`, `VAULT_SKIP_VERIFY`, `VAULT_CLIENT_TIMEOUT` (seconds, or
-    /// a duration such as `30s`, `2m`) and `VAULT_MAX_RETRIES`.
-    ///
-    /// `VAULT_TLS_SERVER_NAME` is not supported: AsyncHTTPClient takes the server name from the address. Setting it
-    /// is a ``VaultError/Code/configuration`` error rather than a silently different check.
+    /// `VAULT_CAPATH`, `VAULT_CLIENT_CERT`, `VAULT_CLIENT_KEY`, `VAULT_TLS_SERVER_NAME`, `VAULT_SKIP_VERIFY`,
+    /// `VAULT_CLIENT_TIMEOUT` (seconds, or a duration such as `30s`, `2m`) and `VAULT_MAX_RETRIES`.
     ///
     /// - Throws: ``VaultError/Code/configuration`` naming the variable whose value is invalid.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(VaultError) -> VaultConfiguration {
@@ -81,9 +86,7 @@ public struct VaultConfiguration: Sendable {
         configuration.caDirectory = value("VAULT_CAPATH")
         configuration.clientCertificateFile = value("VAULT_CLIENT_CERT")
         configuration.clientKeyFile = value("VAULT_CLIENT_KEY")
-        if value("VAULT_TLS_SERVER_NAME") != nil {
-            throw VaultError(.configuration, "VAULT_TLS_SERVER_NAME is not supported; address the server by the name its certificate carries")
-        }
+        configuration.tlsServerName = value("VAULT_TLS_SERVER_NAME")
         if let skip = value("VAULT_SKIP_VERIFY") {
             switch skip.lowercased() {
             case "1", "t", "true": configuration.insecureSkipTLSVerify = true

@@ -16,14 +16,24 @@ final class OpenBaoServer: @unchecked Sendable {
     let clusterPort: Int
     let directory: TemporaryDirectory
     let persistent: Bool
-    /// Whether the dev server listens with TLS (`-dev-tls`); its CA is then at ``tlsCAFile``.
+    /// Whether the server listens with TLS: a dev server's own (`-dev-tls`), or ``certificate``; the CA that verifies
+    /// it is at ``tlsCAFile``.
     let tls: Bool
+    /// The TLS certificate of a persistent server, and the name it carries (which may not be `127.0.0.1`).
+    let certificate: ServerCertificate?
+
+    struct ServerCertificate {
+        var certificateFile: String
+        var keyFile: String
+        var caFile: String
+        var serverName: String
+    }
     private(set) var rootToken = Secret("root")
     private var unsealKey: String?
     private var process: Process?
 
     var address: String { "\(self.tls ? "https" : "http")://127.0.0.1:\(self.port)" }
-    var tlsCAFile: String { "\(self.directory.path)/tls/vault-ca.pem" }
+    var tlsCAFile: String { self.certificate?.caFile ?? "\(self.directory.path)/tls/vault-ca.pem" }
 
     static var binary: String? {
         var candidates: [String] = []
@@ -37,11 +47,13 @@ final class OpenBaoServer: @unchecked Sendable {
     /// Whether the tests that need OpenBao run: when it is installed, or under CI (where a missing one fails).
     static var shouldRun: Bool { ExternalTool.isCI || Self.binary != nil }
 
-    init(persistent: Bool = false, tls: Bool = false) throws {
-        self.tls = tls
+    init(persistent: Bool = false, tls: Bool = false, directory: TemporaryDirectory? = nil, certificate: ServerCertificate? = nil) throws {
+        precondition(certificate == nil || persistent, "a server certificate needs a persistent server")
+        self.tls = tls || certificate != nil
+        self.certificate = certificate
         self.port = try Self.freePort()
         self.clusterPort = try Self.freePort()
-        self.directory = try TemporaryDirectory()
+        self.directory = try directory ?? TemporaryDirectory()
         self.persistent = persistent
     }
 
@@ -53,6 +65,7 @@ final class OpenBaoServer: @unchecked Sendable {
     func client(token: Secret<String>? = nil, timeout: Duration = .seconds(10), maximumRetries: Int = 2, clock: any WardenClock = SystemClock()) throws -> VaultClient {
         var configuration = VaultConfiguration(address: self.address, token: token ?? self.rootToken)
         if self.tls { configuration.caCertificateFile = self.tlsCAFile }
+        configuration.tlsServerName = self.certificate?.serverName
         configuration.timeout = timeout
         configuration.maximumRetries = maximumRetries
         return try VaultClient(configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: clock)
@@ -75,9 +88,9 @@ final class OpenBaoServer: @unchecked Sendable {
                 listener "tcp" {
                   address = "127.0.0.1:\(self.port)"
                   cluster_address = "127.0.0.1:\(self.clusterPort)"
-                  tls_disable = true
+                  \(self.certificate.map { "tls_cert_file = \"\($0.certificateFile)\"\n  tls_key_file = \"\($0.keyFile)\"" } ?? "tls_disable = true")
                 }
-                api_addr = "http://127.0.0.1:\(self.port)"
+                api_addr = "\(self.address)"
                 cluster_addr = "http://127.0.0.1:\(self.clusterPort)"
                 """
             try FileManager.default.createDirectory(atPath: "\(self.directory.path)/data", withIntermediateDirectories: true)

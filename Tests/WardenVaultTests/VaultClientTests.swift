@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import Testing
@@ -117,7 +118,9 @@ struct VaultClientTests {
         let configuration = try VaultConfiguration.fromEnvironment([
             "VAULT_ADDR": "https://vault.example.com:8200", "VAULT_TOKEN": "s.token", "VAULT_NAMESPACE": "team-a",
             "VAULT_SKIP_VERIFY": "true", "VAULT_CLIENT_TIMEOUT": "30s", "VAULT_MAX_RETRIES": "5", "VAULT_CACERT": "/etc/ca.pem",
+            "VAULT_TLS_SERVER_NAME": "vault.internal",
         ])
+        #expect(configuration.tlsServerName == "vault.internal")
         #expect(configuration.address == "https://vault.example.com:8200")
         #expect(configuration.token?.reveal() == "s.token")
         #expect(configuration.namespace == "team-a")
@@ -127,7 +130,6 @@ struct VaultClientTests {
         #expect(configuration.caCertificateFile == "/etc/ca.pem")
         #expect(throws: VaultError(.configuration, "")) { try VaultConfiguration.fromEnvironment(["VAULT_MAX_RETRIES": "many"]) }
         #expect(throws: VaultError(.configuration, "")) { try VaultConfiguration.fromEnvironment(["VAULT_SKIP_VERIFY": "maybe"]) }
-        #expect(throws: VaultError(.configuration, "")) { try VaultConfiguration.fromEnvironment(["VAULT_TLS_SERVER_NAME": "x"]) }
         #expect(throws: VaultError(.configuration, "")) { try VaultClient(configuration: VaultConfiguration(address: "ftp://x")) }
     }
 
@@ -264,6 +266,46 @@ struct VaultClientTests {
         let untrusting = try VaultClient(configuration: VaultConfiguration(address: server.address, token: Secret("x"), maximumRetries: 0))
         defer { Task { try? await untrusting.shutdown() } }
         await #expect(throws: VaultError(.transport, "")) { try await untrusting.health() }
+    }
+
+    /// `VAULT_TLS_SERVER_NAME`: the connection goes to the address, 127.0.0.1, and the certificate, which names only
+    /// `vault.internal`, is checked for the name.
+    @Test func theTLSServerNameIsWhatTheCertificateIsCheckedFor() async throws {
+        let files = try TemporaryDirectory()
+        let ca = try TestPKI.issue(subject: "CN=Vault Test CA", isCA: true, notBefore: Date().addingTimeInterval(-60), notAfter: Date().addingTimeInterval(3600))
+        let leaf = try TestPKI.issue(
+            subject: "CN=vault.internal", issuer: ca, extendedKeyUsage: [.serverAuth], sans: [.dnsName("vault.internal")],
+            notBefore: Date().addingTimeInterval(-60), notAfter: Date().addingTimeInterval(3600))
+        let certificate = OpenBaoServer.ServerCertificate(
+            certificateFile: try files.write("server.pem", leaf.pem), keyFile: files.file("server.key"),
+            caFile: try files.write("ca.pem", ca.pem), serverName: "vault.internal")
+        try leaf.key.write(to: certificate.keyFile)
+        let server = try OpenBaoServer(persistent: true, directory: files, certificate: certificate)
+        try await server.start()
+        defer { server.stop() }
+
+        func health(serverName: String?) async throws -> VaultHealth {
+            var environment = ["VAULT_ADDR": server.address, "VAULT_CACERT": certificate.caFile, "VAULT_MAX_RETRIES": "0"]
+            environment["VAULT_TLS_SERVER_NAME"] = serverName
+            let client = try VaultClient(configuration: try VaultConfiguration.fromEnvironment(environment))
+            do {
+                let health = try await client.health()
+                try await client.shutdown()
+                return health
+            } catch {
+                try await client.shutdown()
+                throw error
+            }
+        }
+        #expect(server.address.hasPrefix("https://127.0.0.1:"))
+        #expect(try await health(serverName: "vault.internal").isActive)
+        // Without the name, or with another, the certificate does not match what the client checks.
+        await #expect(throws: VaultError(.transport, "")) { try await health(serverName: nil) }
+        await #expect(throws: VaultError(.transport, "")) { try await health(serverName: "vault.example.com") }
+        // A shared HTTPClient cannot apply it: an error, not a silently different check.
+        #expect(throws: VaultError(.configuration, "")) {
+            try VaultClient(configuration: VaultConfiguration(address: server.address, tlsServerName: "vault.internal"), httpClient: HTTPClient.shared)
+        }
     }
 
     @Test func tokenSourceRenewsAndRevokes() async throws {
