@@ -369,6 +369,43 @@ struct VaultClientTests {
         }
     }
 
+    /// The client token as a rotating credential against a real server: renewed with `renew-self` while that extends
+    /// it, then replaced by a fresh login before its maximum TTL, with every request served throughout.
+    @Test func theTokenIsRenewedThenReplacedByALoginAtItsMaximumTTL() async throws {
+        try await Self.withServer { server, admin in
+            try await admin.write("sys/auth/approle", ["type": "approle"])
+            try await admin.write("auth/approle/role/short", ["token_ttl": "4s", "token_max_ttl": "7s", "token_policies": ["default"]])
+            let roleID = try #require(try await admin.read("auth/approle/role/short/role-id").data?["role_id"]?.stringValue)
+            let secretID = try #require(try await admin.write("auth/approle/role/short/secret-id")?.data?["secret_id"]?.stringValue)
+
+            let client = try server.client(maximumRetries: 0)
+            defer { Task { try? await client.shutdown() } }
+            let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            let tokens = RotatingCredentialProvider(
+                source: VaultTokenSource(client: client, method: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID)))),
+                policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)), logger: quiet)
+            client.setTokenProvider(tokens)
+            let updates = tokens.updates
+            let events = Task { await updates.reduce(into: [RotationEvent<Secret<String>>.Kind]()) { $0.append($1.kind) } }
+            let running = Task { try await tokens.run() }
+
+            var accessors: Set<String> = []
+            let deadline = ContinuousClock.now + .seconds(11)
+            while ContinuousClock.now < deadline {
+                let me = try await client.read("auth/token/lookup-self")
+                accessors.insert(try #require(me.data?["accessor"]?.stringValue))
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            running.cancel()
+            _ = await running.result
+            let kinds = await events.value
+            #expect(kinds.first == .initial)
+            #expect(kinds.contains(.renewed), "\(kinds)")
+            #expect(kinds.contains(.rotated), "\(kinds)")
+            #expect(accessors.count >= 2, "a new login replaced the token at its maximum TTL")
+        }
+    }
+
     /// `VAULT_NAMESPACE` scopes every request, logins included, to an OpenBao namespace.
     @Test func aNamespaceScopesEveryRequest() async throws {
         try await Self.withServer { server, admin in
