@@ -332,11 +332,15 @@ extension VaultClient {
                     continue
                 }
                 failure = Self.error(status: status, body: bytes, label: label)
-                if let value = headers.first(name: "Retry-After"), let seconds = Int(value), seconds >= 0 { retryAfter = .seconds(seconds) }
+                // Vault and OpenBao truncate the time left in a quota interval (2.9 s reads `Retry-After: 2`, the last
+                // second reads 0), so waiting exactly that long only earns another 429: the client waits a second more.
+                if let value = headers.first(name: "Retry-After"), let seconds = Int(value), seconds >= 0 { retryAfter = .seconds(seconds + 1) }
             case .failure(let error):
                 failure = error
             }
-            guard failure.isRetryable, attempt < self.configuration.maximumRetries, let delay = retryAfter ?? backoff.nextDelay() else {
+            // A wait that would outlast the timeout surfaces the server's answer now rather than a timeout later.
+            guard failure.isRetryable, attempt < self.configuration.maximumRetries, let delay = retryAfter ?? backoff.nextDelay(),
+                  NIODeadline.now() + .nanoseconds(Int64(delay.timeInterval * 1e9)) < deadline else {
                 throw failure
             }
             attempt += 1
@@ -368,10 +372,19 @@ extension VaultClient {
         case 404: return VaultError(.notFound, message, status: status)
         case 429: return VaultError(.rateLimited, message, status: status)
         case 503 where messages.contains(where: { $0.lowercased().contains("sealed") }): return VaultError(.sealed, message, status: status)
+        case 500...599 where status != 501 && messages.contains(where: Self.isStandbyMessage): return VaultError(.standby, message, status: status)
         case 501: return VaultError(.unexpectedStatus, message, status: status)
         case 412, 500...599: return VaultError(.unavailable, message, status: status)
         default: return VaultError(.unexpectedStatus, message, status: status)
         }
+    }
+
+    /// Whether a 5xx message says the node is a standby with no active node to hand the request to: a standby that
+    /// restarted while the active node is down answers writes `local node not active but active cluster node not found`
+    /// (500), and Vault's `ErrStandby` reads `Vault is in standby mode`.
+    private static func isStandbyMessage(_ message: String) -> Bool {
+        let lowercased = message.lowercased()
+        return lowercased.contains("node not active") || lowercased.contains("standby mode")
     }
 
     static func tlsConfiguration(_ configuration: VaultConfiguration, logger: Logger) throws(VaultError) -> TLSConfiguration {

@@ -34,8 +34,9 @@ public struct VaultConfiguration: Sendable {
     /// How many times a request is retried after a connection error, 412, 429 or 5xx other than 501
     /// (`VAULT_MAX_RETRIES`; 2 by default, as Vault's).
     public var maximumRetries: Int
-    /// The delays between retries: full jitter between 1 and 1.5 s by default, as Vault's client; a `Retry-After`
-    /// from the server takes precedence.
+    /// The delays between retries: full jitter between 1 and 1.5 s by default, as Vault's client. A `Retry-After` of
+    /// N seconds from the server takes precedence and is waited as N + 1, because Vault and OpenBao truncate it; a
+    /// wait that would outlast ``timeout`` is not started, and the request fails with the server's answer.
     public var retryBackoff: BackoffPolicy
 
     /// Creates a configuration.

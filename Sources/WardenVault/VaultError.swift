@@ -24,7 +24,9 @@ public struct VaultError: WardenError {
         public static let notFound = Code(.notFound)
         /// 503 with "Vault is sealed"; retried with backoff before surfacing, as every 5xx but 501 is.
         public static let sealed = Code(.sealed)
-        /// A standby node that cannot serve the request (429 from `sys/health`, or a standby error).
+        /// 5xx from a standby node that cannot serve the request because it has no active node to forward it to
+        /// (`local node not active but active cluster node not found`); retried with backoff before surfacing, since
+        /// an election may end it. `sys/health` reports a standby as a result, not as this error.
         public static let standby = Code(.standby)
         /// 429: rate limited; retried with the server's `Retry-After` before surfacing.
         public static let rateLimited = Code(.rateLimited)
@@ -66,6 +68,7 @@ public struct VaultError: WardenError {
 
     /// Whether the client retries a request that failed this way.
     var isRetryable: Bool {
-        self.code == .unavailable || self.code == .sealed || self.code == .rateLimited || self.code == .transport
+        self.code == .unavailable || self.code == .sealed || self.code == .standby || self.code == .rateLimited
+            || self.code == .transport
     }
 }

@@ -10,12 +10,15 @@ import WardenSPIFFE
 ///
 /// `persistent` servers keep their data in a temporary directory (file storage), so that the test can stop the
 /// process and start it again, as an outage does; they are initialized with one unseal key, which the harness keeps
-/// to unseal after a restart. Dev servers are in memory and come up unsealed with root token `root`.
+/// to unseal after a restart. A persistent server made `joining:` another joins its raft cluster and is unsealed with
+/// the leader's key, which makes it a standby. Dev servers are in memory and come up unsealed with root token `root`.
 final class OpenBaoServer: @unchecked Sendable {
     let port: Int
     let clusterPort: Int
     let directory: TemporaryDirectory
     let persistent: Bool
+    /// The active node whose raft cluster this server joins, as a standby.
+    let leader: OpenBaoServer?
     /// Whether the server listens with TLS: a dev server's own (`-dev-tls`), or ``certificate``; the CA that verifies
     /// it is at ``tlsCAFile``.
     let tls: Bool
@@ -47,8 +50,13 @@ final class OpenBaoServer: @unchecked Sendable {
     /// Whether the tests that need OpenBao run: when it is installed, or under CI (where a missing one fails).
     static var shouldRun: Bool { ExternalTool.isCI || Self.binary != nil }
 
-    init(persistent: Bool = false, tls: Bool = false, directory: TemporaryDirectory? = nil, certificate: ServerCertificate? = nil) throws {
+    init(
+        persistent: Bool = false, tls: Bool = false, directory: TemporaryDirectory? = nil, certificate: ServerCertificate? = nil,
+        joining leader: OpenBaoServer? = nil
+    ) throws {
         precondition(certificate == nil || persistent, "a server certificate needs a persistent server")
+        precondition(leader == nil || (persistent && leader!.persistent && !tls && certificate == nil), "only a plain persistent server joins a cluster")
+        self.leader = leader
         self.tls = tls || certificate != nil
         self.certificate = certificate
         self.port = try Self.freePort()
@@ -83,7 +91,8 @@ final class OpenBaoServer: @unchecked Sendable {
             let config = """
                 storage "raft" {
                   path = "\(self.directory.path)/data"
-                  node_id = "warden-test"
+                  node_id = "warden-test-\(self.port)"
+                  \(self.leader.map { "retry_join { leader_api_addr = \"\($0.address)\" }" } ?? "")
                 }
                 listener "tcp" {
                   address = "127.0.0.1:\(self.port)"
@@ -140,6 +149,10 @@ final class OpenBaoServer: @unchecked Sendable {
     private func initializeOrUnseal() async throws {
         let client = try self.client(timeout: .seconds(10), maximumRetries: 0)
         defer { Task { try? await client.shutdown() } }
+        if self.unsealKey == nil, let leader = self.leader {
+            self.unsealKey = leader.unsealKey
+            self.rootToken = leader.rootToken
+        }
         if self.unsealKey == nil {
             // sys/init answers outside the usual envelope (keys and root_token at the top level).
             let (_, bytes) = try await client.send(.PUT, "sys/init", body: ["secret_shares": 1, "secret_threshold": 1], query: [:], wrapTTL: nil, token: nil)
@@ -169,9 +182,11 @@ final class OpenBaoServer: @unchecked Sendable {
         guard let key = self.unsealKey else { return }
         let client = try self.client(timeout: .seconds(10), maximumRetries: 0)
         defer { Task { try? await client.shutdown() } }
-        _ = try await client.request(.PUT, "sys/unseal", body: ["key": .string(key)], authenticated: false)
+        // A joining node takes the key only once retry_join has reached the leader, so the key is sent again until
+        // the node is unsealed; the leader comes up active, a joining node as a standby.
         for _ in 0..<200 {
-            if let health = try? await client.health(), health.isActive { return }
+            if let health = try? await client.health(), !health.sealed, health.isActive || self.leader != nil { return }
+            _ = try? await client.request(.PUT, "sys/unseal", body: ["key": .string(key)], authenticated: false)
             try await Task.sleep(for: .milliseconds(50))
         }
     }

@@ -101,6 +101,66 @@ struct VaultClientTests {
         }
     }
 
+    /// A rate-limit quota of OpenBao's own answers 429 with `Retry-After`: with no retry left it is a typed
+    /// `rateLimited` error carrying Vault's message; with retries the client waits the quota out and the read succeeds;
+    /// and a wait that would outlast the client's timeout is not started.
+    @Test func aRateLimitQuotaIsTypedAndWaitedOut() async throws {
+        try await Self.withServer { server, admin in
+            try await admin.write("sys/quotas/config", ["enable_rate_limit_response_headers": true])
+            try await admin.kv2().write("app/key", ["value": "v1"])
+            try await admin.write("sys/quotas/rate-limit/one-per-interval", ["path": "secret/", "rate": 1, "interval": "3s"])
+            let impatient = try server.client(maximumRetries: 0)
+            defer { Task { try? await impatient.shutdown() } }
+            // Backoff alone would spend three retries in well under a second; only Retry-After makes it wait.
+            var configuration = VaultConfiguration(address: server.address, token: server.rootToken, maximumRetries: 3)
+            configuration.retryBackoff = BackoffPolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(20), minimumDelay: .milliseconds(10))
+            let patient = try VaultClient(configuration: configuration)
+            defer { Task { try? await patient.shutdown() } }
+
+            // The interval's one request, then a refusal.
+            _ = try await impatient.kv2().read("app/key")
+            let refused = await #expect(throws: VaultError.self) { try await impatient.kv2().read("app/key") }
+            #expect(refused?.code == .rateLimited)
+            #expect(refused?.status == 429)
+            #expect(refused?.message.contains("rate limit quota exceeded") == true)
+
+            let started = ContinuousClock.now
+            #expect(try await patient.kv2().read("app/key").data.reveal()["value"] == "v1")
+            #expect(ContinuousClock.now - started >= .seconds(1), "the client waited for the quota's next interval")
+
+            // That read spent the new interval's request. A wait longer than the timeout is not started.
+            let hurried = try server.client(timeout: .seconds(2), maximumRetries: 3)
+            defer { Task { try? await hurried.shutdown() } }
+            let startedHurried = ContinuousClock.now
+            await #expect(throws: VaultError(.rateLimited, "")) { try await hurried.kv2().read("app/key") }
+            #expect(ContinuousClock.now - startedHurried < .seconds(1), "the 429 surfaced at once")
+        }
+    }
+
+    /// A standby that restarts while the active node is down has no active node to hand a write to, and OpenBao answers
+    /// 500 `local node not active but active cluster node not found`: a typed `standby` error, not a bare 5xx.
+    @Test func aStandbyWithoutAnActiveNodeIsATypedError() async throws {
+        let active = try OpenBaoServer(persistent: true)
+        try await active.start()
+        defer { active.stop() }
+        let standby = try OpenBaoServer(persistent: true, joining: active)
+        try await standby.start()
+        defer { standby.stop() }
+        let client = try standby.client(maximumRetries: 1)
+        defer { Task { try? await client.shutdown() } }
+        #expect(try await client.health().standby)
+        try await client.write("sys/mounts/kv-through-standby", ["type": "kv"])
+
+        active.stop()
+        standby.stop()
+        try await standby.start()
+        let health = try await client.health()
+        #expect(health.standby && !health.isActive)
+        let error = await #expect(throws: VaultError.self) { try await client.write("sys/mounts/kv-without-leader", ["type": "kv"]) }
+        #expect(error?.code == .standby)
+        #expect(error?.message.contains("active cluster node not found") == true)
+    }
+
     @Test func connectionRefusedIsRetriedThenATransportError() async throws {
         let port = try OpenBaoServer.freePort()
         var configuration = VaultConfiguration(address: "http://127.0.0.1:\(port)", token: Secret("x"))
