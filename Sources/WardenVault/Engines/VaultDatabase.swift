@@ -1,6 +1,4 @@
-import Foundation
 public import WardenCore
-import WardenSPIFFE
 
 /// Dynamic database credentials: a username and password Vault created for one lease.
 public struct VaultDatabaseCredentials: Sendable, CustomStringConvertible {

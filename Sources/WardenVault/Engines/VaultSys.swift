@@ -1,4 +1,4 @@
-import Foundation
+public import WardenCore
 import WardenSPIFFE
 
 /// The health of a Vault server (`sys/health`).
@@ -50,5 +50,15 @@ extension VaultClient {
     /// Revokes a lease (`sys/leases/revoke`); the secret stops working at once.
     public func revokeLease(_ leaseID: String) async throws(VaultError) {
         _ = try await self.request(.PUT, "sys/leases/revoke", body: ["lease_id": .string(leaseID)])
+    }
+}
+
+extension VaultClient {
+    /// Unwraps a response-wrapped secret (`sys/wrapping/unwrap` with the wrapping token).
+    public func unwrap(_ wrappingToken: Secret<String>) async throws(VaultError) -> VaultResponse {
+        guard let response = try await self.request(.POST, "sys/wrapping/unwrap", body: [:], token: wrappingToken) else {
+            throw VaultError(.malformedResponse, "POST /v1/sys/wrapping/unwrap: no content")
+        }
+        return response
     }
 }

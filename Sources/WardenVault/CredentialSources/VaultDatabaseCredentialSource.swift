@@ -1,0 +1,49 @@
+import Foundation
+public import WardenCredentials
+
+/// Dynamic database credentials as a rotating credential: the lease is renewed in place while renewal extends it,
+/// then new credentials are fetched before the lease's maximum TTL, overlapping the old ones; on shutdown the lease is
+/// revoked. Expired database credentials do not work, so stale values are never served.
+public struct VaultDatabaseCredentialSource: CredentialSource {
+    public typealias Value = VaultDatabaseCredentials
+
+    private let database: VaultDatabase
+    private let role: String
+
+    /// A source for `role` of the database engine at `mount`.
+    public init(client: VaultClient, mount: String = "database", role: String) {
+        self.database = client.database(mount: mount)
+        self.role = role
+    }
+
+    public var name: String { "vault-database:\(self.database.mount)/\(self.role)" }
+
+    public var allowsStaleValues: Bool { false }
+
+    public func fetch() async throws -> Credential<VaultDatabaseCredentials> {
+        let now = self.database.client.clock.now
+        let credentials = try await self.database.credentials(role: self.role)
+        return self.credential(credentials, issuedAt: now)
+    }
+
+    public func renew(_ credential: Credential<VaultDatabaseCredentials>) async throws -> Credential<VaultDatabaseCredentials> {
+        let now = self.database.client.clock.now
+        let old = credential.value
+        let response = try await self.database.client.renewLease(old.leaseID)
+        let renewed = VaultDatabaseCredentials(
+            username: old.username, password: old.password, leaseID: response.leaseID ?? old.leaseID,
+            leaseDuration: response.leaseDuration, renewable: response.renewable)
+        return self.credential(renewed, issuedAt: now)
+    }
+
+    public func revoke(_ credential: Credential<VaultDatabaseCredentials>) async throws {
+        try await self.database.client.revokeLease(credential.value.leaseID)
+    }
+
+    private func credential(_ credentials: VaultDatabaseCredentials, issuedAt: Date) -> Credential<VaultDatabaseCredentials> {
+        Credential(
+            value: credentials, issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(TimeInterval(credentials.leaseDuration)),
+            isRenewable: credentials.renewable,
+            metadata: CredentialMetadata(sourceName: self.name, kind: "vault-database", leaseID: credentials.leaseID, identifier: credentials.username))
+    }
+}

@@ -1,0 +1,46 @@
+public import WardenCredentials
+public import WardenPKI
+
+/// A certificate from the PKI engine as a rotating credential: a key is generated in this process, a CSR is signed by
+/// Vault (`sign`), and the certificate is re-issued ahead of its expiry with a fresh key. The key never leaves the
+/// process.
+public struct VaultPKICertificateSource: CredentialSource {
+    public typealias Value = CertificateAndKey
+
+    private let pki: VaultPKI
+    private let role: String
+    private let commonName: String
+    private let uris: [String]
+    private let dnsNames: [String]
+    private let keyType: KeyType
+    private let ttl: Duration?
+
+    /// A source for certificates of `role`, for `commonName` with the given SANs.
+    public init(
+        client: VaultClient, mount: String = "pki", role: String, commonName: String, dnsNames: [String] = [], uris: [String] = [],
+        keyType: KeyType = .p256, ttl: Duration? = nil
+    ) {
+        self.pki = client.pki(mount: mount)
+        self.role = role
+        self.commonName = commonName
+        self.dnsNames = dnsNames
+        self.uris = uris
+        self.keyType = keyType
+        self.ttl = ttl
+    }
+
+    public var name: String { "vault-pki:\(self.pki.mount)/\(self.role)" }
+
+    public func fetch() async throws -> Credential<CertificateAndKey> {
+        let key = try PrivateKey.generate(self.keyType)
+        var builder = try CSRBuilder(subject: "CN=\(self.commonName)")
+        builder.dnsNames = [self.commonName] + self.dnsNames
+        builder.uris = self.uris
+        let issued = try await self.pki.sign(role: self.role, csr: try builder.pemEncoded(signingWith: key), commonName: self.commonName, ttl: self.ttl)
+        let certificate = issued.certificate
+        return Credential(
+            value: CertificateAndKey(chain: [certificate] + issued.caChain, privateKey: key, bundle: []),
+            issuedAt: certificate.notValidBefore, expiresAt: certificate.notValidAfter,
+            metadata: CredentialMetadata(sourceName: self.name, kind: "vault-pki-certificate", identifier: issued.serialNumber))
+    }
+}
