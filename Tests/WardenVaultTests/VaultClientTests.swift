@@ -526,6 +526,40 @@ struct VaultClientTests {
         }
     }
 
+    /// The PKI source through the rotation engine: each certificate is re-issued, with a new key, while the previous one
+    /// is still valid, and only once per lifetime, although Vault back-dates `notBefore` by 30 s.
+    @Test func aPKICertificateIsReissuedAheadOfItsExpiry() async throws {
+        try await Self.withServer { _, client in
+            try await client.write("sys/mounts/pki", ["type": "pki", "config": ["max_lease_ttl": "87600h"]])
+            try await client.write("pki/root/generate/internal", ["common_name": "Warden Test Root", "ttl": "8760h"])
+            try await client.write("pki/roles/service", ["allowed_domains": "example.org", "allow_subdomains": true, "max_ttl": "1h", "key_type": "any"])
+            let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            let provider = RotatingCredentialProvider(
+                source: VaultPKICertificateSource(client: client, role: "service", commonName: "job.example.org", ttl: .seconds(6)),
+                logger: quiet)
+            let running = Task { try await provider.run() }
+            defer { running.cancel() }
+
+            // Every certificate the provider serves over 5.5 s, with the time it was first seen.
+            var seen: [(certificate: Certificate, key: PrivateKey, at: Date)] = []
+            let end = ContinuousClock.now + .milliseconds(5_500)
+            while ContinuousClock.now < end {
+                if let held = provider.currentIfAvailable(), held.leaf.serialNumber != seen.last?.certificate.serialNumber {
+                    seen.append((held.leaf, held.privateKey, Date()))
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            // Issued at 0 s; re-issued at 50% to 67% of the 6 s left (3 to 4 s), and that one at 6 to 8 s.
+            #expect(seen.count == 2, "\(seen.map { "\($0.certificate.serialNumber) at \($0.at.timeIntervalSince(seen[0].at))" }); \(provider.status)")
+            if seen.count >= 2 {
+                #expect(seen[1].at < seen[0].certificate.notValidAfter, "re-issued before the first one expired")
+                #expect(seen[1].at.timeIntervalSince(seen[0].at) >= 2.5)
+                #expect(!seen[1].key.matches(seen[0].certificate.publicKey), "a new key for the new certificate")
+                #expect(seen[1].key.matches(seen[1].certificate.publicKey))
+            }
+        }
+    }
+
     @Test func transitEncryptsDecryptsSignsAndVerifies() async throws {
         try await Self.withServer { _, client in
             try await client.write("sys/mounts/transit", ["type": "transit"])

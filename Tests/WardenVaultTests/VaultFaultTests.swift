@@ -12,7 +12,7 @@ import WardenTestSupport
 /// The client's retry, timeout and redirect rules, against faults a healthy server does not produce on demand.
 ///
 /// The one stand-in of these tests: `Peers/fault_proxy.py`, a proxy in front of a real OpenBao that injects 5xx bursts,
-/// a 429 with `Retry-After: 0`, slowness and redirects for a set number of requests and forwards everything else.
+/// a 412, a 429 with `Retry-After: 0`, slowness and redirects for a set number of requests and forwards everything else.
 @Suite(.enabled(if: OpenBaoServer.shouldRun && ExternalTool.python.shouldRun, "OpenBao or Python is missing (Scripts/test.sh installs them)"), .serialized)
 final class VaultFaultTests {
     let server: OpenBaoServer
@@ -83,6 +83,16 @@ final class VaultFaultTests {
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains("bad gateway") == true)
         #expect(try await self.requestsSeen() == 3)
+    }
+
+    /// 412 is how Vault Enterprise says a node has not yet caught up with the state the client saw last (OpenBao does
+    /// not send it): retried, as by Vault's Go client.
+    @Test func a412IsRetried() async throws {
+        let client = try self.client(retries: 2)
+        defer { Task { try? await client.shutdown() } }
+        try await self.inject(["status": 412, "count": 1, "message": "required index state not present"])
+        #expect(try await client.kv2().read("app/key").data.reveal()["value"] == "v1")
+        #expect(try await self.requestsSeen() == 2)
     }
 
     @Test func notImplementedAndSealedAreTyped() async throws {

@@ -1,5 +1,5 @@
 """A fault-injecting HTTP proxy in front of a real OpenBao, for the faults a healthy server does not produce on demand:
-bursts of 5xx, a 429 with `Retry-After: 0`, slowness and redirects. Everything else is forwarded unchanged.
+bursts of 5xx, a 412, a 429 with `Retry-After: 0`, slowness and redirects. Everything else is forwarded unchanged.
 
     fault_proxy.py UPSTREAM_PORT LISTEN_PORT
 
