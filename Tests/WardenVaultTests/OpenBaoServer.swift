@@ -8,7 +8,7 @@ import WardenSPIFFE
 
 /// A real OpenBao server for the tests, on a free loopback port, started and stopped by the test.
 ///
-/// `persistent` servers keep their data in a temporary directory (file storage), so that the test can stop the
+/// `persistent` servers keep their data in a temporary directory (integrated storage), so that the test can stop the
 /// process and start it again, as an outage does; they are initialized with one unseal key, which the harness keeps
 /// to unseal after a restart. A persistent server made `joining:` another joins its raft cluster and is unsealed with
 /// the leader's key, which makes it a standby. Dev servers are in memory and come up unsealed with root token `root`.
@@ -189,6 +189,7 @@ final class OpenBaoServer: @unchecked Sendable {
             _ = try? await client.request(.PUT, "sys/unseal", body: ["key": .string(key)], authenticated: false)
             try await Task.sleep(for: .milliseconds(50))
         }
+        throw VaultError(.unavailable, "OpenBao on port \(self.port) was not unsealed within 10 s; see \(self.directory.path)")
     }
 
     static func freePort() throws -> Int {
