@@ -138,8 +138,9 @@ struct VaultClientTests {
     }
 
     /// A standby that restarts while the active node is down has no active node to hand a write to, and OpenBao answers
-    /// 500 `local node not active but active cluster node not found`: a typed `standby` error, not a bare 5xx.
-    @Test func aStandbyWithoutAnActiveNodeIsATypedError() async throws {
+    /// 500 `local node not active but active cluster node not found`: a typed `standby` error, not a bare 5xx, and
+    /// retried before it surfaces.
+    @Test func aStandbyWithoutAnActiveNodeIsATypedRetriedError() async throws {
         let active = try OpenBaoServer(persistent: true)
         try await active.start()
         defer { active.stop() }
@@ -156,9 +157,12 @@ struct VaultClientTests {
         try await standby.start()
         let health = try await client.health()
         #expect(health.standby && !health.isActive)
+        // Retried (an election may end it): the one retry waits out the default backoff of at least 1 s.
+        let started = ContinuousClock.now
         let error = await #expect(throws: VaultError.self) { try await client.write("sys/mounts/kv-without-leader", ["type": "kv"]) }
         #expect(error?.code == .standby)
         #expect(error?.message.contains("active cluster node not found") == true)
+        #expect(ContinuousClock.now - started >= .seconds(1), "the standby error was retried")
     }
 
     @Test func connectionRefusedIsRetriedThenATransportError() async throws {
