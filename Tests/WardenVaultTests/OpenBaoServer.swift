@@ -92,6 +92,9 @@ final class OpenBaoServer: @unchecked Sendable {
                 storage "raft" {
                   path = "\(self.directory.path)/data"
                   node_id = "warden-test-\(self.port)"
+                  # Raft's fastest election timing: the default (5) takes about 5 s to elect a leader before sys/init
+                  # answers, and over 10 s on this 2-core machine under the test load.
+                  performance_multiplier = 1
                   \(self.leader.map { "retry_join { leader_api_addr = \"\($0.address)\" }" } ?? "")
                 }
                 listener "tcp" {

@@ -70,6 +70,8 @@ final class LocalServers: @unchecked Sendable {
             storage "raft" {
               path = "\(self.directory)/bao"
               node_id = "demo"
+              # The fastest election timing: the default waits seconds for a one-node cluster to elect itself.
+              performance_multiplier = 1
             }
             listener "tcp" {
               address = "127.0.0.1:\(self.vaultPort)"
