@@ -16,6 +16,11 @@ public protocol CredentialSource<Value>: Sendable {
     /// already revoked them, so a stale value would only fail later and less clearly.
     var allowsStaleValues: Bool { get }
 
+    /// Whether this source's credentials are leases that the issuer can revoke early (Vault database credentials, PKI
+    /// certificates, tokens): the provider then revokes the one it holds when it shuts down, and any that arrives too
+    /// late to be used, unless ``RotationPolicy/revokeOnShutdown`` says otherwise. `false` by default.
+    var issuesLeases: Bool { get }
+
     /// Gets a fresh credential.
     func fetch() async throws -> Credential<Value>
 
@@ -30,6 +35,9 @@ public protocol CredentialSource<Value>: Sendable {
 extension CredentialSource {
     /// `true`: a value past its expiry may be served when the policy opts in.
     public var allowsStaleValues: Bool { true }
+
+    /// `false`: the credentials are not revocable leases.
+    public var issuesLeases: Bool { false }
 
     /// Throws ``CredentialsError/Code/renewalUnsupported``.
     public func renew(_ credential: Credential<Value>) async throws -> Credential<Value> {

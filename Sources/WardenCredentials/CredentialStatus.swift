@@ -22,11 +22,12 @@ public struct CredentialFailure: Hashable, Sendable, Codable {
 
 /// The state of a ``RotatingCredentialProvider``, as an operator sees it.
 public enum CredentialStatus: Hashable, Sendable {
-    /// Nothing fetched yet, and no failure either.
+    /// No value to serve and no failure either: nothing fetched yet, or the held value was refused by its consumer
+    /// and its replacement has not arrived. A fetch may be under way.
     case pending
     /// A valid value is held and no refresh is running.
     case fresh
-    /// A valid value is held and a refresh is running beside it.
+    /// A valid value is held and served, and a refresh is running beside it.
     case refreshing
     /// A valid value is held, but the source is failing: callers get the last good value while it is valid.
     case degraded(CredentialFailure)
@@ -51,7 +52,9 @@ public enum CredentialStatus: Hashable, Sendable {
         }
     }
 
-    /// Whether callers are served a valid value: fresh, refreshing or degraded.
+    /// Whether callers are served a valid value now: fresh, refreshing or degraded. `false` while nothing servable is
+    /// held (pending, unavailable), past expiry (even when ``RotationPolicy/staleExtension`` still serves the old
+    /// value) and after revocation, so that a health check built on it is right.
     public var isServing: Bool {
         switch self {
         case .fresh, .refreshing, .degraded: true

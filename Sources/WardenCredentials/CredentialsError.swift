@@ -6,7 +6,7 @@ public struct CredentialsError: WardenError {
     /// The opaque code of a ``CredentialsError``. New codes may be added in any release.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Backing: String, Hashable, Sendable {
-            case unavailable, expired, revoked, renewalUnsupported, sourceFailed, allSourcesFailed, invalidCredential
+            case unavailable, expired, revoked, renewalUnsupported, sourceFailed, allSourcesFailed, invalidCredential, timeout
         }
         fileprivate let backing: Backing
         fileprivate init(_ backing: Backing) { self.backing = backing }
@@ -14,7 +14,8 @@ public struct CredentialsError: WardenError {
         /// A stable camel-case name.
         public var description: String { self.backing.rawValue }
 
-        /// No credential has been fetched yet and fetching failed.
+        /// No credential can be served: none has been fetched yet (or the held one was refused), and fetching failed or
+        /// the provider shut down.
         public static let unavailable = Code(.unavailable)
         /// The credential passed its hard expiry and the source has not produced a new one.
         public static let expired = Code(.expired)
@@ -26,8 +27,11 @@ public struct CredentialsError: WardenError {
         public static let sourceFailed = Code(.sourceFailed)
         /// Every source of a fallback chain failed.
         public static let allSourcesFailed = Code(.allSourcesFailed)
-        /// The source produced something that is not a usable credential (a key that does not match its certificate).
+        /// The source produced something that is not a usable credential: one already expired, one that expires no
+        /// later than it was issued, one its consumer refused, or a key that does not match its certificate.
         public static let invalidCredential = Code(.invalidCredential)
+        /// A call to the source took longer than ``RotationPolicy/fetchTimeout``.
+        public static let timeout = Code(.timeout)
     }
 
     /// The condition that failed.

@@ -2,20 +2,63 @@ import Foundation
 import WardenCore
 
 extension RotatingCredentialProvider {
+    /// One call or pair of calls to the source (a renewal, then a fetch if the renewal fails), shared by every party
+    /// that needs a refresh at the time: the background loop, callers, a refusal.
+    struct Attempt: Sendable {
+        let id: UInt64
+        let task: Task<Void, Never>
+        let startedAt: ContinuousClock.Instant
+        /// Started because the consumer refused the held credential: it does not end a run of refusals.
+        let afterRefusal: Bool
+        /// ``State/refusalEpoch`` when it started: a renewal of a credential refused meanwhile is not installed.
+        let refusalEpoch: UInt64
+    }
+
+    /// What an attempt brought back.
+    enum Outcome: Sendable {
+        case fetched(Credential<Source.Value>)
+        case renewed(Credential<Source.Value>, at: Date)
+        case failed(any Error)
+        case cancelled
+    }
+
     /// Everything the provider knows, guarded by one lock. The status is derived from it, never stored.
     struct State: Sendable {
         var credential: Credential<Source.Value>?
+        /// When the held credential's current lifetime began: its issue, or its last renewal.
+        var lifetimeStart: Date?
+        /// The lifetime of the held credential as first fetched: what a renewal is expected to grant.
+        var fullLifetime: TimeInterval?
+        /// A renewal granted less than asked (the lease reached its maximum lifetime): the next refresh fetches a
+        /// replacement, scheduled to arrive while the old one has a useful remainder.
+        var isCapped = false
+        /// When the held credential is due for refresh (wall clock).
         var refreshAt: Date?
         var failure: CredentialFailure?
-        var renewalExhausted = false
-        var inFlight: Task<Credential<Source.Value>, any Error>?
-        var lastSuccess: Date?
-        var lastRotation: Date?
-        var isRevoked = false
+        /// No attempt starts before this instant (monotonic): the backoff after a failure, the minimum refresh interval
+        /// after any attempt, the spacing of repeated refusals.
+        var notBefore: ContinuousClock.Instant?
+        var lastAttemptStart: ContinuousClock.Instant?
+        /// The one retry moved forward to just before hard expiry has been scheduled in this run of failures.
+        var lastChanceScheduled = false
+        var attempt: Attempt?
+        var nextAttemptID: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiterID: UInt64 = 0
         /// The consumer reported the held credential refused (``RotatingCredentialProvider/invalidate(where:)``): it is
         /// no longer served, and the next refresh fetches rather than renews.
         var isRejected = false
-        var isShutDown = false
+        var refusalEpoch: UInt64 = 0
+        /// Refusals since the last refresh that no refusal caused: spaces their fetches by the backoff policy.
+        var refusalStreak = 0
+        /// Identities of refused credentials, newest last: a source that returns one again has failed.
+        var refused: [String] = []
+        var lastSuccess: Date?
+        var lastRotation: Date?
+        var isShuttingDown = false
+        var isRevoked = false
+        /// Shut down, and revoking the held credential failed: it is no longer served.
+        var isRetired = false
         var subscribers: [UInt64: AsyncStream<RotationEvent<Source.Value>>.Continuation] = [:]
         var nextSubscriberID: UInt64 = 0
         var jitter: JitterGenerator
@@ -24,9 +67,11 @@ extension RotatingCredentialProvider {
             self.jitter = jitter
         }
 
+        // MARK: Reading
+
         /// The held value, if it may be served at all: valid, or within the opted-in stale extension.
         func servableValue(at now: Date, policy: RotationPolicy, allowsStale: Bool) -> Source.Value? {
-            guard !self.isRevoked, !self.isRejected, let credential = self.credential else { return nil }
+            guard !self.isRevoked, !self.isRetired, !self.isRejected, let credential = self.credential else { return nil }
             guard let expiresAt = credential.expiresAt, now > expiresAt else { return credential.value }
             if allowsStale, let extensionTime = policy.staleExtension,
                now <= expiresAt.addingTimeInterval(extensionTime.timeInterval) {
@@ -35,17 +80,82 @@ extension RotatingCredentialProvider {
             return nil
         }
 
+        /// Until when a caller that waits for a refresh may be held: the held value's expiry (or the end of its stale
+        /// extension), or no bound when nothing is held (the fetch timeout bounds that wait).
+        func waitDeadline(policy: RotationPolicy, allowsStale: Bool) -> Date? {
+            guard !self.isRejected, let expiresAt = self.credential?.expiresAt else { return nil }
+            if allowsStale, let extensionTime = policy.staleExtension {
+                return expiresAt.addingTimeInterval(extensionTime.timeInterval)
+            }
+            return expiresAt
+        }
+
+        /// The mandatory window of the held credential, in seconds: the policy's, at most 10% of its current lifetime.
+        func mandatoryWindow(policy: RotationPolicy) -> TimeInterval {
+            guard let expiresAt = self.credential?.expiresAt, let start = self.lifetimeStart else { return 0 }
+            return Self.mandatoryWindow(lifetime: expiresAt.timeIntervalSince(start), policy: policy)
+        }
+
+        static func mandatoryWindow(lifetime: TimeInterval, policy: RotationPolicy) -> TimeInterval {
+            min(policy.mandatoryRefreshWindow.timeInterval, max(0, lifetime) * 0.1)
+        }
+
+        /// Where the held credential's mandatory window begins: from then on callers wait for a refresh.
+        func windowStart(policy: RotationPolicy) -> Date {
+            guard let expiresAt = self.credential?.expiresAt else { return .distantFuture }
+            return expiresAt.addingTimeInterval(-self.mandatoryWindow(policy: policy))
+        }
+
+        /// Whether a refresh is needed now.
+        func isDue(at now: Date, policy: RotationPolicy) -> Bool {
+            guard self.credential != nil, !self.isRejected, self.failure == nil else { return true }
+            return now >= min(self.refreshAt ?? now, self.windowStart(policy: policy))
+        }
+
+        /// Whether an attempt may start now.
+        func canStart(at monotonicNow: ContinuousClock.Instant) -> Bool {
+            self.attempt == nil && !self.isShuttingDown && !self.isRevoked && !self.isRetired
+                && self.notBefore.map { monotonicNow >= $0 } ?? true
+        }
+
+        /// How long the background loop may sleep before it has something to do.
+        func timeUntilDue(at now: Date, monotonicNow: ContinuousClock.Instant, policy: RotationPolicy) -> Duration {
+            var wait = Duration.zero
+            if !self.isDue(at: now, policy: policy) {
+                let due = min(self.refreshAt ?? now, self.windowStart(policy: policy))
+                wait = .seconds(max(0, due.timeIntervalSince(now)))
+            }
+            if let notBefore = self.notBefore, notBefore > monotonicNow {
+                wait = max(wait, notBefore - monotonicNow)
+            }
+            return wait
+        }
+
+        /// The instant until which the hot path may return the held value without asking the engine: the next
+        /// refresh point (or the end of a backoff), but never past the mandatory window.
+        func pokeAt(now: Date, monotonicNow: ContinuousClock.Instant, policy: RotationPolicy) -> Date {
+            let windowStart = self.windowStart(policy: policy)
+            if self.attempt != nil || self.isShuttingDown { return windowStart }
+            var poke = self.refreshAt ?? now
+            if self.failure != nil { poke = now }
+            if let notBefore = self.notBefore, notBefore > monotonicNow {
+                poke = max(poke, now.addingTimeInterval((notBefore - monotonicNow).timeInterval))
+            }
+            return min(poke, windowStart)
+        }
+
         func status(at now: Date) -> CredentialStatus {
             if self.isRevoked { return .revoked }
+            if self.isRetired, let failure = self.failure { return .unavailable(failure) }
             guard let credential = self.credential, !self.isRejected else {
                 if let failure = self.failure { return .unavailable(failure) }
-                return self.inFlight == nil ? .pending : .refreshing
+                return .pending
             }
             if let expiresAt = credential.expiresAt, now > expiresAt {
                 return .expired(since: expiresAt, failure: self.failure)
             }
             if let failure = self.failure { return .degraded(failure) }
-            return self.inFlight == nil ? .fresh : .refreshing
+            return self.attempt == nil ? .fresh : .refreshing
         }
 
         /// Why nothing can be served, naming since when the source has been failing and why.
@@ -53,8 +163,11 @@ extension RotatingCredentialProvider {
             if self.isRevoked {
                 return CredentialsError(.revoked, "the provider shut down and revoked its credential")
             }
+            if self.isRetired {
+                return CredentialsError(.unavailable, "the provider shut down and its credential is retired")
+            }
             let why = self.failure.map { "the source has been failing since \($0.since) (\($0.attempts) attempts): \($0.lastError)" }
-                ?? "no refresh has succeeded since"
+                ?? (self.isShuttingDown ? "the provider has shut down" : "no refresh has succeeded since")
             if self.isRejected {
                 return CredentialsError(.unavailable, "the held credential was refused by its consumer and no new one could be fetched yet: \(why)", failingSince: self.failure?.since)
             }
@@ -64,55 +177,124 @@ extension RotatingCredentialProvider {
             return CredentialsError(.expired, "the credential expired at \(expiresAt); \(why)", failingSince: self.failure?.since ?? expiresAt)
         }
 
-        /// When the background loop should next act.
-        func nextDue(at now: Date) -> Date {
-            if let failure = self.failure { return failure.nextRetry }
-            guard self.credential != nil, !self.isRejected else { return now }
-            return self.refreshAt ?? now
+        // MARK: Changing
+
+        /// Why `credential`, just fetched, must not be served, or `nil` when it may be.
+        func problem(withFetched credential: Credential<Source.Value>, at now: Date, policy: RotationPolicy) -> String? {
+            if let problem = Self.problem(with: credential, at: now) { return problem }
+            let identity = Self.identity(of: credential)
+            if let identity, self.refused.contains(identity) {
+                return "the source returned a credential its consumer refused"
+            }
+            if let identity, identity == self.credential.flatMap(Self.identity(of:)), let expiresAt = credential.expiresAt {
+                let window = Self.mandatoryWindow(lifetime: expiresAt.timeIntervalSince(credential.issuedAt), policy: policy)
+                if now >= expiresAt.addingTimeInterval(-window) {
+                    return "the source returned the held credential again, which expires at \(expiresAt)"
+                }
+            }
+            return nil
         }
 
-        /// Picks the next refresh time of a credential just received.
-        mutating func scheduleRefresh(of credential: Credential<Source.Value>, at now: Date, policy: RotationPolicy) -> Date {
-            let earliest = now.addingTimeInterval(policy.minimumRefreshInterval.timeInterval)
+        /// Why `credential` is unusable whatever the state: it expires no later than it was issued, or has expired.
+        static func problem(with credential: Credential<Source.Value>, at now: Date) -> String? {
+            guard let expiresAt = credential.expiresAt else { return nil }
+            if expiresAt <= credential.issuedAt {
+                return "the credential expires at \(expiresAt), not after it was issued at \(credential.issuedAt)"
+            }
+            if expiresAt <= now {
+                return "the credential arrived already expired (at \(expiresAt))"
+            }
+            return nil
+        }
+
+        /// What tells one credential from another without its value: the source's identifier, else its lease.
+        static func identity(of credential: Credential<Source.Value>) -> String? {
+            credential.metadata.identifier ?? credential.metadata.leaseID
+        }
+
+        mutating func remember(refused credential: Credential<Source.Value>) {
+            guard let identity = Self.identity(of: credential) else { return }
+            self.refused.append(identity)
+            if self.refused.count > 16 { self.refused.removeFirst() }
+        }
+
+        /// Holds `credential` from now on and schedules its refresh.
+        mutating func install(
+            _ credential: Credential<Source.Value>, renewedAt: Date?, attempt: Attempt, now: Date, policy: RotationPolicy
+        ) {
+            self.credential = credential
+            if let renewedAt, let expiresAt = credential.expiresAt {
+                // A renewal is judged by what it grants from the moment of renewal, not by where expiry lands.
+                self.lifetimeStart = renewedAt
+                let granted = expiresAt.timeIntervalSince(renewedAt)
+                if let full = self.fullLifetime, granted < full - max(1, full * 0.01) {
+                    self.isCapped = true
+                }
+            } else {
+                self.lifetimeStart = credential.issuedAt
+                self.fullLifetime = credential.expiresAt.map { $0.timeIntervalSince(credential.issuedAt) }
+                self.isCapped = false
+                self.isRejected = false
+            }
+            self.failure = nil
+            self.lastChanceScheduled = false
+            if !attempt.afterRefusal { self.refusalStreak = 0 }
+            self.notBefore = attempt.startedAt.advanced(by: policy.minimumRefreshInterval)
+            self.lastSuccess = now
+            self.refreshAt = self.scheduleRefresh(at: now, policy: policy)
+        }
+
+        /// Picks the next refresh time of the credential just installed.
+        mutating func scheduleRefresh(at now: Date, policy: RotationPolicy) -> Date {
+            guard let credential = self.credential else { return now }
             if let hint = credential.refreshHint {
-                return max(earliest, min(hint, credential.expiresAt ?? hint))
+                return max(now, min(hint, self.windowStart(policy: policy)))
             }
-            guard let expiresAt = credential.expiresAt else {
+            guard let expiresAt = credential.expiresAt, let start = self.lifetimeStart else {
                 let interval = policy.rereadInterval.timeInterval * Double.random(in: 0.8...1.0, using: &self.jitter)
-                return max(earliest, now.addingTimeInterval(interval))
+                return now.addingTimeInterval(interval)
             }
-            var refreshAt = ValidityWindow(notBefore: credential.issuedAt, notAfter: expiresAt)
+            var refreshAt = ValidityWindow(notBefore: start, notAfter: expiresAt)
                 .refreshDate(between: policy.refreshWindow, using: &self.jitter)
             if refreshAt <= now {
                 // Issued long before it reached us (a cache, an agent): take the same share of what is left.
                 refreshAt = ValidityWindow(notBefore: now, notAfter: expiresAt)
                     .refreshDate(between: policy.refreshWindow, using: &self.jitter)
             }
-            return max(earliest, refreshAt)
+            if self.isCapped, let full = self.fullLifetime {
+                // The replacement must arrive while the old one still has a third of a full lifetime (or the
+                // mandatory window) left, so that a consumer can move over while both are valid.
+                let reserve = max(full / 3, self.mandatoryWindow(policy: policy))
+                refreshAt = min(refreshAt, expiresAt.addingTimeInterval(-reserve))
+            }
+            return max(now, refreshAt)
         }
 
         /// Records a failed attempt and schedules the retry: exponential backoff with full jitter, never zero, and
-        /// one last attempt shortly before a held credential's hard expiry rather than sleeping past it.
-        mutating func recordFailure(_ error: any Error, at now: Date, policy: RotationPolicy) -> CredentialFailure {
+        /// one retry moved forward to the middle of the mandatory window when backing off would sleep past it.
+        mutating func recordFailure(
+            _ error: any Error, at now: Date, monotonicNow: ContinuousClock.Instant, policy: RotationPolicy
+        ) -> CredentialFailure {
             let attempts = (self.failure?.attempts ?? 0) + 1
-            let delay = policy.backoff.delay(forAttempt: attempts - 1, using: &self.jitter)
-            var nextRetry = now.addingTimeInterval(delay.timeInterval)
-            if !self.isRejected, let credential = self.credential, let expiresAt = credential.expiresAt, now < expiresAt {
-                let lastChance = expiresAt.addingTimeInterval(-Self.mandatoryWindow(of: credential, policy: policy) / 2)
-                if nextRetry > lastChance {
-                    nextRetry = max(lastChance, now.addingTimeInterval(policy.backoff.minimumDelay.timeInterval))
+            var delay = policy.backoff.delay(forAttempt: attempts - 1, using: &self.jitter).timeInterval
+            if !self.isRejected, !self.lastChanceScheduled, let expiresAt = self.credential?.expiresAt, now < expiresAt {
+                let lastChance = expiresAt.addingTimeInterval(-self.mandatoryWindow(policy: policy) / 2)
+                if now.addingTimeInterval(delay) > lastChance {
+                    delay = max(lastChance.timeIntervalSince(now), policy.backoff.minimumDelay.timeInterval)
+                    self.lastChanceScheduled = true
                 }
             }
+            self.notBefore = monotonicNow.advanced(by: .seconds(delay))
             let failure = CredentialFailure(
-                since: self.failure?.since ?? now, attempts: attempts, lastError: "\(error)", nextRetry: nextRetry)
+                since: self.failure?.since ?? now, attempts: attempts, lastError: "\(error)",
+                nextRetry: now.addingTimeInterval(delay))
             self.failure = failure
             return failure
         }
 
-        /// The mandatory window before hard expiry, in seconds: the policy's, but at most 10% of the lifetime.
-        static func mandatoryWindow(of credential: Credential<Source.Value>, policy: RotationPolicy) -> TimeInterval {
-            let lifetime = credential.validity?.lifetime.timeInterval ?? 0
-            return min(policy.mandatoryRefreshWindow.timeInterval, lifetime * 0.1)
+        mutating func takeWaiters() -> [CheckedContinuation<Void, Never>] {
+            defer { self.waiters = [:] }
+            return Array(self.waiters.values)
         }
     }
 }

@@ -13,21 +13,60 @@ import Synchronization
 /// let login = try await provider.current()                               // never waits while a valid value is held
 /// ```
 ///
-/// The algorithm, in full (each number is a ``RotationPolicy`` setting):
+/// ## The contract
 ///
-/// - **When to refresh.** At a point drawn uniformly between 50% and 67% of the credential's lifetime, measured from
-///   when it was issued; at the source's ``Credential/refreshHint`` if it gives one; every `rereadInterval` (80–100%
-///   of it, drawn) for credentials that never expire.
-/// - **Renewal.** A renewable credential is renewed in place until renewing stops extending it (its new lifetime is
-///   less than a third of what it was), or renewing fails; then a new one is fetched while the old one is still valid,
-///   so that the two overlap.
-/// - **Serving.** ``current()`` returns the held value at once while it is valid and not within the mandatory window
-///   before hard expiry. Otherwise it waits for a refresh, and every concurrent caller shares that one refresh.
-/// - **Failing.** The last good value is kept and served while valid; the status turns ``CredentialStatus/degraded(_:)``;
-///   the failure is logged once, not per attempt; retries back off exponentially with full jitter, never with zero
-///   delay, with one last attempt just before hard expiry. The next success clears everything.
-/// - **Expiry.** Past hard expiry, ``current()`` throws ``CredentialsError/Code/expired`` naming since when the source
-///   has been failing and why; or, with ``RotationPolicy/staleExtension``, serves the old value a bounded time longer.
+/// Each number is a ``RotationPolicy`` setting; its default is in brackets.
+///
+/// **Never serve what is not valid.**
+/// - A credential that arrives already expired, or whose ``Credential/expiresAt`` is not after its
+///   ``Credential/issuedAt``, is a failure of the source (``CredentialsError/Code/invalidCredential``), retried like
+///   any other; so is one that its consumer refused before, and one that repeats the held credential inside its
+///   mandatory window (the source is stuck).
+/// - A credential refused with ``invalidate(where:)`` is never served again, also when a renewal of it was under way
+///   when it was refused: that renewal is dropped and a new credential fetched.
+/// - ``status`` says ``CredentialStatus/isServing`` only while a servable value is held.
+///
+/// **Never storm the source.** At most one attempt runs at a time, shared by the loop and every caller (a caller
+/// that missed the fast path checks again under the lock before starting one). Attempts start at least
+/// `minimumRefreshInterval` [100 ms] apart on the monotonic clock, whatever the hints, the refusals or a stuck source
+/// say. After a failure the next attempt waits for `backoff` [1 s doubling to 5 min, full jitter]; callers meanwhile
+/// get the held value or an error at once, never a request of their own. When backing off would sleep past the
+/// held value's expiry, exactly one retry is moved forward to the middle of the mandatory window; after it, the
+/// schedule is the backoff again. A run of refusals of new credentials spaces its fetches by the backoff too.
+///
+/// **Never hang.** Each call to the source is given `fetchTimeout` [30 s], then counts as failed
+/// (``CredentialsError/Code/timeout``) and is abandoned. A caller with no value therefore gets a value or a typed
+/// error within that time (twice that when a renewal fails first); a caller inside the mandatory window is never held
+/// past the held value's expiry; a cancelled caller stops waiting at once with `CancellationError` while the shared
+/// attempt goes on for the others. ``run()`` returns within `shutdownGracePeriod` [10 s] of cancellation or graceful
+/// shutdown even if the source ignores cancellation. Retry timing uses the clock's monotonic reading and expiry its
+/// wall clock, so a wall clock stepped back during an outage does not stall retries.
+///
+/// **Refresh ahead, renew with overlap.**
+/// - A credential is refreshed at a point drawn uniformly in `refreshWindow` [50–67%] of its lifetime, from its issue
+///   (or, for one issued long before it arrived, from now), or at the source's ``Credential/refreshHint``; one that
+///   never expires is re-read every `rereadInterval` [5 min, 80–100% of it drawn]. The schedule holds for lifetimes
+///   down to twice `minimumRefreshInterval` [200 ms].
+/// - A renewable credential is renewed in place while each renewal grants its full lifetime, measured from the moment
+///   of renewal. When a renewal grants less (the lease reached its maximum lifetime), the replacement is fetched so
+///   that it arrives while the old one still has a third of its full lifetime, or the mandatory window if longer,
+///   left. A failed renewal is followed at once by a fetch.
+/// - Refreshing happens in ``run()`` when it runs. Without it, ``current()`` starts one refresh in the background
+///   when it finds the held value past its refresh point and returns the held value at once, as the AWS SDK's
+///   credential cache does; ``run()`` remains the way to refresh without traffic.
+///
+/// **Serving.** ``current()`` returns the held value at once while it is valid and outside the
+/// `mandatoryRefreshWindow` [30 s, at most 10% of the lifetime] before hard expiry. Inside it, callers wait for a
+/// refresh (one, shared), bounded as above, and get the held value back if the refresh fails.
+///
+/// **Failing and expiring.** The last good value is served while valid; the status turns
+/// ``CredentialStatus/degraded(_:)``; the failure is logged once, not per attempt; the next success clears it. Past
+/// hard expiry, ``current()`` throws ``CredentialsError/Code/expired`` naming since when the source has been failing
+/// and why; or, with `staleExtension` [off], serves the old value a bounded time longer.
+///
+/// **Shutting down.** The attempt under way is abandoned; a credential that arrives after shutdown began, or after
+/// its call timed out, is never served. The held credential is revoked when `revokeOnShutdown` says so [when the
+/// source ``CredentialSource/issuesLeases``], and so is any such late credential. Every ``updates`` sequence ends.
 ///
 /// Reading the current value takes one uncontended lock and no allocation. The refresh work runs in ``run()``, which
 /// conforms to swift-service-lifecycle's `Service`.
@@ -82,16 +121,23 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         CredentialInventory.shared.unregister(ObjectIdentifier(self))
     }
 
+    /// Whether shutting down (and a late credential) revokes: the policy's word, else the source's.
+    var revokesUnusedCredentials: Bool {
+        self.policy.revokeOnShutdown ?? self.source.issuesLeases
+    }
+
     // MARK: - Reading
 
     /// The value to use now.
     ///
-    /// Returns at once while a valid value is held outside the mandatory window before its expiry, which is
-    /// nearly always. Otherwise waits for the refresh (starting it if none runs and no retry is being backed off),
-    /// shared with every concurrent caller.
+    /// Returns at once while a valid value is held outside the mandatory window before its expiry, which is nearly
+    /// always; past the value's refresh point it also starts a background refresh if none runs. Otherwise waits for
+    /// the refresh (starting it if none runs and no retry is being backed off), shared with every concurrent caller,
+    /// for at most the fetch timeout, and never past the held value's expiry.
     ///
     /// - Throws: ``CredentialsError`` with ``CredentialsError/Code/expired``, ``CredentialsError/Code/unavailable``
-    ///   or ``CredentialsError/Code/revoked`` when there is no value to serve.
+    ///   or ``CredentialsError/Code/revoked`` when there is no value to serve; `CancellationError` when the calling
+    ///   task is cancelled while it waits.
     // `nonisolated(nonsending)`: runs on the caller's executor, so that a caller on the main actor or any other
     // actor reads the value without hopping to the global executor and back.
     @inlinable
@@ -103,21 +149,18 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     }
 
     /// The held value if it can be served now without waiting, else `nil`: for synchronous callers such as a TLS
-    /// handshake callback. It never starts a refresh; ``run()`` keeps the value fresh.
+    /// handshake callback. It never waits; like ``current()``, it starts a background refresh when the held value is
+    /// due for one.
     @inlinable
     public func currentIfAvailable() -> Source.Value? {
         let now = self.clock.now
         if let value = self.fresh.value(at: now) {
             return value
         }
-        return self.servableValue(at: now)
-    }
-
-    @usableFromInline
-    func servableValue(at now: Date) -> Source.Value? {
-        let policy = self.policy
-        let allowsStale = self.source.allowsStaleValues
-        return self.state.withLock { $0.servableValue(at: now, policy: policy, allowsStale: allowsStale) }
+        switch self.plan(at: now, waiting: false) {
+        case .serve(let value): return value
+        case .wait, .fail: return nil
+        }
     }
 
     /// The credential held now, valid or not, with its metadata and times.
@@ -125,10 +168,16 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         self.state.withLock { $0.credential }
     }
 
-    /// The provider's state: fresh, refreshing, degraded (with the failure), expired, unavailable or revoked.
+    /// The provider's state: pending, fresh, refreshing, degraded (with the failure), expired, unavailable or revoked.
     public var status: CredentialStatus {
         let now = self.clock.now
         return self.state.withLock { $0.status(at: now) }
+    }
+
+    /// Whether an attempt on the source is under way: for tests that step a manual clock and must know the engine
+    /// has settled.
+    package var isAttemptInFlight: Bool {
+        self.state.withLock { $0.attempt != nil }
     }
 
     /// Rotation events from now on: each new, renewed or revoked credential, with the old and the new one, so that a
@@ -138,7 +187,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         let (stream, continuation) = AsyncStream.makeStream(
             of: RotationEvent<Source.Value>.self, bufferingPolicy: .bufferingNewest(16))
         let id = self.state.withLock { state -> UInt64? in
-            guard !state.isShutDown else { return nil }
+            guard !state.isShuttingDown else { return nil }
             state.nextSubscriberID += 1
             state.subscribers[state.nextSubscriberID] = continuation
             return state.nextSubscriberID
@@ -154,9 +203,11 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     }
 
     /// Reports that the consumer saw the held credential refused before its time: a Vault token revoked mid-TTL, a
-    /// password changed under the service. From now on it is not served, and a new one is fetched at once (not
-    /// renewed), one fetch shared by every caller; while retries are being backed off, the next scheduled attempt
-    /// fetches it instead, so that reports cannot become a storm of requests.
+    /// password changed under the service. From now on it is not served (also if a renewal of it is under way), and a
+    /// new one is fetched (not renewed), one fetch shared by every caller. The fetch starts at once unless an attempt
+    /// started less than ``RotationPolicy/minimumRefreshInterval`` ago or retries are being backed off; then the next
+    /// permitted attempt fetches it. Repeated refusals of new credentials space their fetches by
+    /// ``RotationPolicy/backoff``, so that a consumer that refuses everything cannot become a storm of requests.
     ///
     /// ```swift
     /// let token = try await tokens.current()
@@ -170,12 +221,26 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     @discardableResult
     public func invalidate(where isRefused: (Credential<Source.Value>) -> Bool) -> Bool {
         let now = self.clock.now
+        let monotonicNow = self.clock.monotonicNow
+        let policy = self.policy
         let invalidated = self.state.withLock { state -> Bool in
-            guard !state.isRevoked, !state.isRejected, let held = state.credential, isRefused(held) else { return false }
+            guard !state.isRevoked, !state.isRetired, !state.isRejected, let held = state.credential, isRefused(held)
+            else { return false }
             state.isRejected = true
+            state.refusalEpoch &+= 1
+            state.remember(refused: held)
+            state.refusalStreak += 1
+            let spacing = state.refusalStreak <= 1
+                ? policy.minimumRefreshInterval
+                : max(policy.minimumRefreshInterval,
+                      policy.backoff.delay(forAttempt: state.refusalStreak - 2, using: &state.jitter))
+            if let last = state.lastAttemptStart {
+                let earliest = last.advanced(by: spacing)
+                state.notBefore = max(state.notBefore ?? earliest, earliest)
+            }
             self.fresh.clear()
-            if state.inFlight == nil, state.failure.map({ now >= $0.nextRetry }) ?? true {
-                _ = self.startRefresh(in: &state)
+            if state.canStart(at: monotonicNow) {
+                self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow, afterRefusal: true)
             }
             return true
         }
@@ -187,8 +252,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
 
     // MARK: - Running
 
-    /// Refreshes in the background until cancelled or until graceful shutdown, then, if the policy says so, revokes
-    /// the credential it holds; finally ends every ``updates`` sequence.
+    /// Refreshes in the background until cancelled or until graceful shutdown; then abandons the attempt under way,
+    /// revokes the held credential if the policy or the source says so (within
+    /// ``RotationPolicy/shutdownGracePeriod``), and ends every ``updates`` sequence.
     public func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
@@ -200,49 +266,76 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         await self.shutDown()
     }
 
+    private enum LoopStep {
+        case wait(UInt64)
+        case sleep(Duration)
+    }
+
     private func refreshLoop() async throws {
+        let policy = self.policy
         while true {
             try Task.checkCancellation()
             let now = self.clock.now
-            let (due, credential, lastSuccess) = self.state.withLock { ($0.nextDue(at: now), $0.credential, $0.lastSuccess) }
-            self.metrics.updateGauges(credential: credential, lastSuccess: lastSuccess, now: now)
-            if due > now {
-                try await self.clock.sleep(until: min(due, now.addingTimeInterval(self.policy.metricsInterval.timeInterval)))
-                continue
+            let monotonicNow = self.clock.monotonicNow
+            let (step, credential, lastSuccess) = self.state.withLock { state -> (LoopStep, Credential<Source.Value>?, Date?) in
+                if let attempt = state.attempt {
+                    return (.wait(attempt.id), state.credential, state.lastSuccess)
+                }
+                if state.isDue(at: now, policy: policy), state.canStart(at: monotonicNow) {
+                    let id = self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow, afterRefusal: false)
+                    return (.wait(id), state.credential, state.lastSuccess)
+                }
+                let wait = state.timeUntilDue(at: now, monotonicNow: monotonicNow, policy: policy)
+                return (.sleep(wait > .zero ? wait : policy.minimumRefreshInterval), state.credential, state.lastSuccess)
             }
-            let refresh = self.sharedRefresh()
-            // Shutting down must not wait out a slow fetch.
-            _ = try? await withTaskCancellationHandler {
-                try await refresh.value
-            } onCancel: {
-                refresh.cancel()
+            self.metrics.updateGauges(credential: credential, lastSuccess: lastSuccess, now: now)
+            switch step {
+            case .wait(let id):
+                try await self.waitForAttempt(id, deadline: nil)
+            case .sleep(let duration):
+                try await self.clock.sleep(for: min(duration, policy.metricsInterval))
             }
         }
     }
 
     private func shutDown() async {
-        let held = self.state.withLock { state -> Credential<Source.Value>? in
-            state.inFlight?.cancel()
-            return state.credential
+        let now = self.clock.now
+        let (attempt, held) = self.state.withLock { state -> (Attempt?, Credential<Source.Value>?) in
+            state.isShuttingDown = true
+            let held = state.isRejected || state.isRevoked ? nil : state.credential
+            return (state.attempt, held)
         }
+        // The call under way resolves at once with cancellation; whatever the source still returns is dropped.
+        attempt?.task.cancel()
+
         var event: RotationEvent<Source.Value>?
-        if self.policy.revokeOnShutdown, let held {
-            // A task of its own, so that the cancellation that ended the loop does not cancel the revocation.
-            let source = self.source
-            do {
-                try await Task { try await source.revoke(held) }.value
-                self.logger.info("revoked the credential on shutdown", metadata: ["lease": "\(held.metadata.leaseID ?? "-")"])
-            } catch {
-                self.logger.warning("could not revoke the credential on shutdown", metadata: ["error": "\(error)"])
+        if self.revokesUnusedCredentials, let held, !held.isExpired(at: now) {
+            let outcome = await self.revokeWithinGrace(held)
+            let failure = self.state.withLock { state -> CredentialFailure? in
+                switch outcome {
+                case .success:
+                    state.isRevoked = true
+                    return nil
+                case .failure(let error):
+                    state.isRetired = true
+                    let failure = CredentialFailure(
+                        since: state.failure?.since ?? now, attempts: (state.failure?.attempts ?? 0) + 1,
+                        lastError: "revoking on shutdown failed: \(error)", nextRetry: .distantFuture)
+                    state.failure = failure
+                    return failure
+                }
             }
-            event = RotationEvent(kind: .revoked, old: held, new: nil, date: self.clock.now)
+            self.fresh.clear()
+            if let failure {
+                self.logger.warning("could not revoke the credential on shutdown; it is no longer served", metadata: [
+                    "lease": "\(held.metadata.leaseID ?? "-")", "error": "\(failure.lastError)",
+                ])
+            } else {
+                self.logger.info("revoked the credential on shutdown", metadata: ["lease": "\(held.metadata.leaseID ?? "-")"])
+                event = RotationEvent(kind: .revoked, old: held, new: nil, date: self.clock.now)
+            }
         }
         let subscribers = self.state.withLock { state in
-            if event != nil {
-                state.isRevoked = true
-                self.fresh.clear()
-            }
-            state.isShutDown = true
             defer { state.subscribers = [:] }
             return Array(state.subscribers.values)
         }
@@ -252,176 +345,313 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         }
     }
 
+    /// Revokes `credential` in a task of its own (the cancellation that ended the loop must not cancel it), for at
+    /// most the shutdown grace.
+    private func revokeWithinGrace(_ credential: Credential<Source.Value>) async -> Result<Void, any Error> {
+        let source = self.source
+        let clock = self.clock
+        let grace = self.policy.shutdownGracePeriod
+        return await Task {
+            await TimedCall.run(
+                timeout: grace, clock: clock,
+                timeoutError: { CredentialsError(.timeout, "revoking took longer than the shutdown grace of \(grace)") }
+            ) {
+                try await source.revoke(credential)
+            }
+        }.value
+    }
+
+    /// Drops a credential that arrived after its call was abandoned (timed out, or shutdown began), revoking it when
+    /// unused credentials are revoked: it was never served to anyone.
+    private func discardLate(_ credential: Credential<Source.Value>) {
+        self.logger.info("a credential arrived after its fetch was abandoned; it is not served", metadata: [
+            "lease": "\(credential.metadata.leaseID ?? "-")",
+        ])
+        guard self.revokesUnusedCredentials, !credential.isExpired(at: self.clock.now) else { return }
+        let logger = self.logger
+        Task {
+            if case .failure(let error) = await self.revokeWithinGrace(credential) {
+                logger.warning("could not revoke a credential that arrived too late", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     // MARK: - Refreshing
 
-    private enum Plan {
+    @usableFromInline
+    enum Plan {
         case serve(Source.Value)
-        case wait(Task<Credential<Source.Value>, any Error>)
+        case wait(attempt: UInt64, deadline: Date?)
         case fail(CredentialsError)
+    }
+
+    /// What a caller that missed the fast path does, decided under the lock: serve the held value (starting a
+    /// background refresh when one is due), wait for the attempt under way or one it starts, or fail at once.
+    @usableFromInline
+    func plan(at now: Date, waiting: Bool) -> Plan {
+        let monotonicNow = self.clock.monotonicNow
+        let policy = self.policy
+        let allowsStale = self.source.allowsStaleValues
+        return self.state.withLock { state -> Plan in
+            if state.isRevoked || state.isRetired { return .fail(state.unusableError(at: now)) }
+            let servable = state.servableValue(at: now, policy: policy, allowsStale: allowsStale)
+            // Inside the mandatory window, or past expiry on a stale extension: a refresh is worth waiting for.
+            let needsRefreshFirst = servable == nil || now >= state.windowStart(policy: policy)
+            // Holding a servable value, a caller waits no longer than it stays servable; holding none, the fetch
+            // timeout bounds the wait.
+            let deadline = servable == nil ? nil : state.waitDeadline(policy: policy, allowsStale: allowsStale)
+
+            if let attempt = state.attempt {
+                if let servable, !needsRefreshFirst || !waiting { return .serve(servable) }
+                return waiting ? .wait(attempt: attempt.id, deadline: deadline) : .fail(state.unusableError(at: now))
+            }
+            if state.isDue(at: now, policy: policy), state.canStart(at: monotonicNow) {
+                let id = self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow, afterRefusal: false)
+                if let servable, !needsRefreshFirst || !waiting { return .serve(servable) }
+                return waiting ? .wait(attempt: id, deadline: deadline) : .fail(state.unusableError(at: now))
+            }
+            // No attempt may start now (backing off, or shut down): what is held is all there is.
+            if let servable { return .serve(servable) }
+            return .fail(state.unusableError(at: now))
+        }
     }
 
     @usableFromInline
     nonisolated(nonsending) func currentAfterRefresh() async throws -> Source.Value {
-        let now = self.clock.now
-        let policy = self.policy
-        let allowsStale = self.source.allowsStaleValues
-        let plan = self.state.withLock { state -> Plan in
-            if state.isRevoked { return .fail(state.unusableError(at: now)) }
-            if let inFlight = state.inFlight { return .wait(inFlight) }
-            // While a retry is being backed off, callers do not get to start fetches of their own: that is what
-            // keeps a thousand callers from becoming a thousand requests to a server that is down.
-            if let failure = state.failure, now < failure.nextRetry {
-                if let value = state.servableValue(at: now, policy: policy, allowsStale: allowsStale) {
-                    return .serve(value)
-                }
-                return .fail(state.unusableError(at: now))
-            }
-            return .wait(self.startRefresh(in: &state))
-        }
-        switch plan {
+        switch self.plan(at: self.clock.now, waiting: true) {
         case .serve(let value):
             return value
         case .fail(let error):
             throw error
-        case .wait(let refresh):
-            do {
-                return try await refresh.value.value
-            } catch {
-                let now = self.clock.now
-                return try self.state.withLock { state in
-                    if let value = state.servableValue(at: now, policy: policy, allowsStale: allowsStale) {
-                        return value
-                    }
-                    throw state.unusableError(at: now)
+        case .wait(let attempt, let deadline):
+            try await self.waitForAttempt(attempt, deadline: deadline)
+            let now = self.clock.now
+            let policy = self.policy
+            let allowsStale = self.source.allowsStaleValues
+            return try self.state.withLock { state in
+                if let value = state.servableValue(at: now, policy: policy, allowsStale: allowsStale) {
+                    return value
                 }
+                throw state.unusableError(at: now)
             }
         }
     }
 
-    /// The refresh under way, or a new one: single flight for the loop and for callers alike.
-    private func sharedRefresh() -> Task<Credential<Source.Value>, any Error> {
-        self.state.withLock { state in
-            state.inFlight ?? self.startRefresh(in: &state)
+    /// Waits until attempt `id` has finished, `deadline` (wall clock) has come, or the task is cancelled
+    /// (`CancellationError`). Leaving early does not cancel the attempt: others may be waiting for it.
+    nonisolated(nonsending) private func waitForAttempt(_ id: UInt64, deadline: Date?) async throws {
+        let waiterID = self.state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
         }
+        let clock = self.clock
+        let timer = deadline.map { deadline in
+            Task { [weak self] in
+                do { try await clock.sleep(until: deadline) } catch { return }
+                self?.wake(waiterID)
+            }
+        }
+        defer { timer?.cancel() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let registered = self.state.withLock { state -> Bool in
+                    // Checked under the lock, so that a cancellation or the deadline either sees the waiter or came
+                    // before it.
+                    guard !Task.isCancelled, state.attempt?.id == id else { return false }
+                    if let deadline, clock.now >= deadline { return false }
+                    state.waiters[waiterID] = continuation
+                    return true
+                }
+                if !registered { continuation.resume() }
+            }
+        } onCancel: {
+            self.wake(waiterID)
+        }
+        try Task.checkCancellation()
     }
 
-    private func startRefresh(in state: inout State) -> Task<Credential<Source.Value>, any Error> {
-        let task = Task { try await self.refresh() }
-        state.inFlight = task
-        return task
+    private func wake(_ waiterID: UInt64) {
+        let waiter = self.state.withLock { $0.waiters.removeValue(forKey: waiterID) }
+        waiter?.resume()
     }
 
-    /// One refresh: renew in place when that still extends the credential, else fetch a new one. Records the
-    /// outcome, schedules the next refresh or retry, and publishes the change.
-    private func refresh() async throws -> Credential<Source.Value> {
-        let now = self.clock.now
-        let (held, shouldRenew) = self.state.withLock { state in
-            (state.credential, state.credential.map { $0.isRenewable && !$0.isExpired(at: now) && !state.renewalExhausted && !state.isRejected } ?? false)
-        }
+    /// Starts the one attempt: renew in place while that is useful, else fetch.
+    @discardableResult
+    private func startAttempt(
+        in state: inout State, now: Date, monotonicNow: ContinuousClock.Instant, afterRefusal: Bool
+    ) -> UInt64 {
+        state.nextAttemptID += 1
+        let id = state.nextAttemptID
+        let held = state.credential
+        let renew = held.map { $0.isRenewable && !$0.isExpired(at: now) } ?? false && !state.isCapped && !state.isRejected
+        let epoch = state.refusalEpoch
+        let task = Task { await self.perform(attempt: id, renewing: renew ? held : nil, refusalEpoch: epoch) }
+        state.attempt = Attempt(id: id, task: task, startedAt: monotonicNow, afterRefusal: afterRefusal, refusalEpoch: epoch)
+        state.lastAttemptStart = monotonicNow
+        self.publishSnapshot(of: state, now: now, monotonicNow: monotonicNow)
+        return id
+    }
+
+    private func perform(attempt id: UInt64, renewing held: Credential<Source.Value>?, refusalEpoch: UInt64) async {
         let started = ContinuousClock.now
-        do {
-            var kind: RotationEvent<Source.Value>.Kind = held == nil ? .initial : .rotated
-            var fresh: Credential<Source.Value>
-            if shouldRenew, let held {
-                if let renewed = await self.renewIfItExtends(held, at: now) {
-                    fresh = renewed
-                    kind = .renewed
+        let outcome = await self.outcome(renewing: held, refusalEpoch: refusalEpoch)
+        switch outcome {
+        case .fetched, .renewed: self.metrics.recordFetch(duration: ContinuousClock.now - started, succeeded: true)
+        case .failed: self.metrics.recordFetch(duration: ContinuousClock.now - started, succeeded: false)
+        case .cancelled: break
+        }
+        self.finish(attempt: id, with: outcome)
+    }
+
+    private func outcome(renewing held: Credential<Source.Value>?, refusalEpoch: UInt64) async -> Outcome {
+        let source = self.source
+        if let held {
+            let result = await self.call("renewal") { try await source.renew(held) }
+            let now = self.clock.now
+            switch result {
+            case .success(let renewed):
+                if let problem = State.problem(with: renewed, at: now) {
+                    self.logger.info("renewal returned an unusable credential; fetching a new one", metadata: ["problem": "\(problem)"])
+                } else if self.state.withLock({ $0.refusalEpoch }) != refusalEpoch {
+                    self.logger.info("the credential was refused while it was being renewed; fetching a new one")
                 } else {
-                    fresh = try await self.source.fetch()
+                    return .renewed(renewed, at: now)
                 }
-            } else {
-                fresh = try await self.source.fetch()
+            case .failure(let error):
+                if error is CancellationError { return .cancelled }
+                self.logger.info("renewal failed; fetching a new credential", metadata: ["error": "\(error)"])
             }
-            self.metrics.recordFetch(duration: ContinuousClock.now - started, succeeded: true)
-            self.succeed(with: fresh, kind: kind)
-            return fresh
-        } catch {
-            self.metrics.recordFetch(duration: ContinuousClock.now - started, succeeded: false)
-            self.fail(with: error)
-            throw error
+        }
+        let result = await self.call("fetch", late: { [weak self] in self?.discardLate($0) }) { try await source.fetch() }
+        switch result {
+        case .success(let credential): return .fetched(credential)
+        case .failure(let error): return error is CancellationError ? .cancelled : .failed(error)
         }
     }
 
-    /// Renews `held`, or returns `nil` (and stops renewing) when renewing fails or no longer extends it enough: the
-    /// credential has reached its maximum lifetime and a new one must be fetched while it is still valid.
-    private func renewIfItExtends(_ held: Credential<Source.Value>, at now: Date) async -> Credential<Source.Value>? {
-        do {
-            let renewed = try await self.source.renew(held)
-            let previousLifetime = held.validity?.lifetime.timeInterval ?? 0
-            let remaining = renewed.expiresAt.map { $0.timeIntervalSince(now) } ?? .infinity
-            if remaining >= previousLifetime / 3 {
-                return renewed
-            }
-            self.logger.info("renewal no longer extends the credential; fetching a new one",
-                             metadata: ["remainingSeconds": "\(Int(remaining))"])
-        } catch {
-            self.logger.info("renewal failed; fetching a new credential", metadata: ["error": "\(error)"])
-        }
-        self.state.withLock { $0.renewalExhausted = true }
-        return nil
+    private func call(
+        _ what: String,
+        late: @escaping @Sendable (Credential<Source.Value>) -> Void = { _ in },
+        _ operation: @escaping @Sendable () async throws -> Credential<Source.Value>
+    ) async -> Result<Credential<Source.Value>, any Error> {
+        let timeout = self.policy.fetchTimeout
+        let name = self.source.name
+        return await TimedCall.run(
+            timeout: timeout, clock: self.clock,
+            timeoutError: { CredentialsError(.timeout, "the \(what) from \(name) took longer than \(timeout)") },
+            late: late, operation)
     }
 
-    private func succeed(with fresh: Credential<Source.Value>, kind: RotationEvent<Source.Value>.Kind) {
+    private enum Finish {
+        case stale
+        case dropped(Credential<Source.Value>?)
+        case nothing
+        case failed(CredentialFailure, isNew: Bool, held: Credential<Source.Value>?)
+        case installed(
+            Credential<Source.Value>, RotationEvent<Source.Value>?, recovered: CredentialFailure?,
+            [AsyncStream<RotationEvent<Source.Value>>.Continuation])
+    }
+
+    /// Records what attempt `id` brought back, schedules what comes next, wakes its waiters and publishes the change.
+    private func finish(attempt id: UInt64, with outcome: Outcome) {
         let now = self.clock.now
+        let monotonicNow = self.clock.monotonicNow
         let policy = self.policy
-        let (event, recovered, subscribers) = self.state.withLock { state in
+
+        let (result, waiters) = self.state.withLock { state -> (Finish, [CheckedContinuation<Void, Never>]) in
+            guard let attempt = state.attempt, attempt.id == id else { return (.stale, []) }
+            state.attempt = nil
+            let waiters = state.takeWaiters()
+            defer { self.publishSnapshot(of: state, now: now, monotonicNow: monotonicNow) }
+
+            func fail(_ error: any Error) -> Finish {
+                let isNew = state.failure == nil
+                let failure = state.recordFailure(error, at: now, monotonicNow: monotonicNow, policy: policy)
+                return .failed(failure, isNew: isNew, held: state.credential)
+            }
+
+            if state.isShuttingDown {
+                if case .fetched(let credential) = outcome { return (.dropped(credential), waiters) }
+                return (.dropped(nil), waiters)
+            }
             let old = state.credential
-            let recovered = state.failure
-            state.credential = fresh
-            let window = State.mandatoryWindow(of: fresh, policy: policy)
-            self.fresh.set(fresh.value, freshUntil: fresh.expiresAt?.addingTimeInterval(-window) ?? .distantFuture)
-            state.failure = nil
-            state.isRejected = false
-            state.lastSuccess = now
-            state.inFlight = nil
-            if kind != .renewed { state.renewalExhausted = false }
-            state.refreshAt = state.scheduleRefresh(of: fresh, at: now, policy: policy)
-            let isSame = kind == .rotated && old?.metadata.identifier != nil
-                && old?.metadata.identifier == fresh.metadata.identifier
+            let previousFailure = state.failure
+            let kind: RotationEvent<Source.Value>.Kind
+            switch outcome {
+            case .cancelled:
+                return (.nothing, waiters)
+            case .failed(let error):
+                return (fail(error), waiters)
+            case .renewed(let renewed, let renewedAt):
+                guard state.refusalEpoch == attempt.refusalEpoch else {
+                    return (fail(CredentialsError(.invalidCredential, "the credential was refused while it was being renewed")), waiters)
+                }
+                state.install(renewed, renewedAt: renewedAt, attempt: attempt, now: now, policy: policy)
+                kind = .renewed
+            case .fetched(let fetched):
+                if let problem = state.problem(withFetched: fetched, at: now, policy: policy) {
+                    return (fail(CredentialsError(.invalidCredential, "\(self.source.name): \(problem)")), waiters)
+                }
+                state.install(fetched, renewedAt: nil, attempt: attempt, now: now, policy: policy)
+                kind = old == nil ? .initial : .rotated
+            }
+            let installed = state.credential!
+            let isSame = kind == .rotated && old.flatMap(State.identity(of:)) != nil
+                && old.flatMap(State.identity(of:)) == State.identity(of: installed)
             var event: RotationEvent<Source.Value>?
             if !isSame {
                 state.lastRotation = now
-                event = RotationEvent(kind: kind, old: old, new: fresh, date: now)
+                event = RotationEvent(kind: kind, old: old, new: installed, date: now)
             }
-            return (event, recovered, Array(state.subscribers.values))
+            return (.installed(installed, event, recovered: previousFailure, Array(state.subscribers.values)), waiters)
         }
-        if let recovered {
-            self.logger.notice("source recovered; serving a fresh credential", metadata: [
-                "failedAttempts": "\(recovered.attempts)",
-                "degradedSeconds": "\(Int(now.timeIntervalSince(recovered.since)))",
-            ])
+        for waiter in waiters { waiter.resume() }
+
+        switch result {
+        case .stale, .nothing:
+            break
+        case .dropped(let credential):
+            if let credential { self.discardLate(credential) }
+        case .failed(let failure, let isNew, let held):
+            if isNew {
+                // Once per run of failures, not per attempt: the status carries the rest.
+                self.logger.warning("refreshing the credential failed; serving the last good value while it is valid", metadata: [
+                    "error": "\(failure.lastError)",
+                    "expires": "\(held.map { $0.expiresAt.map { "\($0)" } ?? "never" } ?? "no value held")",
+                ])
+            } else {
+                self.logger.debug("refresh attempt failed", metadata: [
+                    "attempts": "\(failure.attempts)", "nextRetry": "\(failure.nextRetry)", "error": "\(failure.lastError)",
+                ])
+            }
+        case .installed(let installed, let event, let recovered, let subscribers):
+            if let recovered {
+                self.logger.notice("source recovered; serving a fresh credential", metadata: [
+                    "failedAttempts": "\(recovered.attempts)",
+                    "degradedSeconds": "\(Int(now.timeIntervalSince(recovered.since)))",
+                ])
+            }
+            if let event {
+                self.metrics.recordRotation()
+                self.logger.info("credential \(event.kind.rawValue)", metadata: [
+                    "expires": "\(installed.expiresAt.map { "\($0)" } ?? "never")",
+                    "lease": "\(installed.metadata.leaseID ?? "-")",
+                ])
+                for subscriber in subscribers { subscriber.yield(event) }
+            }
+            self.metrics.updateGauges(credential: installed, lastSuccess: now, now: now)
         }
-        if let event {
-            self.metrics.recordRotation()
-            self.logger.info("credential \(event.kind.rawValue)", metadata: [
-                "expires": "\(fresh.expiresAt.map { "\($0)" } ?? "never")",
-                "lease": "\(fresh.metadata.leaseID ?? "-")",
-            ])
-            for subscriber in subscribers { subscriber.yield(event) }
-        }
-        self.metrics.updateGauges(credential: fresh, lastSuccess: now, now: now)
     }
 
-    private func fail(with error: any Error) {
-        let now = self.clock.now
-        let policy = self.policy
-        let (failure, isNew, heldExpiry) = self.state.withLock { state in
-            let isNew = state.failure == nil
-            let failure = state.recordFailure(error, at: now, policy: policy)
-            state.inFlight = nil
-            return (failure, isNew, state.credential?.expiresAt)
+    /// Installs the hot path's snapshot for the state as it is now. Called under the state lock, after every change.
+    private func publishSnapshot(of state: State, now: Date, monotonicNow: ContinuousClock.Instant) {
+        guard let credential = state.credential, !state.isRejected, !state.isRevoked, !state.isRetired,
+              !credential.isExpired(at: now)
+        else {
+            self.fresh.clear()
+            return
         }
-        if isNew {
-            // Once per run of failures, not per attempt: the status carries the rest.
-            self.logger.warning("refreshing the credential failed; serving the last good value while it is valid", metadata: [
-                "error": "\(failure.lastError)",
-                "expires": "\(heldExpiry.map { "\($0)" } ?? (self.credential == nil ? "no value held" : "never"))",
-            ])
-        } else {
-            self.logger.debug("refresh attempt failed", metadata: [
-                "attempts": "\(failure.attempts)", "nextRetry": "\(failure.nextRetry)", "error": "\(failure.lastError)",
-            ])
-        }
+        self.fresh.set(credential.value, pokeAt: state.pokeAt(now: now, monotonicNow: monotonicNow, policy: self.policy))
     }
 }
 

@@ -29,13 +29,13 @@ extension RotationPolicy {
             metricsFactory: metrics ?? TestMetrics(), randomSeed: seed)
     }
 
-    /// Advances the clock to the loop's next wake-up and waits until the loop sleeps again.
+    /// Advances the clock to the loop's next wake-up and waits until the engine has settled again.
     @discardableResult
-    func step(_ clock: ManualClock) async -> Date {
-        await clock.waitForSleepers(count: 1)
+    func step<S>(_ clock: ManualClock, _ provider: RotatingCredentialProvider<S>) async -> Date {
+        await settle(clock, provider)
         let deadline = clock.nextDeadline!
         clock.advance(to: deadline)
-        await clock.waitForSleepers(count: 1)
+        await settle(clock, provider)
         return deadline
     }
 
@@ -59,12 +59,12 @@ extension RotationPolicy {
             let source = ScriptedSource(clock: clock)
             let provider = self.makeProvider(source, seed: seed)
             let runner = Task { try await provider.run() }
-            await clock.waitForSleepers(count: 1)
+            await settle(clock, provider)
             #expect(source.fetches == 1)
             let offset = clock.nextDeadline!.timeIntervalSince(start)
             #expect(offset >= 500 && offset <= 670, "seed \(seed): refresh at \(offset) s of 1000")
             offsets.append(offset)
-            await self.step(clock)
+            await self.step(clock, provider)
             #expect(source.fetches == 2)
             #expect(try await provider.current() == "secret-2")
             runner.cancel()
@@ -86,7 +86,7 @@ extension RotationPolicy {
         }
         let provider = RotatingCredentialProvider(source: source, policy: .testing, clock: clock, randomSeed: 3)
         let runner = Task { try await provider.run() }
-        await clock.waitForSleepers(count: 1)
+        await settle(clock, provider)
         let wait = clock.nextDeadline!.timeIntervalSince(clock.now)
         #expect(wait >= 50 && wait <= 67, "refresh in \(wait) s")
         runner.cancel()
@@ -126,11 +126,11 @@ extension RotationPolicy {
         let source = ScriptedSource(clock: clock)
         let provider = self.makeProvider(source, logs: logs)
         let runner = Task { try await provider.run() }
-        await clock.waitForSleepers(count: 1)
+        await settle(clock, provider)
         #expect(provider.status == .fresh)
 
         source.setFailing(SourceDown())
-        await self.step(clock)
+        await self.step(clock, provider)
         guard case .degraded(let failure) = provider.status else {
             Issue.record("expected degraded, got \(provider.status)")
             return
@@ -142,7 +142,7 @@ extension RotationPolicy {
         #expect(try await provider.current() == "secret-1")
         #expect(source.fetches == 2)
 
-        for _ in 0..<4 { await self.step(clock) }
+        for _ in 0..<4 { await self.step(clock, provider) }
         #expect(source.fetches == 6)
         if case .degraded(let failure) = provider.status { #expect(failure.attempts == 5) } else {
             Issue.record("expected degraded, got \(provider.status)")
@@ -151,7 +151,7 @@ extension RotationPolicy {
         #expect(logs.lines.filter { $0.hasPrefix("warning") }.count == 1, "\(logs.lines)")
 
         source.setFailing(nil)
-        await self.step(clock)
+        await self.step(clock, provider)
         #expect(provider.status == .fresh)
         #expect(try await provider.current() == "secret-7")
         #expect(logs.lines.filter { $0.contains("recovered") }.count == 1)
@@ -169,7 +169,7 @@ extension RotationPolicy {
         var gaps: [TimeInterval] = []
         for attempt in 1...attempts {
             await eventually({ source.fetches == attempt }, "attempt \(attempt)")
-            await clock.waitForSleepers(count: 1)
+            await settle(clock, provider)
             gaps.append(clock.nextDeadline!.timeIntervalSince(clock.now))
             if attempt < attempts { clock.advance(to: clock.nextDeadline!) }
         }
@@ -205,10 +205,10 @@ extension RotationPolicy {
         let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(100)))
         let provider = self.makeProvider(source)
         let runner = Task { try await provider.run() }
-        await clock.waitForSleepers(count: 1)
+        await settle(clock, provider)
         source.setFailing(SourceDown())
         let expiry = start.addingTimeInterval(100)
-        while clock.now <= expiry { await self.step(clock) }
+        while clock.now <= expiry { await self.step(clock, provider) }
 
         let attempts = source.counts.withLock { $0.fetchTimes }
         // The 10 s mandatory window (10% of 100 s): the last attempt before expiry comes within it.
@@ -285,10 +285,10 @@ extension RotationPolicy {
         let updates = provider.updates
         let collector = Task { await updates.reduce(into: [RotationEvent<String>]()) { $0.append($1) } }
         let runner = Task { try await provider.run() }
-        await clock.waitForSleepers(count: 1)
+        await settle(clock, provider)
         var steps = 0
         while source.fetches < 2 && steps < 20 {
-            await self.step(clock)
+            await self.step(clock, provider)
             steps += 1
         }
         #expect(source.fetches == 2)
@@ -312,11 +312,11 @@ extension RotationPolicy {
         let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(100), renewable: true))
         let provider = self.makeProvider(source)
         let runner = Task { try await provider.run() }
-        await clock.waitForSleepers(count: 1)
+        await settle(clock, provider)
         source.script.withLock {
             if way == "renewal throws" { $0.renewFails = true } else { $0.maximumLifetime = .zero }
         }
-        await self.step(clock)
+        await self.step(clock, provider)
         #expect(source.renewals == 1)
         #expect(source.fetches == 2)
         #expect(provider.status == .fresh)
@@ -332,6 +332,7 @@ extension RotationPolicy {
         let updates = provider.updates
         let collector = Task { await updates.prefix(2).reduce(into: [RotationEvent<String>]()) { $0.append($1) } }
         #expect(try await provider.current() == "secret-1")
+        clock.advance(by: .seconds(60))
 
         // A hundred callers saw "secret-1" refused at once: one fetch, no renewal of the refused value.
         source.script.withLock { $0.holdFetches = true }
@@ -357,6 +358,7 @@ extension RotationPolicy {
         let source = ScriptedSource(clock: clock)
         let provider = self.makeProvider(source)
         #expect(try await provider.current() == "secret-1")
+        clock.advance(by: .seconds(60))
         source.setFailing(SourceDown())
         #expect(provider.invalidate { _ in true })
         await eventually({ source.fetches == 2 && provider.status.name == "unavailable" }, "the failed replacement fetch")
@@ -380,7 +382,7 @@ extension RotationPolicy {
         let provider = self.makeProvider(source, policy: policy)
         let group = ServiceGroup(configuration: .init(services: [.init(service: provider)], logger: Logger(label: "test")))
         let runner = Task { try await group.run() }
-        await clock.waitForSleepers(count: 1)
+        await settle(clock, provider)
         let updates = provider.updates
         let collector = Task { await updates.reduce(into: [RotationEvent<String>.Kind]()) { $0.append($1.kind) } }
 
@@ -398,7 +400,7 @@ extension RotationPolicy {
         let source = ScriptedSource(clock: clock)
         let provider = self.makeProvider(source)
         let runner = Task { try await provider.run() }
-        await clock.waitForSleepers(count: 1)
+        await settle(clock, provider)
         let updates = provider.updates
         let collector = Task { await updates.reduce(into: 0) { count, _ in count += 1 } }
         runner.cancel()

@@ -17,7 +17,14 @@ final class ScriptedSource: CredentialSource, Sendable {
         var maximumLifetime: Duration = .seconds(250)
         var allowsStale = true
         var holdFetches = false
+        var holdRenewals = false
+        var holdRevocations = false
         var renewFails = false
+        /// How long before the fetch the credential says it was issued.
+        var issuedAgo: Duration = .zero
+        /// Returns the same credential every time (a source stuck on a cached value), expiring at this instant.
+        var stuckUntil: Date?
+        var issuesLeases = false
     }
 
     struct Counts: Sendable {
@@ -41,6 +48,7 @@ final class ScriptedSource: CredentialSource, Sendable {
     }
 
     var allowsStaleValues: Bool { self.script.withLock { $0.allowsStale } }
+    var issuesLeases: Bool { self.script.withLock { $0.issuesLeases } }
     var fetches: Int { self.counts.withLock { $0.fetches } }
     var renewals: Int { self.counts.withLock { $0.renewals } }
     var revocations: Int { self.counts.withLock { $0.revocations } }
@@ -48,9 +56,13 @@ final class ScriptedSource: CredentialSource, Sendable {
 
     func setFailing(_ error: (any Error)?) { self.script.withLock { $0.failing = error } }
 
-    /// Lets every held fetch go on.
+    /// Lets every held fetch, renewal and revocation go on.
     func releaseFetches() {
-        self.script.withLock { $0.holdFetches = false }
+        self.script.withLock {
+            $0.holdFetches = false
+            $0.holdRenewals = false
+            $0.holdRevocations = false
+        }
         let waiting = self.held.withLock { held in
             defer { held = [] }
             return held
@@ -64,17 +76,19 @@ final class ScriptedSource: CredentialSource, Sendable {
             counts.fetchTimes.append(self.clock.now)
             return (counts.fetches, self.clock.now)
         }
-        if self.script.withLock({ $0.holdFetches }) {
-            await withCheckedContinuation { continuation in
-                self.held.withLock { $0.append(continuation) }
-            }
-        }
+        if self.script.withLock({ $0.holdFetches }) { await self.hold() }
         let script = self.script.withLock { $0 }
         if let failing = script.failing { throw failing }
+        if let stuckUntil = script.stuckUntil {
+            return Credential(
+                value: "stuck", issuedAt: stuckUntil.addingTimeInterval(-1000), expiresAt: stuckUntil,
+                metadata: CredentialMetadata(sourceName: self.name, kind: "test", identifier: "stuck"))
+        }
+        let issued = now.addingTimeInterval(-script.issuedAgo.timeInterval)
         return Credential(
             value: "secret-\(number)",
-            issuedAt: now,
-            expiresAt: script.lifetime.map { now.addingTimeInterval($0.timeInterval) },
+            issuedAt: issued,
+            expiresAt: script.lifetime.map { issued.addingTimeInterval($0.timeInterval) },
             isRenewable: script.renewable,
             metadata: CredentialMetadata(sourceName: self.name, kind: "test", leaseID: "lease-\(number)", identifier: "\(number)")
         )
@@ -82,6 +96,7 @@ final class ScriptedSource: CredentialSource, Sendable {
 
     func renew(_ credential: Credential<String>) async throws -> Credential<String> {
         self.counts.withLock { $0.renewals += 1 }
+        if self.script.withLock({ $0.holdRenewals }) { await self.hold() }
         let script = self.script.withLock { $0 }
         if let failing = script.failing { throw failing }
         if script.renewFails { throw SourceDown() }
@@ -92,7 +107,15 @@ final class ScriptedSource: CredentialSource, Sendable {
         return renewed
     }
 
+    /// Waits until the test releases it, ignoring cancellation, as a source stuck in a system call would.
+    private func hold() async {
+        await withCheckedContinuation { continuation in
+            self.held.withLock { $0.append(continuation) }
+        }
+    }
+
     func revoke(_ credential: Credential<String>) async throws {
+        if self.script.withLock({ $0.holdRevocations }) { await self.hold() }
         self.counts.withLock {
             $0.revocations += 1
             $0.revoked.append(credential.metadata.leaseID ?? "")
@@ -102,6 +125,12 @@ final class ScriptedSource: CredentialSource, Sendable {
 
 struct SourceDown: Error, CustomStringConvertible {
     var description: String { "connection refused (test outage)" }
+}
+
+/// Waits until the engine has settled: no attempt on the source under way (so no fetch timer is asleep on the clock)
+/// and `sleepers` tasks asleep on the clock (by default the background loop alone).
+func settle<S>(_ clock: ManualClock, _ provider: RotatingCredentialProvider<S>, sleepers: Int = 1) async {
+    await eventually({ !provider.isAttemptInFlight && clock.sleeperCount == sleepers }, "the engine to settle")
 }
 
 /// Yields until `condition` holds: for waiting on work the provider does in its own tasks, with no real sleep.

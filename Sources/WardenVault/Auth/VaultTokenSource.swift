@@ -27,6 +27,9 @@ public struct VaultTokenSource: CredentialSource {
 
     public var allowsStaleValues: Bool { false }
 
+    /// `true`: a token can be revoked before it expires.
+    public var issuesLeases: Bool { true }
+
     public func fetch() async throws -> Credential<Secret<String>> {
         let issued = self.client.clock.now
         let auth = try await self.method.login(self.client)

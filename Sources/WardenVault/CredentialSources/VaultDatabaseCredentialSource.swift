@@ -20,6 +20,9 @@ public struct VaultDatabaseCredentialSource: CredentialSource {
 
     public var allowsStaleValues: Bool { false }
 
+    /// `true`: a database lease can be revoked before it expires.
+    public var issuesLeases: Bool { true }
+
     public func fetch() async throws -> Credential<VaultDatabaseCredentials> {
         let now = self.database.client.clock.now
         let credentials = try await self.database.credentials(role: self.role)

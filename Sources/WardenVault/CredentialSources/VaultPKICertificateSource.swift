@@ -1,9 +1,13 @@
 public import WardenCredentials
 public import WardenPKI
+import X509
 
 /// A certificate from the PKI engine as a rotating credential: a key is generated in this process, a CSR is signed by
 /// Vault (`sign`), and the certificate is re-issued ahead of its expiry with a fresh key. The key never leaves the
 /// process.
+///
+/// Each certificate is a revocable lease (``issuesLeases``): the one held is revoked (`<mount>/revoke`) when the
+/// provider shuts down, unless ``RotationPolicy/revokeOnShutdown`` is `false`; the token needs `update` on that path.
 public struct VaultPKICertificateSource: CredentialSource {
     public typealias Value = CertificateAndKey
 
@@ -31,9 +35,13 @@ public struct VaultPKICertificateSource: CredentialSource {
 
     public var name: String { "vault-pki:\(self.pki.mount)/\(self.role)" }
 
+    /// `true`: a certificate can be revoked before it expires.
+    public var issuesLeases: Bool { true }
+
     public func fetch() async throws -> Credential<CertificateAndKey> {
         let key = try PrivateKey.generate(self.keyType)
-        var builder = try CSRBuilder(subject: "CN=\(self.commonName)")
+        // Built as a name, not parsed from text: a common name with a comma or an equals sign stays one attribute.
+        var builder = CSRBuilder(subject: try DistinguishedName { CommonName(self.commonName) })
         builder.dnsNames = [self.commonName] + self.dnsNames
         builder.uris = self.uris
         let issued = try await self.pki.sign(role: self.role, csr: try builder.pemEncoded(signingWith: key), commonName: self.commonName, ttl: self.ttl)
@@ -42,5 +50,11 @@ public struct VaultPKICertificateSource: CredentialSource {
             value: CertificateAndKey(chain: [certificate] + issued.caChain, privateKey: key, bundle: []),
             issuedAt: certificate.notValidBefore, expiresAt: certificate.notValidAfter,
             metadata: CredentialMetadata(sourceName: self.name, kind: "vault-pki-certificate", identifier: issued.serialNumber))
+    }
+
+    /// Revokes the certificate by its serial number.
+    public func revoke(_ credential: Credential<CertificateAndKey>) async throws {
+        guard let serialNumber = credential.metadata.identifier, !serialNumber.isEmpty else { return }
+        try await self.pki.revoke(serialNumber: serialNumber)
     }
 }

@@ -61,6 +61,12 @@ public struct VaultPKI: Sendable {
         return try Self.issued(response, path: "\(self.mount)/sign/\(role)", withKey: false)
     }
 
+    /// Revokes the certificate with `serialNumber` (colon-separated hex, as Vault gives it) (`<mount>/revoke`): it is
+    /// listed on the mount's next CRL and answered as revoked by its OCSP responder.
+    public func revoke(serialNumber: String) async throws {
+        _ = try await self.client.write("\(self.mount)/revoke", .object(["serial_number": .string(serialNumber)]))
+    }
+
     /// The CA chain of the mount (`<mount>/cert/ca_chain`), issuer first.
     public func caChain() async throws -> [Certificate] {
         let response = try await self.client.read("\(self.mount)/cert/ca_chain")
