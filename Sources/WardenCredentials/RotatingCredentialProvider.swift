@@ -240,7 +240,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             }
             self.fresh.clear()
             if state.canStart(at: monotonicNow) {
-                self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow, afterRefusal: true)
+                self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow)
             }
             return true
         }
@@ -282,7 +282,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                     return (.wait(attempt.id), state.credential, state.lastSuccess)
                 }
                 if state.isDue(at: now, policy: policy), state.canStart(at: monotonicNow) {
-                    let id = self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow, afterRefusal: false)
+                    let id = self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow)
                     return (.wait(id), state.credential, state.lastSuccess)
                 }
                 let wait = state.timeUntilDue(at: now, monotonicNow: monotonicNow, policy: policy)
@@ -406,7 +406,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 return waiting ? .wait(attempt: attempt.id, deadline: deadline) : .fail(state.unusableError(at: now))
             }
             if state.isDue(at: now, policy: policy), state.canStart(at: monotonicNow) {
-                let id = self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow, afterRefusal: false)
+                let id = self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow)
                 if let servable, !needsRefreshFirst || !waiting { return .serve(servable) }
                 return waiting ? .wait(attempt: id, deadline: deadline) : .fail(state.unusableError(at: now))
             }
@@ -478,7 +478,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     /// Starts the one attempt: renew in place while that is useful, else fetch.
     @discardableResult
     private func startAttempt(
-        in state: inout State, now: Date, monotonicNow: ContinuousClock.Instant, afterRefusal: Bool
+        in state: inout State, now: Date, monotonicNow: ContinuousClock.Instant
     ) -> UInt64 {
         state.nextAttemptID += 1
         let id = state.nextAttemptID
@@ -486,7 +486,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         let renew = held.map { $0.isRenewable && !$0.isExpired(at: now) } ?? false && !state.isCapped && !state.isRejected
         let epoch = state.refusalEpoch
         let task = Task { await self.perform(attempt: id, renewing: renew ? held : nil, refusalEpoch: epoch) }
-        state.attempt = Attempt(id: id, task: task, startedAt: monotonicNow, afterRefusal: afterRefusal, refusalEpoch: epoch)
+        // Whoever starts it, an attempt that replaces a refused credential continues the run of refusals.
+        state.attempt = Attempt(
+            id: id, task: task, startedAt: monotonicNow, afterRefusal: state.isRejected, refusalEpoch: epoch)
         state.lastAttemptStart = monotonicNow
         self.publishSnapshot(of: state, now: now, monotonicNow: monotonicNow)
         return id

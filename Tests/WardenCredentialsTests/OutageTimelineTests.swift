@@ -26,7 +26,7 @@ import WardenTestSupport
             source: source, policy: .testing, clock: clock,
             logger: Logger(label: "outage") { _ in CapturingLogHandler(store: logs) }, randomSeed: 2026)
         let runner = Task { try await provider.run() }
-        await clock.waitForSleepers(count: 1)
+        await settle(clock, provider)
         return Run(clock: clock, source: source, provider: provider, logs: logs, noon: noon, runner: runner)
     }
 
@@ -34,7 +34,7 @@ import WardenTestSupport
     func advance(_ run: Run, to date: Date, expecting value: String) async throws {
         while let next = run.clock.nextDeadline, next <= date {
             run.clock.advance(to: next)
-            await run.clock.waitForSleepers(count: 1)
+            await settle(run.clock, run.provider)
             #expect(try await run.provider.current() == value)
         }
         run.clock.advance(to: date)
@@ -62,7 +62,7 @@ import WardenTestSupport
         let retry = run.clock.nextDeadline!
         #expect(retry.timeIntervalSince(noon.addingTimeInterval(52 * 60)) <= 300)
         run.clock.advance(to: retry)
-        await run.clock.waitForSleepers(count: 1)
+        await settle(run.clock, run.provider)
         #expect(run.provider.status == .fresh)
         #expect(try await run.provider.current() == "secret-\(run.source.fetches)")
         #expect(run.logs.lines.filter { $0.hasPrefix("warning") }.count == 1)

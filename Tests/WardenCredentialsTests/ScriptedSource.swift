@@ -131,6 +131,7 @@ struct SourceDown: Error, CustomStringConvertible {
 /// and `sleepers` tasks asleep on the clock (by default the background loop alone).
 func settle<S>(_ clock: ManualClock, _ provider: RotatingCredentialProvider<S>, sleepers: Int = 1) async {
     await eventually({ !provider.isAttemptInFlight && clock.sleeperCount == sleepers }, "the engine to settle")
+
 }
 
 /// Yields until `condition` holds: for waiting on work the provider does in its own tasks, with no real sleep.
