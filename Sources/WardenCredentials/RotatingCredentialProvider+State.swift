@@ -257,7 +257,9 @@ extension RotatingCredentialProvider {
             var refreshAt = ValidityWindow(notBefore: start, notAfter: expiresAt)
                 .refreshDate(between: policy.refreshWindow, using: &self.jitter)
             if refreshAt <= now {
-                // Issued long before it reached us (a cache, an agent): take the same share of what is left.
+                // Issued long before it reached us (a cache, an agent, an issuer that back-dates `notBefore`): take
+                // the same share of what is left, and measure the mandatory window on what is left too.
+                self.lifetimeStart = now
                 refreshAt = ValidityWindow(notBefore: now, notAfter: expiresAt)
                     .refreshDate(between: policy.refreshWindow, using: &self.jitter)
             }

@@ -159,7 +159,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         }
         switch self.plan(at: now, waiting: false) {
         case .serve(let value): return value
-        case .wait, .fail: return nil
+        case .wait, .retry, .fail: return nil
         }
     }
 
@@ -382,6 +382,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     enum Plan {
         case serve(Source.Value)
         case wait(attempt: UInt64, deadline: Date?)
+        /// Nothing to serve, and the next attempt may start in this short while (the minimum interval after the last
+        /// one): worth waiting for rather than failing.
+        case retry(after: Duration)
         case fail(CredentialsError)
     }
 
@@ -412,17 +415,29 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             }
             // No attempt may start now (backing off, or shut down): what is held is all there is.
             if let servable { return .serve(servable) }
+            if waiting, state.failure == nil, !state.isShuttingDown, let notBefore = state.notBefore,
+               notBefore - monotonicNow <= policy.minimumRefreshInterval {
+                // A credential refused moments after it was fetched: its replacement is a short wait away.
+                return .retry(after: notBefore - monotonicNow)
+            }
             return .fail(state.unusableError(at: now))
         }
     }
 
     @usableFromInline
     nonisolated(nonsending) func currentAfterRefresh() async throws -> Source.Value {
-        switch self.plan(at: self.clock.now, waiting: true) {
+        var plan = self.plan(at: self.clock.now, waiting: true)
+        if case .retry(let delay) = plan {
+            try await self.clock.sleep(for: delay)
+            plan = self.plan(at: self.clock.now, waiting: true)
+        }
+        switch plan {
         case .serve(let value):
             return value
         case .fail(let error):
             throw error
+        case .retry:
+            throw self.state.withLock { $0.unusableError(at: self.clock.now) }
         case .wait(let attempt, let deadline):
             try await self.waitForAttempt(attempt, deadline: deadline)
             let now = self.clock.now

@@ -146,15 +146,16 @@ import WardenCore
         _ = try await provider.current()
         // A thousand refusals at one instant: the credential fetched at this instant is not replaced at once.
         for _ in 0..<1000 {
-            _ = try? await provider.current()
+            _ = provider.currentIfAvailable()
             provider.invalidate { _ in true }
         }
         #expect(source.fetches == 1)
+        #expect(provider.currentIfAvailable() == nil)
 
         // Ten seconds of a consumer refusing whatever it gets, every 10 ms.
         for _ in 0..<1000 {
             clock.advance(by: .milliseconds(10))
-            _ = try? await provider.current()
+            _ = provider.currentIfAvailable()
             provider.invalidate { _ in true }
             await eventually({ !provider.isAttemptInFlight }, "the fetch")
         }
@@ -164,6 +165,20 @@ import WardenCore
         // The backoff spaces them further: 1 s, 2 s, 4 s, 8 s ceilings, drawn with full jitter.
         #expect(source.fetches <= 12, "\(gaps)")
         #expect(gaps.suffix(2).allSatisfy { $0 > 0.5 }, "\(gaps)")
+    }
+
+    @Test func aCredentialRefusedMomentsAfterItsFetchIsReplacedAfterAShortWaitNotAnError() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock)
+        let provider = self.makeProvider(source)
+        #expect(try await provider.current() == "secret-1")
+        #expect(provider.invalidate { _ in true })
+        #expect(source.fetches == 1, "within the minimum interval of the last fetch")
+        let caller = Task { try await provider.current() }
+        await eventually({ clock.sleeperCount == 1 }, "the caller to wait out the interval")
+        clock.advance(by: RotationPolicy.testing.minimumRefreshInterval)
+        #expect(try await caller.value == "secret-2")
+        #expect(source.fetches == 2)
     }
 
     @Test func aStuckSourceInsideTheMandatoryWindowIsNotCalledOnEveryRequest() async throws {

@@ -1,9 +1,10 @@
 import Foundation
 public import WardenCredentials
 
-/// Dynamic database credentials as a rotating credential: the lease is renewed in place while renewal extends it,
-/// then new credentials are fetched before the lease's maximum TTL, overlapping the old ones; on shutdown the lease is
-/// revoked. Expired database credentials do not work, so stale values are never served.
+/// Dynamic database credentials as a rotating credential: the lease is renewed in place while each renewal grants the
+/// full TTL, then new credentials are fetched before the lease's maximum TTL, overlapping the old ones; on shutdown the
+/// lease is revoked (it is a lease, ``issuesLeases``; ``RotationPolicy/revokeOnShutdown`` can say otherwise). Expired
+/// database credentials do not work, so stale values are never served.
 public struct VaultDatabaseCredentialSource: CredentialSource {
     public typealias Value = VaultDatabaseCredentials
 
