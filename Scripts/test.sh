@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# NOTE: this installs SYSTEM packages (openssl, libssl-dev, ca-certificates, postgresql, python3-venv) with apt-get when
+# they are missing, and Python packages into .venv/. Set WARDEN_NO_INSTALL=1 to install nothing and fail, naming what is
+# missing, instead.
+#
 # Runs Warden's whole test suite, installing the peers it needs first (see Scripts/install-test-peers.sh), then runs the
 # README's main job, the Vault outage demo, and checks its timeline (Scripts/check-outage-demo.py).
 # Extra arguments go to `swift test`, for example: Scripts/test.sh --filter WardenPKITests; a run with arguments
