@@ -56,6 +56,11 @@ extension RotatingCredentialProvider {
         var lastSuccess: Date?
         var lastRotation: Date?
         var isShuttingDown = false
+        var isLoopRunning = false
+        /// The background loop's sleep, cancelled to wake it early.
+        var loopSleep: Task<Void, any Error>?
+        /// Counts installed credentials, so that a check made outside the lock can tell whether it still applies.
+        var generation: UInt64 = 0
         var isRevoked = false
         /// Shut down, and revoking the held credential failed: it is no longer served.
         var isRetired = false
@@ -97,7 +102,7 @@ extension RotatingCredentialProvider {
         }
 
         static func mandatoryWindow(lifetime: TimeInterval, policy: RotationPolicy) -> TimeInterval {
-            min(policy.mandatoryRefreshWindow.timeInterval, max(0, lifetime) * 0.1)
+            max(0, min(policy.mandatoryRefreshWindow.timeInterval, max(0, lifetime) * 0.1))
         }
 
         /// Where the held credential's mandatory window begins: from then on callers wait for a refresh.
@@ -136,6 +141,11 @@ extension RotatingCredentialProvider {
         func pokeAt(now: Date, monotonicNow: ContinuousClock.Instant, policy: RotationPolicy) -> Date {
             let windowStart = self.windowStart(policy: policy)
             if self.attempt != nil || self.isShuttingDown { return windowStart }
+            if self.failure != nil && !self.isLoopRunning {
+                // Retries happen on the request path, timed on the monotonic clock: a wall-clock poke would stall
+                // them if the wall clock stepped back. (`now` itself would be one: it lies ahead after a step back.)
+                return .distantPast
+            }
             var poke = self.refreshAt ?? now
             if self.failure != nil { poke = now }
             if let notBefore = self.notBefore, notBefore > monotonicNow {
@@ -223,6 +233,7 @@ extension RotatingCredentialProvider {
             _ credential: Credential<Source.Value>, renewedAt: Date?, attempt: Attempt, now: Date, policy: RotationPolicy
         ) {
             self.credential = credential
+            self.generation &+= 1
             if let renewedAt, let expiresAt = credential.expiresAt {
                 // A renewal is judged by what it grants from the moment of renewal, not by where expiry lands.
                 self.lifetimeStart = renewedAt
@@ -247,8 +258,12 @@ extension RotatingCredentialProvider {
         /// Picks the next refresh time of the credential just installed.
         mutating func scheduleRefresh(at now: Date, policy: RotationPolicy) -> Date {
             guard let credential = self.credential else { return now }
-            if let hint = credential.refreshHint {
-                return max(now, min(hint, self.windowStart(policy: policy)))
+            if let hint = credential.refreshHint, hint > now || self.lifetimeStart == credential.issuedAt {
+                var refreshAt = min(hint, self.windowStart(policy: policy))
+                if self.isCapped, let full = self.fullLifetime, let expiresAt = credential.expiresAt {
+                    refreshAt = min(refreshAt, expiresAt.addingTimeInterval(-max(full / 3, self.mandatoryWindow(policy: policy))))
+                }
+                return max(now, refreshAt)
             }
             guard let expiresAt = credential.expiresAt, let start = self.lifetimeStart else {
                 let interval = policy.rereadInterval.timeInterval * Double.random(in: 0.8...1.0, using: &self.jitter)
@@ -286,7 +301,9 @@ extension RotatingCredentialProvider {
                     self.lastChanceScheduled = true
                 }
             }
-            self.notBefore = monotonicNow.advanced(by: .seconds(delay))
+            // The later of the backoff and any spacing already in force (the minimum interval, refusals).
+            let retry = monotonicNow.advanced(by: .seconds(delay))
+            self.notBefore = max(self.notBefore ?? retry, retry)
             let failure = CredentialFailure(
                 since: self.failure?.since ?? now, attempts: attempts, lastError: "\(error)",
                 nextRetry: now.addingTimeInterval(delay))

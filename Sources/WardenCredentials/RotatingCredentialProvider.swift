@@ -223,8 +223,13 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         let now = self.clock.now
         let monotonicNow = self.clock.monotonicNow
         let policy = self.policy
+        // The predicate runs outside the lock (it may read the provider); the credential it judged must still be held.
+        let (held, generation) = self.state.withLock { state in
+            (state.isRevoked || state.isRetired || state.isRejected ? nil : state.credential, state.generation)
+        }
+        guard let held, isRefused(held) else { return false }
         let invalidated = self.state.withLock { state -> Bool in
-            guard !state.isRevoked, !state.isRetired, !state.isRejected, let held = state.credential, isRefused(held)
+            guard state.generation == generation, !state.isRevoked, !state.isRetired, !state.isRejected
             else { return false }
             state.isRejected = true
             state.refusalEpoch &+= 1
@@ -241,6 +246,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             self.fresh.clear()
             if state.canStart(at: monotonicNow) {
                 self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow)
+            } else {
+                // The loop may be asleep until its next refresh point: wake it to fetch when the spacing allows.
+                state.loopSleep?.cancel()
             }
             return true
         }
@@ -273,6 +281,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
 
     private func refreshLoop() async throws {
         let policy = self.policy
+        self.state.withLock { $0.isLoopRunning = true }
+        defer { self.state.withLock { $0.isLoopRunning = false } }
         while true {
             try Task.checkCancellation()
             let now = self.clock.now
@@ -293,16 +303,36 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             case .wait(let id):
                 try await self.waitForAttempt(id, deadline: nil)
             case .sleep(let duration):
-                try await self.clock.sleep(for: min(duration, policy.metricsInterval))
+                try await self.sleepInLoop(for: min(duration, max(policy.metricsInterval, .milliseconds(10))))
             }
         }
     }
 
+    /// Sleeps, unless ``invalidate(where:)`` wakes the loop early (a refusal to act on) or the loop is cancelled.
+    private func sleepInLoop(for duration: Duration) async throws {
+        let clock = self.clock
+        let sleep = Task { try await clock.sleep(for: duration) }
+        self.state.withLock { $0.loopSleep = sleep }
+        defer { self.state.withLock { $0.loopSleep = nil } }
+        await withTaskCancellationHandler {
+            _ = await sleep.result
+        } onCancel: {
+            sleep.cancel()
+        }
+        try Task.checkCancellation()
+    }
+
     private func shutDown() async {
         let now = self.clock.now
+        let revokes = self.revokesUnusedCredentials
         let (attempt, held) = self.state.withLock { state -> (Attempt?, Credential<Source.Value>?) in
             state.isShuttingDown = true
             let held = state.isRejected || state.isRevoked ? nil : state.credential
+            if revokes, held != nil {
+                // Not served while it is being revoked.
+                state.isRetired = true
+                self.fresh.clear()
+            }
             return (state.attempt, held)
         }
         // The call under way resolves at once with cancellation; whatever the source still returns is dropped.
@@ -315,6 +345,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 switch outcome {
                 case .success:
                     state.isRevoked = true
+                    state.isRetired = false
                     return nil
                 case .failure(let error):
                     state.isRetired = true
@@ -505,6 +536,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         state.attempt = Attempt(
             id: id, task: task, startedAt: monotonicNow, afterRefusal: state.isRejected, refusalEpoch: epoch)
         state.lastAttemptStart = monotonicNow
+        let earliestNext = monotonicNow.advanced(by: self.policy.minimumRefreshInterval)
+        state.notBefore = max(state.notBefore ?? earliestNext, earliestNext)
         self.publishSnapshot(of: state, now: now, monotonicNow: monotonicNow)
         return id
     }
@@ -523,6 +556,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     private func outcome(renewing held: Credential<Source.Value>?, refusalEpoch: UInt64) async -> Outcome {
         let source = self.source
         if let held {
+            // The renewal's grant is measured from when it was asked for: sources compute expiry from their call's
+            // start, and the call's own latency must not look like a shortened grant.
+            let asked = self.clock.now
             let result = await self.call("renewal") { try await source.renew(held) }
             let now = self.clock.now
             switch result {
@@ -532,17 +568,19 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 } else if self.state.withLock({ $0.refusalEpoch }) != refusalEpoch {
                     self.logger.info("the credential was refused while it was being renewed; fetching a new one")
                 } else {
-                    return .renewed(renewed, at: now)
+                    return .renewed(renewed, at: asked)
                 }
             case .failure(let error):
-                if error is CancellationError { return .cancelled }
+                if Task.isCancelled { return .cancelled }
                 self.logger.info("renewal failed; fetching a new credential", metadata: ["error": "\(error)"])
             }
         }
         let result = await self.call("fetch", late: { [weak self] in self?.discardLate($0) }) { try await source.fetch() }
         switch result {
         case .success(let credential): return .fetched(credential)
-        case .failure(let error): return error is CancellationError ? .cancelled : .failed(error)
+        // A source that throws `CancellationError` on its own (a shared task someone else cancelled) has failed: only
+        // this attempt's own cancellation (shutdown) is not a failure.
+        case .failure(let error): return Task.isCancelled ? .cancelled : .failed(error)
         }
     }
 

@@ -18,7 +18,8 @@ enum TimedCall {
         let gate = Gate<Value>()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, any Error>, Never>) in
-                gate.install(continuation)
+                // Already cancelled: resolved before anything started, and the source is never called.
+                guard gate.install(continuation) else { return }
                 let work = Task {
                     let result: Result<Value, any Error>
                     do { result = .success(try await operation()) } catch { result = .failure(error) }
@@ -50,13 +51,16 @@ enum TimedCall {
 
         private let state = Mutex(State())
 
-        func install(_ continuation: CheckedContinuation<Result<Value, any Error>, Never>) {
+        /// Installs the waiter; `false` (and the waiter resumed) when the call was resolved before it started.
+        func install(_ continuation: CheckedContinuation<Result<Value, any Error>, Never>) -> Bool {
             let early = self.state.withLock { state -> Result<Value, any Error>? in
                 if let result = state.result { return result }
                 state.continuation = continuation
                 return nil
             }
-            if let early { continuation.resume(returning: early) }
+            guard let early else { return true }
+            continuation.resume(returning: early)
+            return false
         }
 
         func attach(work: Task<Void, Never>, timer: Task<Void, Never>) {

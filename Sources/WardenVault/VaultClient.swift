@@ -135,7 +135,7 @@ public final class VaultClient: Sendable {
         self.tokenSource.withLock { $0 = .rotating(tokens) }
     }
 
-    func currentToken() async throws(VaultError) -> Secret<String>? {
+    func currentToken() async throws -> Secret<String>? {
         let source = self.tokenSource.withLock { $0 }
         switch source {
         case .none: return nil
@@ -145,6 +145,8 @@ public final class VaultClient: Sendable {
                 return try await provider()
             } catch let error as VaultError {
                 throw error
+            } catch is CancellationError {
+                throw CancellationError()
             } catch {
                 throw VaultError(.notAuthenticated, "no Vault token: \(error)")
             }
@@ -153,6 +155,8 @@ public final class VaultClient: Sendable {
                 return try await tokens.current()
             } catch let error as VaultError {
                 throw error
+            } catch is CancellationError {
+                throw CancellationError()
             } catch {
                 throw VaultError(.notAuthenticated, "no Vault token: \(error)")
             }
@@ -162,7 +166,7 @@ public final class VaultClient: Sendable {
     // MARK: raw operations
 
     /// Reads `path` (`GET /v1/<path>`).
-    public func read(_ path: String, query: [String: String] = [:]) async throws(VaultError) -> VaultResponse {
+    public func read(_ path: String, query: [String: String] = [:]) async throws -> VaultResponse {
         guard let response = try await self.request(.GET, path, query: query) else {
             throw VaultError(.notFound, "GET /v1/\(path): no content")
         }
@@ -171,12 +175,12 @@ public final class VaultClient: Sendable {
 
     /// Writes `data` to `path` (`POST /v1/<path>`); `nil` when Vault answers 204 No Content.
     @discardableResult
-    public func write(_ path: String, _ data: JSONValue? = nil, wrapTTL: Duration? = nil) async throws(VaultError) -> VaultResponse? {
+    public func write(_ path: String, _ data: JSONValue? = nil, wrapTTL: Duration? = nil) async throws -> VaultResponse? {
         try await self.request(.POST, path, body: data ?? .object([:]), wrapTTL: wrapTTL)
     }
 
     /// Lists the keys under `path` (`LIST /v1/<path>`).
-    public func list(_ path: String) async throws(VaultError) -> VaultResponse {
+    public func list(_ path: String) async throws -> VaultResponse {
         guard let response = try await self.request(.init(rawValue: "LIST"), path) else {
             throw VaultError(.notFound, "LIST /v1/\(path): no content")
         }
@@ -185,7 +189,7 @@ public final class VaultClient: Sendable {
 
     /// Deletes `path` (`DELETE /v1/<path>`).
     @discardableResult
-    public func delete(_ path: String) async throws(VaultError) -> VaultResponse? {
+    public func delete(_ path: String) async throws -> VaultResponse? {
         try await self.request(.DELETE, path)
     }
 
@@ -197,7 +201,7 @@ public final class VaultClient: Sendable {
     public func request(
         _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, query: [String: String] = [:],
         wrapTTL: Duration? = nil, authenticated: Bool = true, token: Secret<String>? = nil
-    ) async throws(VaultError) -> VaultResponse? {
+    ) async throws -> VaultResponse? {
         let status: Int
         let bytes: [UInt8]
         if token != nil || !authenticated {
@@ -222,11 +226,11 @@ public final class VaultClient: Sendable {
     /// accepts it, logs in again and sends the request once more.
     private func sendWithClientToken(
         _ method: HTTPMethod, _ path: String, body: JSONValue?, query: [String: String], wrapTTL: Duration?
-    ) async throws(VaultError) -> (Int, [UInt8]) {
+    ) async throws -> (Int, [UInt8]) {
         let token = try await self.currentToken()
         do {
             return try await self.send(method, path, body: body, query: query, wrapTTL: wrapTTL, token: token)
-        } catch where error.code == .permissionDenied {
+        } catch let error as VaultError where error.code == .permissionDenied {
             guard let token, case .rotating(let tokens) = self.tokenSource.withLock({ $0 }),
                   await self.isRefused(token) else { throw error }
             tokens.invalidate { $0.value == token }
@@ -241,7 +245,7 @@ public final class VaultClient: Sendable {
             _ = try await self.send(.GET, "auth/token/lookup-self", body: nil, query: [:], wrapTTL: nil, token: token)
             return false
         } catch {
-            return error.code == .permissionDenied
+            return (error as? VaultError)?.code == .permissionDenied
         }
     }
 
@@ -249,7 +253,7 @@ public final class VaultClient: Sendable {
     /// envelope (`sys/init`, `sys/seal-status`); `nil` for 204 No Content.
     public func requestDocument(
         _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, authenticated: Bool = true
-    ) async throws(VaultError) -> JSONValue? {
+    ) async throws -> JSONValue? {
         let token = authenticated ? try await self.currentToken() : nil
         let (status, bytes) = try await self.send(method, path, body: body, query: [:], wrapTTL: nil, token: token)
         guard status != 204, !bytes.isEmpty else { return nil }
@@ -261,7 +265,7 @@ public final class VaultClient: Sendable {
     }
 
     /// `sys/health` answers with these codes when the server is fine but not active; they are not errors there.
-    func sendAllowingStatuses(_ method: HTTPMethod, _ path: String, query: [String: String], allowed: Set<Int>) async throws(VaultError) -> (Int, [UInt8]) {
+    func sendAllowingStatuses(_ method: HTTPMethod, _ path: String, query: [String: String], allowed: Set<Int>) async throws -> (Int, [UInt8]) {
         try await self.send(method, path, body: nil, query: query, wrapTTL: nil, token: nil, allowedStatuses: allowed)
     }
 }
@@ -286,7 +290,7 @@ extension VaultClient {
     func send(
         _ method: HTTPMethod, _ path: String, body: JSONValue?, query: [String: String], wrapTTL: Duration?,
         token: Secret<String>?, allowedStatuses: Set<Int> = []
-    ) async throws(VaultError) -> (Int, [UInt8]) {
+    ) async throws -> (Int, [UInt8]) {
         let label = "\(method.rawValue) /v1/\(path)"
         let deadline = NIODeadline.now() + .nanoseconds(Int64(self.configuration.timeout.timeInterval * 1e9))
         var backoff = Backoff(policy: self.configuration.retryBackoff)
@@ -311,8 +315,11 @@ extension VaultClient {
                 let buffer = try await response.body.collect(upTo: Self.maximumResponseSize)
                 outcome = .success((Int(response.status.code), Array(buffer.readableBytesView), response.headers))
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                if Task.isCancelled { throw CancellationError() }
                 throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
             } catch {
+                // A cancelled caller sees cancellation, not a transport error: graceful shutdown depends on it.
+                if Task.isCancelled || error is CancellationError { throw CancellationError() }
                 if NIODeadline.now() >= deadline {
                     throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
                 }
@@ -345,7 +352,7 @@ extension VaultClient {
             }
             attempt += 1
             self.logger.debug("retrying Vault request", metadata: ["request": "\(label)", "attempt": "\(attempt)", "delay": "\(delay)", "reason": "\(failure.code)"])
-            do { try await self.clock.sleep(for: delay) } catch { throw VaultError(.timeout, "\(label): cancelled while waiting to retry") }
+            try await self.clock.sleep(for: delay)  // throws CancellationError when the caller is cancelled
         }
     }
 

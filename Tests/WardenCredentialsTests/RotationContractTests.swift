@@ -206,6 +206,57 @@ import WardenCore
         #expect(source.fetches == 1)
     }
 
+    @Test func aSourceThatThrowsCancellationOnItsOwnHasFailedAndIsBackedOff() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock)
+        let provider = self.makeProvider(source)
+        let runner = Task { try await provider.run() }
+        await settle(clock, provider)
+        source.setFailing(CancellationError())
+        for _ in 0..<4 { await self.step(clock, provider) }
+        #expect(source.fetches == 5, "one attempt per wake-up, not a loop")
+        guard case .degraded(let failure) = provider.status else {
+            Issue.record("expected degraded, got \(provider.status)")
+            return
+        }
+        #expect(failure.attempts == 4)
+        runner.cancel()
+        _ = await runner.result
+    }
+
+    @Test func aRefusalWithNoTrafficIsActedOnByTheLoop() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock)
+        let provider = self.makeProvider(source)
+        let runner = Task { try await provider.run() }
+        await settle(clock, provider)
+        #expect(provider.invalidate { _ in true })  // moments after the fetch: the loop must come back for it
+        await settle(clock, provider)
+        let wake = try #require(clock.nextDeadline)
+        #expect(wake.timeIntervalSince(clock.now) <= 0.1 + 1e-5, "the loop sleeps until the spacing allows, not until the old refresh point")
+        await self.step(clock, provider)
+        #expect(source.fetches == 2)
+        #expect(provider.currentIfAvailable() == "secret-2")
+        runner.cancel()
+        _ = await runner.result
+    }
+
+    @Test func withoutRunAWallClockSteppedBackDoesNotStallRetries() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(7200)))
+        let provider = self.makeProvider(source)
+        #expect(try await provider.current() == "secret-1")
+        source.setFailing(SourceDown())
+        clock.advance(by: .seconds(5000))  // past the refresh point: a background attempt, which fails
+        #expect(try await provider.current() == "secret-1")
+        await eventually({ source.fetches == 2 && !provider.isAttemptInFlight }, "the failed refresh")
+        clock.stepWallClock(by: .seconds(-3600))
+        clock.advance(by: .seconds(2))  // past the first backoff (at most 1 s) on the monotonic clock
+        #expect(try await provider.current() == "secret-1")
+        await eventually({ source.fetches == 3 && !provider.isAttemptInFlight }, "the retry")
+        #expect(source.fetches == 3)
+    }
+
     // MARK: - Never hang
 
     @Test func aSourceThatHangsFailsWithATimeoutAndIsRetried() async throws {

@@ -128,6 +128,29 @@ final class VaultFaultTests {
         #expect(ContinuousClock.now - started < .seconds(2))
     }
 
+    /// A cancelled caller sees `CancellationError`, not `timeout` or `transport`: while its request is on the wire, and
+    /// while it waits to retry.
+    @Test(arguments: ["in flight", "waiting to retry"])
+    func aCancelledRequestThrowsCancellationError(_ when: String) async throws {
+        var configuration = VaultConfiguration(
+            address: self.proxyAddress, token: self.server.rootToken, timeout: .seconds(30), maximumRetries: 5)
+        configuration.retryBackoff = BackoffPolicy(initialDelay: .seconds(10), maximumDelay: .seconds(10), jitter: .none)
+        let client = try VaultClient(configuration: configuration)
+        defer { Task { try? await client.shutdown() } }
+        if when == "in flight" {
+            try await self.inject(["delay": 5, "status": 200, "count": 1])
+        } else {
+            try await self.inject(["status": 503, "count": 1])
+        }
+        let read = Task { try await client.kv2().read("app/key") }
+        try await Task.sleep(for: .milliseconds(500))
+        let started = ContinuousClock.now
+        read.cancel()
+        let result = await read.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
     /// 1,000 callers of a credential that has not been fetched (or has expired) wait on one fetch: Vault sees one
     /// request. The proxy counts what reaches the server.
     @Test func aThousandConcurrentCallersCauseOneRequest() async throws {

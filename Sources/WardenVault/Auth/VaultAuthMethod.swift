@@ -30,7 +30,7 @@ extension VaultClient {
     }
 
     /// Posts to a login endpoint, without a token, and returns the `auth` block.
-    func login(path: String, body: JSONValue) async throws(VaultError) -> VaultAuthInfo {
+    func login(path: String, body: JSONValue) async throws -> VaultAuthInfo {
         guard let response = try await self.request(.POST, path, body: body, authenticated: false), let auth = response.auth,
               !auth.clientToken.reveal().isEmpty else {
             throw VaultError(.malformedResponse, "POST /v1/\(path): the login response has no auth block")
@@ -39,7 +39,7 @@ extension VaultClient {
     }
 
     /// Reads `path` with an explicit token.
-    func read(_ path: String, token: Secret<String>) async throws(VaultError) -> VaultResponse {
+    func read(_ path: String, token: Secret<String>) async throws -> VaultResponse {
         guard let response = try await self.request(.GET, path, token: token) else {
             throw VaultError(.notFound, "GET /v1/\(path): no content")
         }

@@ -26,7 +26,7 @@ public struct VaultDatabase: Sendable {
     public let mount: String
 
     /// New credentials for `role` (`<mount>/creds/<role>`).
-    public func credentials(role: String) async throws(VaultError) -> VaultDatabaseCredentials {
+    public func credentials(role: String) async throws -> VaultDatabaseCredentials {
         let response = try await self.client.read("\(self.mount)/creds/\(role)")
         guard let username = response.data?["username"]?.stringValue, let password = response.data?["password"]?.stringValue,
               let leaseID = response.leaseID else {

@@ -42,7 +42,7 @@ public struct VaultKV2: Sendable {
     ///
     /// - Throws: ``VaultError/Code/notFound`` when there is no such secret or version, or it is soft-deleted or
     ///   destroyed.
-    public func read(_ path: String, version: Int? = nil) async throws(VaultError) -> VaultKVSecret {
+    public func read(_ path: String, version: Int? = nil) async throws -> VaultKVSecret {
         let response = try await self.client.read("\(self.mount)/data/\(path)", query: version.map { ["version": String($0)] } ?? [:])
         let metadata = response.data?["metadata"]?.objectValue ?? [:]
         guard let data = response.data?["data"]?.objectValue else {
@@ -59,7 +59,7 @@ public struct VaultKV2: Sendable {
     /// - Returns: the new version number.
     /// - Throws: ``VaultError/Code/invalidRequest`` when the check-and-set version does not match.
     @discardableResult
-    public func write(_ path: String, _ data: [String: JSONValue], checkAndSet: Int? = nil) async throws(VaultError) -> Int {
+    public func write(_ path: String, _ data: [String: JSONValue], checkAndSet: Int? = nil) async throws -> Int {
         var body: [String: JSONValue] = ["data": .object(data)]
         if let checkAndSet { body["options"] = ["cas": .number(checkAndSet)] }
         let response = try await self.client.write("\(self.mount)/data/\(path)", .object(body))
@@ -67,7 +67,7 @@ public struct VaultKV2: Sendable {
     }
 
     /// Soft-deletes the newest version (it can be undeleted), or the given versions.
-    public func delete(_ path: String, versions: [Int] = []) async throws(VaultError) {
+    public func delete(_ path: String, versions: [Int] = []) async throws {
         if versions.isEmpty {
             try await self.client.delete("\(self.mount)/data/\(path)")
         } else {
@@ -76,17 +76,17 @@ public struct VaultKV2: Sendable {
     }
 
     /// Restores soft-deleted versions.
-    public func undelete(_ path: String, versions: [Int]) async throws(VaultError) {
+    public func undelete(_ path: String, versions: [Int]) async throws {
         try await self.client.write("\(self.mount)/undelete/\(path)", ["versions": .array(versions.map { .number($0) })])
     }
 
     /// Destroys versions for good.
-    public func destroy(_ path: String, versions: [Int]) async throws(VaultError) {
+    public func destroy(_ path: String, versions: [Int]) async throws {
         try await self.client.write("\(self.mount)/destroy/\(path)", ["versions": .array(versions.map { .number($0) })])
     }
 
     /// The secret's metadata.
-    public func metadata(_ path: String) async throws(VaultError) -> VaultKVMetadata {
+    public func metadata(_ path: String) async throws -> VaultKVMetadata {
         let data = try await self.client.read("\(self.mount)/metadata/\(path)").data ?? [:]
         var versions: [Int: (Bool, Bool)] = [:]
         for (key, value) in data["versions"]?.objectValue ?? [:] {
@@ -101,7 +101,7 @@ public struct VaultKV2: Sendable {
     }
 
     /// Lists the keys under `path`.
-    public func list(_ path: String = "") async throws(VaultError) -> [String] {
+    public func list(_ path: String = "") async throws -> [String] {
         try await self.client.list("\(self.mount)/metadata/\(path)").data?["keys"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 }

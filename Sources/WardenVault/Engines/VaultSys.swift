@@ -27,7 +27,7 @@ public struct VaultHealth: Sendable, Hashable, CustomStringConvertible {
 
 extension VaultClient {
     /// The server's health. A sealed, standby or uninitialized server is a result, not an error.
-    public func health() async throws(VaultError) -> VaultHealth {
+    public func health() async throws -> VaultHealth {
         let (status, bytes) = try await self.sendAllowingStatuses(.GET, "sys/health", query: [:], allowed: [429, 472, 473, 501, 503])
         guard let document = try? JSONValue(parsing: bytes) else {
             throw VaultError(.malformedResponse, "GET /v1/sys/health: the response is not JSON", status: status)
@@ -38,7 +38,7 @@ extension VaultClient {
     }
 
     /// Renews a lease (`sys/leases/renew`), asking for `increment` more (the server may grant less).
-    public func renewLease(_ leaseID: String, increment: Duration? = nil) async throws(VaultError) -> VaultResponse {
+    public func renewLease(_ leaseID: String, increment: Duration? = nil) async throws -> VaultResponse {
         var body: [String: JSONValue] = ["lease_id": .string(leaseID)]
         if let increment { body["increment"] = .number(increment.components.seconds) }
         guard let response = try await self.request(.PUT, "sys/leases/renew", body: .object(body)) else {
@@ -48,14 +48,14 @@ extension VaultClient {
     }
 
     /// Revokes a lease (`sys/leases/revoke`); the secret stops working at once.
-    public func revokeLease(_ leaseID: String) async throws(VaultError) {
+    public func revokeLease(_ leaseID: String) async throws {
         _ = try await self.request(.PUT, "sys/leases/revoke", body: ["lease_id": .string(leaseID)])
     }
 }
 
 extension VaultClient {
     /// Unwraps a response-wrapped secret (`sys/wrapping/unwrap` with the wrapping token).
-    public func unwrap(_ wrappingToken: Secret<String>) async throws(VaultError) -> VaultResponse {
+    public func unwrap(_ wrappingToken: Secret<String>) async throws -> VaultResponse {
         guard let response = try await self.request(.POST, "sys/wrapping/unwrap", body: [:], token: wrappingToken) else {
             throw VaultError(.malformedResponse, "POST /v1/sys/wrapping/unwrap: no content")
         }
