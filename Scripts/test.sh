@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WARDEN_PYTHON="$(Scripts/install-test-peers.sh)"
 export WARDEN_PYTHON
-swift test "$@"
+# The import check keeps Package.swift honest: a target that imports another of ours must declare it.
+swift test --explicit-target-dependency-import-check error "$@"
 if [ "$#" -eq 0 ]; then
   Scripts/outage-demo.sh --json | "$WARDEN_PYTHON" Scripts/check-outage-demo.py
 fi
