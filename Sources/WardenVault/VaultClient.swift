@@ -5,6 +5,7 @@ import NIOCore
 public import NIOHTTP1
 import NIOSSL
 import Synchronization
+public import ServiceLifecycle
 public import WardenCore
 public import WardenCredentials
 public import WardenSPIFFE
@@ -22,21 +23,32 @@ public import WardenSPIFFE
 /// never from https to http, and without the token when the redirect leaves the origin; error envelopes
 /// (`{"errors": [...]}`) become a ``VaultError`` whose code names the condition and whose message carries Vault's text.
 ///
-/// The transport is AsyncHTTPClient, with its connection pool and keep-alive. A client made with ``init(configuration:logger:)``
-/// owns its `HTTPClient`: call ``shutdown()`` when done.
-public final class VaultClient: Sendable {
+/// The transport is AsyncHTTPClient, with its connection pool and keep-alive. The client is a swift-service-lifecycle
+/// `Service`: requests work as soon as it is made, and ``run()`` ties its life to a `ServiceGroup`, shutting its own
+/// `HTTPClient` down at graceful shutdown, as postgres-nio's `PostgresClient` does.
+///
+/// ```swift
+/// let vault = try VaultClient(configuration: .fromEnvironment())
+/// let tokens = RotatingCredentialProvider(source: VaultTokenSource(client: vault, method: appRole))
+/// vault.setTokenProvider(tokens)
+/// // Shut down in reverse order: the app, then the token (revoked while the client still works), then the client.
+/// let group = ServiceGroup(services: [vault, tokens, app], logger: logger)
+/// try await group.run()
+/// ```
+public final class VaultClient: Service, Sendable {
     /// Where the token for a request comes from.
     enum TokenSource: Sendable {
         case none
         case fixed(Secret<String>)
-        case provider(@Sendable () async throws -> Secret<String>)
-        case rotating(RotatingCredentialProvider<VaultTokenSource>)
+        /// A rotating provider: its current token, and how to report one refused.
+        case rotating(current: @Sendable () async throws -> Secret<String>, invalidate: @Sendable (Secret<String>) -> Void)
     }
 
     /// The configuration.
     public let configuration: VaultConfiguration
     let httpClient: HTTPClient
     private let ownsHTTPClient: Bool
+    private let isShutDown = Atomic<Bool>(false)
     private let baseURL: (scheme: String, host: String, port: Int, path: String)
     private let tokenSource: Mutex<TokenSource>
     let logger: Logger
@@ -100,9 +112,17 @@ public final class VaultClient: Sendable {
         }
     }
 
-    /// Shuts the client's own `HTTPClient` down; does nothing for a shared one.
+    /// Runs until graceful shutdown or cancellation, then shuts the client down. Requests do not need it to run: it
+    /// only ties the client's life to a `ServiceGroup`, so that no code has to call ``shutdown()`` itself.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await self.shutdown()
+    }
+
+    /// Shuts the client's own `HTTPClient` down (once; later calls do nothing); does nothing for a shared one.
     public func shutdown() async throws {
-        if self.ownsHTTPClient { try await self.httpClient.shutdown() }
+        guard self.ownsHTTPClient, !self.isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        try await self.httpClient.shutdown()
     }
 
     // MARK: tokens
@@ -110,12 +130,6 @@ public final class VaultClient: Sendable {
     /// Uses `token` for every request from now on.
     public func setToken(_ token: Secret<String>?) {
         self.tokenSource.withLock { $0 = token.map(TokenSource.fixed) ?? .none }
-    }
-
-    /// Takes the token for each request from `provider`, typically a `RotatingCredentialProvider` of a
-    /// ``VaultTokenSource`` that logs in and renews.
-    public func setTokenProvider(_ provider: @escaping @Sendable () async throws -> Secret<String>) {
-        self.tokenSource.withLock { $0 = .provider(provider) }
     }
 
     /// Takes the token for each request from `tokens`, and logs in again when Vault stops accepting it before its
@@ -131,8 +145,17 @@ public final class VaultClient: Sendable {
     /// let tokens = RotatingCredentialProvider(source: VaultTokenSource(client: vault, method: appRole))
     /// vault.setTokenProvider(tokens)
     /// ```
-    public func setTokenProvider(_ tokens: RotatingCredentialProvider<VaultTokenSource>) {
-        self.tokenSource.withLock { $0 = .rotating(tokens) }
+    ///
+    /// Any rotating provider of tokens works: usually one of a ``VaultTokenSource``, or of a source of your own whose
+    /// value is the token.
+    public func setTokenProvider<Source: CredentialSource>(
+        _ tokens: RotatingCredentialProvider<Source>
+    ) where Source.Value == Secret<String> {
+        self.tokenSource.withLock {
+            $0 = .rotating(
+                current: { try await tokens.current() },
+                invalidate: { refused in tokens.invalidate { $0.value.reveal() == refused.reveal() } })
+        }
     }
 
     func currentToken() async throws -> Secret<String>? {
@@ -140,19 +163,9 @@ public final class VaultClient: Sendable {
         switch source {
         case .none: return nil
         case .fixed(let token): return token
-        case .provider(let provider):
+        case .rotating(let current, _):
             do {
-                return try await provider()
-            } catch let error as VaultError {
-                throw error
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                throw VaultError(.notAuthenticated, "no Vault token: \(error)")
-            }
-        case .rotating(let tokens):
-            do {
-                return try await tokens.current()
+                return try await current()
             } catch let error as VaultError {
                 throw error
             } catch is CancellationError {
@@ -231,9 +244,9 @@ public final class VaultClient: Sendable {
         do {
             return try await self.send(method, path, body: body, query: query, wrapTTL: wrapTTL, token: token)
         } catch let error as VaultError where error.code == .permissionDenied {
-            guard let token, case .rotating(let tokens) = self.tokenSource.withLock({ $0 }),
+            guard let token, case .rotating(_, let invalidate) = self.tokenSource.withLock({ $0 }),
                   await self.isRefused(token) else { throw error }
-            tokens.invalidate { $0.value == token }
+            invalidate(token)
             self.logger.notice("Vault no longer accepts the client token; logged in again", metadata: ["request": "\(method.rawValue) /v1/\(path)"])
             return try await self.send(method, path, body: body, query: query, wrapTTL: wrapTTL, token: try await self.currentToken())
         }

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Synchronization
+import ServiceLifecycle
 import Testing
 import WardenCore
 import WardenCredentials
@@ -33,6 +35,45 @@ struct VaultClientTests {
             #expect(health.isActive)
             #expect(health.initialized && !health.sealed)
             #expect(health.version.hasPrefix("2."))
+        }
+    }
+
+    /// In a ServiceGroup the client serves requests while the group runs and shuts its HTTPClient down at graceful
+    /// shutdown; a later `shutdown()` does nothing.
+    @Test func theClientIsAServiceThatShutsDownWithItsGroup() async throws {
+        let server = try OpenBaoServer()
+        try await server.start()
+        defer { server.stop() }
+        let client = try server.client()
+        let group = ServiceGroup(configuration: .init(services: [.init(service: client)], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        #expect(try await client.health().isActive)
+        await group.triggerGracefulShutdown()
+        try await running.value
+        await #expect(throws: (any Error).self) { try await client.health() }
+        try await client.shutdown()
+    }
+
+    /// Any rotating provider of tokens can feed the client, with the same re-login when Vault refuses the token.
+    @Test func aTokenProviderOfAnyTokenSourceIsReloggedInOnRefusal() async throws {
+        try await Self.withServer { server, client in
+            let logins = Mutex(0)
+            let source = ClosureCredentialSource(name: "custom-token") {
+                let response = try await client.request(
+                    .POST, "auth/token/create", body: ["ttl": "1h", "policies": ["root"]], token: server.rootToken)
+                logins.withLock { $0 += 1 }
+                let token = try #require(response?.auth?.clientToken)
+                return Credential(value: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(3600),
+                                  metadata: CredentialMetadata(sourceName: "custom-token", kind: "vault-token", identifier: "\(logins.withLock { $0 })"))
+            }
+            let tokens = RotatingCredentialProvider(source: source, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            client.setTokenProvider(tokens)
+            try await client.kv2().write("custom/key", ["value": "v"])
+            let first = try await tokens.current()
+            _ = try await client.request(.POST, "auth/token/revoke", body: ["token": .string(first.reveal())], token: server.rootToken)
+            try await Task.sleep(for: .milliseconds(150))  // past the engine's minimum interval since the first login
+            #expect(try await client.kv2().read("custom/key").data.reveal()["value"] == "v")
+            #expect(logins.withLock { $0 } == 2)
         }
     }
 

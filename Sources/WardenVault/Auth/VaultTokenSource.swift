@@ -7,7 +7,7 @@ public import WardenCredentials
 ///
 /// ```swift
 /// let tokens = RotatingCredentialProvider(source: VaultTokenSource(client: vault, method: appRole))
-/// vault.setTokenProvider { try await tokens.current() }
+/// vault.setTokenProvider(tokens)
 /// ```
 ///
 /// A token is useless past its TTL, so stale values are never served (``allowsStaleValues`` is `false`).
