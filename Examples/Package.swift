@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
 
 // Examples live in their own package, so that what they depend on never enters an SDK user's build.
