@@ -136,7 +136,7 @@ struct JWTVerify: AsyncParsableCommand {
         var failure: SPIFFEError?
         do {
             let verifier = try JWTSVIDVerifier(bundles: SPIFFEBundleSet([input.bundle]), audiences: Set(self.audience), cacheCapacity: 0)
-            verified = try verifier.verify(token, at: self.at?.date)
+            verified = try verifier.verify(token, at: self.at?.date, authorizer: .any)
         } catch {
             failure = error
         }

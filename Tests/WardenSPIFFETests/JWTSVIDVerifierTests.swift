@@ -25,6 +25,18 @@ import WardenTestSupport
         try JWTSVIDVerifier(bundles: self.bundles, audiences: audiences, policy: policy, clock: ManualClock(now: Self.now), cacheCapacity: cache)
     }
 
+    /// One JWT bundle is enough to make a verifier, as one X.509 bundle is; the authorizer is always explicit.
+    @Test func aVerifierOfOneJWTBundleAndAnExplicitAuthorizer() throws {
+        let bundle = try #require(self.bundles[self.subject.trustDomain]).jwtBundle
+        let verifier = try JWTSVIDVerifier(bundle: bundle, audiences: ["audience"], clock: ManualClock(now: Self.now))
+        let token = try self.signer().sign(claims: self.claims())
+        #expect(try verifier.verify(token, authorizer: .id(self.subject)).id == self.subject)
+        let denied = try #require(throws: SPIFFEError.self) {
+            try verifier.verify(token, authorizer: .id(try SPIFFEID("spiffe://trustdomain/other")))
+        }
+        #expect(denied.code == .unauthorized)
+    }
+
     func signer(_ key: PrivateKey? = nil, kid: String = "authority1", algorithm: JWTAlgorithm? = nil) throws -> JWTSigner {
         try JWTSigner(key: key ?? self.key1, keyID: kid, algorithm: algorithm, clock: ManualClock(now: Self.now))
     }
@@ -55,7 +67,7 @@ import WardenTestSupport
     func expect(_ code: SPIFFEError.Code, _ token: String, verifier: JWTSVIDVerifier? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let verifier = try verifier ?? self.verifier()
         do {
-            let svid = try verifier.verify(token)
+            let svid = try verifier.verify(token, authorizer: .any)
             Issue.record("expected \(code), verified \(svid)", sourceLocation: sourceLocation)
         } catch {
             #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
@@ -66,7 +78,7 @@ import WardenTestSupport
 
     @Test func validES384Token() throws {
         let token = try self.signer().sign(claims: self.claims())
-        let svid = try self.verifier().verify(token)
+        let svid = try self.verifier().verify(token, authorizer: .any)
         #expect(svid.id == self.subject)
         #expect(svid.audience == ["audience"])
         #expect(svid.expiry == Self.now.addingTimeInterval(60))
@@ -92,13 +104,13 @@ import WardenTestSupport
     @Test func expiredToken() throws {
         try self.expect(.expired, try self.signer().sign(claims: self.claims(exp: -60)))
         // Within the 30 s leeway still verifies; at the leeway's edge it does not.
-        _ = try self.verifier().verify(try self.signer().sign(claims: self.claims(exp: -29)))
+        _ = try self.verifier().verify(try self.signer().sign(claims: self.claims(exp: -29)), authorizer: .any)
         try self.expect(.expired, try self.signer().sign(claims: self.claims(exp: -30)))
     }
 
     @Test func audienceMismatch() throws {
         let token = try self.signer().sign(claims: self.claims())
-        let error = try #require(throws: SPIFFEError.self) { try self.verifier(audiences: ["another"]).verify(token) }
+        let error = try #require(throws: SPIFFEError.self) { try self.verifier(audiences: ["another"]).verify(token, authorizer: .any) }
         #expect(error.code == .audienceMismatch)
         #expect(error.message.contains("another") && error.message.contains("audience"))
     }
@@ -113,7 +125,7 @@ import WardenTestSupport
         // Opting in: the only key that fits ES384 is authority1.
         var policy = JWTVerificationPolicy()
         policy.requiresKeyID = false
-        #expect(try self.verifier(policy: policy).verify(token).id == self.subject)
+        #expect(try self.verifier(policy: policy).verify(token, authorizer: .any).id == self.subject)
     }
 
     @Test func subjectInAnUntrustedTrustDomain() throws {
@@ -134,9 +146,9 @@ import WardenTestSupport
     @Test func typHeader() throws {
         try self.expect(.invalidTypeHeader, try self.signed(header: ["alg": .string("ES384"), "kid": .string("authority1"), "typ": .string("invalid")], claims: self.claims(), key: self.key1))
         for typ in ["JWT", "JOSE"] {
-            _ = try self.verifier().verify(try self.signed(header: ["alg": .string("ES384"), "kid": .string("authority1"), "typ": .string(typ)], claims: self.claims(), key: self.key1))
+            _ = try self.verifier().verify(try self.signed(header: ["alg": .string("ES384"), "kid": .string("authority1"), "typ": .string(typ)], claims: self.claims(), key: self.key1), authorizer: .any)
         }
-        _ = try self.verifier().verify(try self.signed(header: ["alg": .string("ES384"), "kid": .string("authority1")], claims: self.claims(), key: self.key1))
+        _ = try self.verifier().verify(try self.signed(header: ["alg": .string("ES384"), "kid": .string("authority1")], claims: self.claims(), key: self.key1), authorizer: .any)
     }
 
     // MARK: attack cases
@@ -233,8 +245,8 @@ import WardenTestSupport
     }
 
     @Test func audienceForms() throws {
-        _ = try self.verifier().verify(try self.signer().sign(claims: self.claims(aud: .string("audience"))))
-        _ = try self.verifier(audiences: ["b", "audience"]).verify(try self.signer().sign(claims: self.claims(aud: .array([.string("a"), .string("audience")]))))
+        _ = try self.verifier().verify(try self.signer().sign(claims: self.claims(aud: .string("audience"))), authorizer: .any)
+        _ = try self.verifier(audiences: ["b", "audience"]).verify(try self.signer().sign(claims: self.claims(aud: .array([.string("a"), .string("audience")]))), authorizer: .any)
         try self.expect(.missingClaim, try self.signer().sign(claims: self.claims(aud: nil)))
         try self.expect(.invalidClaim, try self.signer().sign(claims: self.claims(aud: .number("1"))))
         try self.expect(.audienceMismatch, try self.signer().sign(claims: self.claims(aud: .array([]))))
@@ -258,12 +270,12 @@ import WardenTestSupport
             // EdDSA is off by default, and must be enabled explicitly.
             let strict = try JWTSVIDVerifier(bundles: bundles, audiences: ["audience"], clock: ManualClock(now: Self.now))
             let token = try self.signer(key, kid: "k", algorithm: algorithm).sign(claims: self.claims())
-            #expect(throws: SPIFFEError(.unsupportedAlgorithm, "")) { try strict.verify(token) }
+            #expect(throws: SPIFFEError(.unsupportedAlgorithm, "")) { try strict.verify(token, authorizer: .any) }
             policy.algorithms.insert(.edDSA)
         }
         let verifier = try JWTSVIDVerifier(bundles: bundles, audiences: ["audience"], policy: policy, clock: ManualClock(now: Self.now))
         let svid = try self.signer(key, kid: "k", algorithm: algorithm).mintSVID(subject: self.subject, audience: ["audience"])
-        let verified = try verifier.verify(svid.token.reveal())
+        let verified = try verifier.verify(svid.token.reveal(), authorizer: .any)
         #expect(verified.id == self.subject)
         #expect(verified.jwt.algorithm == algorithm)
     }
@@ -279,21 +291,21 @@ import WardenTestSupport
         let clock = ManualClock(now: Self.now)
         let verifier = try JWTSVIDVerifier(bundles: self.bundles, audiences: ["audience"], clock: clock, cacheCapacity: 10)
         let token = try self.signer().sign(claims: self.claims(exp: 60))
-        #expect(try verifier.verify(token).id == self.subject)
-        #expect(try verifier.verify(token).id == self.subject)
+        #expect(try verifier.verify(token, authorizer: .any).id == self.subject)
+        #expect(try verifier.verify(token, authorizer: .any).id == self.subject)
         #expect(throws: SPIFFEError(.unauthorized, "")) { try verifier.verify(token, authorizer: .memberOf(try TrustDomain("other.test"))) }
         // Past exp and the leeway the cached entry is not used; the token is verified again and rejected.
-        #expect(throws: SPIFFEError(.expired, "")) { try verifier.verify(token, at: Self.now.addingTimeInterval(91)) }
+        #expect(throws: SPIFFEError(.expired, "")) { try verifier.verify(token, at: Self.now.addingTimeInterval(91), authorizer: .any) }
         // Before iat minus the leeway, likewise.
-        #expect(throws: SPIFFEError(.issuedInFuture, "")) { try verifier.verify(token, at: Self.now.addingTimeInterval(-31)) }
+        #expect(throws: SPIFFEError(.issuedInFuture, "")) { try verifier.verify(token, at: Self.now.addingTimeInterval(-31), authorizer: .any) }
     }
 
     @Test func bundleChangeDropsCachedTokens() throws {
         let verifier = try self.verifier(cache: 10)
         let token = try self.signer().sign(claims: self.claims())
-        _ = try verifier.verify(token)
+        _ = try verifier.verify(token, authorizer: .any)
         verifier.updateBundles(SPIFFEBundleSet([SPIFFEBundle(trustDomain: self.trustDomain, jwtAuthorities: ["authority2": try JWTPublicKey(self.key2)])]))
-        #expect(throws: SPIFFEError(.unknownKeyID, "")) { try verifier.verify(token) }
+        #expect(throws: SPIFFEError(.unknownKeyID, "")) { try verifier.verify(token, authorizer: .any) }
     }
 
     @Test func cacheIsBounded() throws {
@@ -334,7 +346,7 @@ import WardenTestSupport
                 }
                 if bytes == valid { continue }
             }
-            #expect(throws: SPIFFEError.self) { try verifier.verify(String(decoding: bytes, as: UTF8.self)) }
+            #expect(throws: SPIFFEError.self) { try verifier.verify(String(decoding: bytes, as: UTF8.self), authorizer: .any) }
         }
     }
 }

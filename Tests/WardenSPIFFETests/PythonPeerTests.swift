@@ -37,16 +37,16 @@ struct PythonPeerTests {
         var policy = JWTVerificationPolicy()
         policy.algorithms.insert(.edDSA)
         let verifier = try JWTSVIDVerifier(bundles: SPIFFEBundleSet([bundle]), audiences: ["billing"], policy: policy)
-        let svid = try verifier.verify(token)
+        let svid = try verifier.verify(token, authorizer: .any)
         #expect(svid.id == self.subject)
         #expect(svid.jwt.algorithm.name == algorithm)
         #expect(svid.claims["iss"] == .string("joserfc"))
         // The same token against another audience, and tampered, is rejected.
         let other = try JWTSVIDVerifier(bundles: SPIFFEBundleSet([bundle]), audiences: ["payroll"], policy: policy)
-        #expect(throws: SPIFFEError(.audienceMismatch, "")) { try other.verify(token) }
+        #expect(throws: SPIFFEError(.audienceMismatch, "")) { try other.verify(token, authorizer: .any) }
         var bytes = Array(token.utf8)
         bytes[bytes.count - 5] = bytes[bytes.count - 5] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        #expect(throws: SPIFFEError.self) { try verifier.verify(String(decoding: bytes, as: UTF8.self)) }
+        #expect(throws: SPIFFEError.self) { try verifier.verify(String(decoding: bytes, as: UTF8.self), authorizer: .any) }
     }
 
     @Test(arguments: [
@@ -103,7 +103,7 @@ struct PythonPeerTests {
         let bundle = try X509Bundle.load(trustDomain: self.trustDomain, from: self.directory.file("py-root.pem"))
         let rootDER = TestPKI.der(bundle.authorities[0])
         #expect(Hex.lowercase(SHA256Fingerprint.of(rootDER)) == made["root"] as? String)
-        let verified = try X509SVIDVerifier(bundle: bundle).verify(svid.certificates)
+        let verified = try X509SVIDVerifier(bundle: bundle).verify(svid.certificates, authorizer: .any)
         #expect(verified.id == svid.id)
         #expect(verified.chain.count == 3)
 

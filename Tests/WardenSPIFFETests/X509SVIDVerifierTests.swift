@@ -42,7 +42,7 @@ import X509
     func expect(_ code: SPIFFEError.Code, _ chain: [Certificate], bundles: [SPIFFEBundle], mentioning: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
         let verifier = self.verifier(bundles)
         do {
-            let verified = try verifier.verify(chain)
+            let verified = try verifier.verify(chain, authorizer: .any)
             Issue.record("expected \(code), verified \(verified)", sourceLocation: sourceLocation)
         } catch {
             #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
@@ -53,7 +53,7 @@ import X509
     // MARK: go-spiffe's scenarios
 
     @Test func validLeafAgainstItsBundle() throws {
-        let verified = try self.verifier([self.bundle1([self.ca1.certificate])]).verify([self.leaf1.certificate])
+        let verified = try self.verifier([self.bundle1([self.ca1.certificate])]).verify([self.leaf1.certificate], authorizer: .any)
         #expect(verified.id.description == "spiffe://domain1.test/workload")
         #expect(verified.chain == [self.leaf1.certificate, self.ca1.certificate])
     }
@@ -107,11 +107,11 @@ import X509
     @Test func expiredLeaf() throws {
         let verifier = self.verifier([self.bundle1([self.ca1.certificate])])
         let after = self.leaf1.certificate.notValidAfter.addingTimeInterval(1)
-        let error = try #require(throws: SPIFFEError.self) { try verifier.verify([self.leaf1.certificate], at: after) }
+        let error = try #require(throws: SPIFFEError.self) { try verifier.verify([self.leaf1.certificate], at: after, authorizer: .any) }
         #expect(error.code == .certificateExpired)
         #expect(error.message.contains("the leaf"))
         let before = self.leaf1.certificate.notValidBefore.addingTimeInterval(-1)
-        #expect(throws: SPIFFEError(.certificateNotYetValid, "")) { try verifier.verify([self.leaf1.certificate], at: before) }
+        #expect(throws: SPIFFEError(.certificateNotYetValid, "")) { try verifier.verify([self.leaf1.certificate], at: before, authorizer: .any) }
     }
 
     // MARK: what go-spiffe's Verify skips
@@ -129,10 +129,10 @@ import X509
         let intermediate = try TestPKI.issue(subject: "CN=Intermediate", issuer: self.ca1, isCA: true)
         let leaf = try Self.svid("spiffe://domain1.test/api", issuer: intermediate)
         let verifier = self.verifier([self.bundle1([self.ca1.certificate])])
-        let verified = try verifier.verify([leaf.certificate, intermediate.certificate])
+        let verified = try verifier.verify([leaf.certificate, intermediate.certificate], authorizer: .any)
         #expect(verified.chain == [leaf.certificate, intermediate.certificate, self.ca1.certificate])
         // Missing the intermediate: no path.
-        #expect(throws: SPIFFEError(.unknownAuthority, "")) { try verifier.verify([leaf.certificate]) }
+        #expect(throws: SPIFFEError(.unknownAuthority, "")) { try verifier.verify([leaf.certificate], authorizer: .any) }
     }
 
     @Test func intermediateThatIsNotACAOrLacksKeyCertSign() throws {
@@ -177,7 +177,7 @@ import X509
         }
         let exact = try constrainedCA(permitted: [.uniformResourceIdentifier("domain1.test")])
         let inside = try Self.svid("spiffe://domain1.test/w", issuer: exact)
-        #expect(try self.verifier([self.bundle1([exact.certificate])]).verify([inside.certificate]).id.path == "/w")
+        #expect(try self.verifier([self.bundle1([exact.certificate])]).verify([inside.certificate], authorizer: .any).id.path == "/w")
         let other = try constrainedCA(permitted: [.uniformResourceIdentifier("domain2.test")])
         let outside = try Self.svid("spiffe://domain1.test/w", issuer: other)
         self.expect(.nameConstraintsViolated, [outside.certificate], bundles: [self.bundle1([other.certificate])])
@@ -193,20 +193,20 @@ import X509
         let leafA = try Self.svid("spiffe://domain1.test/a", issuer: intermediate)
         let leafB = try Self.svid("spiffe://domain1.test/b", issuer: intermediate)
         let verifier = self.verifier([self.bundle1([self.ca1.certificate])])
-        _ = try verifier.verify([leafA.certificate, intermediate.certificate])
+        _ = try verifier.verify([leafA.certificate, intermediate.certificate], authorizer: .any)
         // Second leaf through the remembered intermediate verifies, and so does its path to the authority.
-        #expect(try verifier.verify([leafB.certificate, intermediate.certificate]).chain.count == 3)
+        #expect(try verifier.verify([leafB.certificate, intermediate.certificate], authorizer: .any).chain.count == 3)
         // CA 1 is rotated out: the intermediate it signed must no longer verify.
         verifier.updateBundles(SPIFFEBundleSet([self.bundle1([self.ca2.certificate])]))
-        #expect(throws: SPIFFEError(.unknownAuthority, "")) { try verifier.verify([leafB.certificate, intermediate.certificate]) }
+        #expect(throws: SPIFFEError(.unknownAuthority, "")) { try verifier.verify([leafB.certificate, intermediate.certificate], authorizer: .any) }
     }
 
     @Test func validityIsCheckedOnEveryCallEvenForRememberedIntermediates() throws {
         let intermediate = try TestPKI.issue(subject: "CN=Short-lived", issuer: self.ca1, isCA: true, notAfter: Self.now.addingTimeInterval(60))
         let leaf = try Self.svid("spiffe://domain1.test/a", issuer: intermediate, notAfter: Self.now.addingTimeInterval(3600))
         let verifier = self.verifier([self.bundle1([self.ca1.certificate])])
-        _ = try verifier.verify([leaf.certificate, intermediate.certificate])
-        #expect(throws: SPIFFEError(.certificateExpired, "")) { try verifier.verify([leaf.certificate, intermediate.certificate], at: Self.now.addingTimeInterval(120)) }
+        _ = try verifier.verify([leaf.certificate, intermediate.certificate], authorizer: .any)
+        #expect(throws: SPIFFEError(.certificateExpired, "")) { try verifier.verify([leaf.certificate, intermediate.certificate], at: Self.now.addingTimeInterval(120), authorizer: .any) }
     }
 
     @Test func aRememberedIntermediateDoesNotVouchForALeafItDidNotSign() throws {
@@ -215,8 +215,8 @@ import X509
         let good = try Self.svid("spiffe://domain1.test/a", issuer: intermediate)
         let forged = try Self.svid("spiffe://domain1.test/admin", issuer: impostor)
         let verifier = self.verifier([self.bundle1([self.ca1.certificate])])
-        _ = try verifier.verify([good.certificate, intermediate.certificate])
-        #expect(throws: SPIFFEError(.invalidSignature, "")) { try verifier.verify([forged.certificate, intermediate.certificate]) }
+        _ = try verifier.verify([good.certificate, intermediate.certificate], authorizer: .any)
+        #expect(throws: SPIFFEError(.invalidSignature, "")) { try verifier.verify([forged.certificate, intermediate.certificate], authorizer: .any) }
     }
 
     // MARK: authorizers

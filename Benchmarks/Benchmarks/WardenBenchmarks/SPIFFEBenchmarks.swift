@@ -21,8 +21,8 @@ enum SPIFFEBenchmarks {
             let verifier = Self.jwtVerifier(cacheCapacity: 0)
             let token = fixtures.jwtToken
             let time = fixtures.verificationTime
-            _ = try verifier.verify(token, at: time)
-            try Batch.run(benchmark) { blackHole(try verifier.verify(token, at: time)) }
+            _ = try verifier.verify(token, at: time, authorizer: .any)
+            try Batch.run(benchmark) { blackHole(try verifier.verify(token, at: time, authorizer: .any)) }
         }
 
         // The floor: swift-crypto's P-256 check of the same signature over the same signing input, nothing else.
@@ -49,10 +49,10 @@ enum SPIFFEBenchmarks {
             let verifier = Self.jwtVerifier(cacheCapacity: 1024)
             let token = fixtures.jwtToken
             let time = fixtures.verificationTime
-            _ = try verifier.verify(token, at: time)
+            _ = try verifier.verify(token, at: time, authorizer: .any)
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
-                for _ in 0..<Self.cacheCallsPerSample { blackHole(try verifier.verify(token, at: time)) }
+                for _ in 0..<Self.cacheCallsPerSample { blackHole(try verifier.verify(token, at: time, authorizer: .any)) }
             }
         }
 
@@ -63,8 +63,8 @@ enum SPIFFEBenchmarks {
             let verifier = X509SVIDVerifier(bundles: SPIFFEBundleSet([bundle]))
             let chain = [fixtures.chainLeaf, fixtures.chainIntermediate]
             let time = fixtures.verificationTime
-            _ = try verifier.verify(chain, at: time)
-            try Batch.run(benchmark) { blackHole(try verifier.verify(chain, at: time)) }
+            _ = try verifier.verify(chain, at: time, authorizer: .any)
+            try Batch.run(benchmark) { blackHole(try verifier.verify(chain, at: time, authorizer: .any)) }
         }
     }
 }

@@ -58,6 +58,18 @@ public final class JWTSVIDVerifier: Sendable {
         self.cacheCapacity = cacheCapacity
     }
 
+    /// Creates a verifier trusting one JWT bundle, as ``X509SVIDVerifier/init(bundle:clock:)`` trusts one X.509 bundle.
+    ///
+    /// - Throws: ``SPIFFEError/Code/invalidConfiguration`` when `audiences` is empty.
+    public convenience init(
+        bundle: JWTBundle, audiences: Set<String>, policy: JWTVerificationPolicy = JWTVerificationPolicy(),
+        clock: any WardenClock = SystemClock()
+    ) throws(SPIFFEError) {
+        try self.init(
+            bundles: SPIFFEBundleSet([SPIFFEBundle(trustDomain: bundle.trustDomain, jwtAuthorities: bundle.authorities)]),
+            audiences: audiences, policy: policy, clock: clock)
+    }
+
     /// The trusted bundles.
     public var bundles: SPIFFEBundleSet { self.snapshot.withLock { $0.bundles } }
 
@@ -70,7 +82,7 @@ public final class JWTSVIDVerifier: Sendable {
     /// Verifies a JWT-SVID.
     ///
     /// - Throws: ``SPIFFEError`` whose code names the rule that failed.
-    public func verify(_ token: String, at time: Date? = nil, authorizer: SPIFFEIDAuthorizer = .any) throws(SPIFFEError) -> JWTSVID {
+    public func verify(_ token: String, at time: Date? = nil, authorizer: SPIFFEIDAuthorizer) throws(SPIFFEError) -> JWTSVID {
         let time = time ?? self.clock.now
         let snapshot = self.snapshot.withLock { $0 }
         let svid = try JWTVerification.withUTF8(token) { bytes throws(SPIFFEError) in

@@ -65,10 +65,12 @@ public final class X509SVIDVerifier: Sendable {
     /// - Parameters:
     ///   - chain: the leaf, then the intermediates the peer sent (in any order; extra ones are ignored).
     ///   - time: the verification time; the clock's now when `nil`.
-    ///   - authorizer: who may connect; checked after the chain verifies.
+    ///   - authorizer: who may connect; checked after the chain verifies. Required: a verifier that accepts any SPIFFE
+    ///   ID of a trusted domain says so with ``SPIFFEIDAuthorizer/any``, as go-spiffe's `tlsconfig` requires
+    ///   `AuthorizeAny()`.
     /// - Returns: the peer's SPIFFE ID and the verified chain.
     /// - Throws: ``SPIFFEError`` whose code names the rule that failed.
-    public func verify(_ chain: [Certificate], at time: Date? = nil, authorizer: SPIFFEIDAuthorizer = .any) throws(SPIFFEError) -> VerifiedX509SVID {
+    public func verify(_ chain: [Certificate], at time: Date? = nil, authorizer: SPIFFEIDAuthorizer) throws(SPIFFEError) -> VerifiedX509SVID {
         guard let leaf = chain.first else { throw SPIFFEError(.emptyChain, "the peer presented no certificate") }
         let id = try X509SVID.validateLeaf(leaf)
         let snapshot = self.snapshot.withLock { $0 }
