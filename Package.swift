@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "WardenSPIFFE", targets: ["WardenSPIFFE"]),
         .library(name: "WardenCredentials", targets: ["WardenCredentials"]),
         .library(name: "WardenVault", targets: ["WardenVault"]),
+        .library(name: "WardenTesting", targets: ["WardenTesting"]),
         .executable(name: "warden", targets: ["WardenCLI"]),
     ],
     dependencies: [
@@ -98,6 +99,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenTesting",
+            dependencies: [
+                "WardenCore",
+                "WardenCredentials",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Warden",
             dependencies: ["WardenCore", "WardenPKI", "WardenSPIFFE", "WardenCredentials", "WardenVault"],
             swiftSettings: strictSettings
@@ -128,6 +139,7 @@ let package = Package(
         .testTarget(
             name: "WardenSPIFFETests",
             dependencies: [
+                "WardenTesting",
                 "WardenSPIFFE",
                 "WardenPKI",
                 "WardenTestSupport",
@@ -141,6 +153,7 @@ let package = Package(
         .testTarget(
             name: "WardenCredentialsTests",
             dependencies: [
+                "WardenTesting",
                 "WardenCredentials",
                 "WardenTestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -152,12 +165,14 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenCoreTests",
-            dependencies: ["WardenCore", "WardenTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "WardenTesting","WardenCore", "WardenTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: testSettings
         ),
         .testTarget(
             name: "WardenPKITests",
             dependencies: [
+                "WardenTesting",
                 "WardenPKI",
                 "WardenTestSupport",
                 .product(name: "X509", package: "swift-certificates"),
@@ -170,6 +185,7 @@ let package = Package(
         .testTarget(
             name: "WardenVaultTests",
             dependencies: [
+                "WardenTesting",
                 "WardenVault",
                 "WardenCredentials",
                 "WardenSPIFFE",

@@ -69,7 +69,7 @@ public struct ValidityWindow: Hashable, Sendable, Codable {
     ///
     /// - Parameters:
     ///   - fractions: the range of the lifetime to draw from; clamped to `0...1`.
-    ///   - generator: the source of randomness; pass a ``SeededRandomNumberGenerator`` for reproducible tests.
+    ///   - generator: the source of randomness; pass `WardenTesting`'s `SeededRandomNumberGenerator` for reproducible tests.
     public func refreshDate(
         between fractions: ClosedRange<Double> = 0.5...0.67,
         using generator: inout some RandomNumberGenerator
@@ -83,7 +83,7 @@ public struct ValidityWindow: Hashable, Sendable, Codable {
 
 extension Duration {
     /// The duration in seconds as a `TimeInterval`, with attosecond parts folded in.
-    public var timeInterval: TimeInterval {
+    package var timeInterval: TimeInterval {
         let (seconds, attoseconds) = self.components
         return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }

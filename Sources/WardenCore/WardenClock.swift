@@ -11,7 +11,7 @@ import Synchronization
 ///   intervals and timeouts are measured on it, so that an NTP step of the wall clock (backwards by an hour, say)
 ///   neither stalls retries nor fires them all at once.
 ///
-/// Production code uses ``SystemClock``. Tests use ``ManualClock`` and move time by
+/// Production code uses ``SystemClock``. Tests use `ManualClock`, from the `WardenTesting` product, and move time by
 /// hand, so that expiry, refresh and backoff are tested deterministically and without real sleeps.
 public protocol WardenClock: Sendable {
     /// The current wall-clock time.

@@ -1,11 +1,14 @@
 public import Foundation
 import Synchronization
 
-/// Every ``RotatingCredentialProvider`` alive in the process, for an inventory page or an audit log: what each
-/// credential is, who owns it, when it expires and when it last rotated.
+/// The ``RotatingCredentialProvider``s that report to it, for an inventory page or an audit log: what each credential
+/// is, who owns it, when it expires and when it last rotated. Opt-in: a provider reports to the inventory given to
+/// its initializer (none by default), so that tests and libraries do not share one process-wide registry.
 ///
 /// ```swift
-/// for entry in CredentialInventory.shared.entries() where entry.status != "fresh" {
+/// let inventory = CredentialInventory()          // or CredentialInventory.shared, for one per process
+/// let database = RotatingCredentialProvider(source: databaseCredentials, owner: "payments", inventory: inventory)
+/// for entry in inventory.entries() where entry.status != "fresh" {
 ///     logger.warning("credential not fresh", metadata: ["name": "\(entry.name)", "status": "\(entry.status)"])
 /// }
 /// ```
@@ -28,7 +31,7 @@ public final class CredentialInventory: Sendable {
         public var status: String
     }
 
-    /// The process-wide inventory every provider registers with.
+    /// A process-wide inventory, for applications that want one; providers report to it only when given it.
     public static let shared = CredentialInventory()
 
     private struct WeakProvider: @unchecked Sendable {
@@ -37,7 +40,8 @@ public final class CredentialInventory: Sendable {
 
     private let providers = Mutex<[ObjectIdentifier: WeakProvider]>([:])
 
-    init() {}
+    /// Creates an empty inventory.
+    public init() {}
 
     func register(_ provider: some InventoryReporting) {
         self.providers.withLock { $0[ObjectIdentifier(provider)] = WeakProvider(provider: provider) }

@@ -320,10 +320,10 @@ extension RotatingCredentialProvider {
 
 /// The jitter source: seeded for reproducible tests, the system's otherwise.
 struct JitterGenerator: RandomNumberGenerator, Sendable {
-    private var seeded: SeededRandomNumberGenerator?
+    private var seeded: SplitMix64?
 
     init(seed: UInt64?) {
-        self.seeded = seed.map(SeededRandomNumberGenerator.init(seed:))
+        self.seeded = seed.map(SplitMix64.init(seed:))
     }
 
     mutating func next() -> UInt64 {

@@ -85,6 +85,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     let logger: Logger
     let metrics: CredentialMetrics
     let state: Mutex<State>
+    let inventory: CredentialInventory?
 
     /// Creates a provider. Nothing is fetched until ``current()`` or ``run()`` is called.
     ///
@@ -92,18 +93,35 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     ///   - source: where credentials come from.
     ///   - policy: when to refresh, retry and give up.
     ///   - owner: the owning team or service, for the inventory.
-    ///   - clock: the time source; inject a `ManualClock` in tests.
+    ///   - clock: the time source; tests inject `ManualClock` (from `WardenTesting`, which also seeds the jitter).
     ///   - logger: where state changes are logged (never values).
     ///   - metricsFactory: where metrics go; the process-wide `MetricsSystem` by default.
-    ///   - randomSeed: a seed for the refresh and retry jitter, for reproducible tests; system randomness when `nil`.
-    public init(
+    ///   - inventory: the inventory to report to, if any (``CredentialInventory/shared`` for a process-wide one);
+    ///     none by default.
+    public convenience init(
         source: Source,
         policy: RotationPolicy = RotationPolicy(),
         owner: String? = nil,
         clock: any WardenClock = SystemClock(),
         logger: Logger = Logger(label: "warden.credentials"),
         metricsFactory: (any MetricsFactory)? = nil,
-        randomSeed: UInt64? = nil
+        inventory: CredentialInventory? = nil
+    ) {
+        self.init(
+            source: source, policy: policy, owner: owner, clock: clock, logger: logger, metricsFactory: metricsFactory,
+            inventory: inventory, seed: nil)
+    }
+
+    /// The designated initializer; `seed` fixes the jitter (`WardenTesting` exposes it to users' tests).
+    package init(
+        source: Source,
+        policy: RotationPolicy,
+        owner: String?,
+        clock: any WardenClock,
+        logger: Logger,
+        metricsFactory: (any MetricsFactory)?,
+        inventory: CredentialInventory?,
+        seed: UInt64?
     ) {
         self.source = source
         self.policy = policy
@@ -113,12 +131,13 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         logger[metadataKey: "credential"] = .string(source.name)
         self.logger = logger
         self.metrics = CredentialMetrics(name: source.name, factory: metricsFactory ?? MetricsSystem.factory)
-        self.state = Mutex(State(jitter: JitterGenerator(seed: randomSeed)))
-        CredentialInventory.shared.register(self)
+        self.state = Mutex(State(jitter: JitterGenerator(seed: seed)))
+        self.inventory = inventory
+        inventory?.register(self)
     }
 
     deinit {
-        CredentialInventory.shared.unregister(ObjectIdentifier(self))
+        self.inventory?.unregister(ObjectIdentifier(self))
     }
 
     /// Whether shutting down (and a late credential) revokes: the policy's word, else the source's.

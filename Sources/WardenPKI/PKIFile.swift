@@ -7,12 +7,12 @@ import Darwin
 #endif
 
 /// Reads files for the parsers, never more than ``PKILimits/maximumInputSize`` bytes.
-public enum PKIFile {
+package enum PKIFile {
     /// Reads the whole file at `path`.
     ///
     /// - Throws: ``PKIError`` with ``PKIError/Code/fileUnreadable``, or ``PKIError/Code/inputTooLarge`` for a file
     ///   (or a device or pipe) that goes on past the limit.
-    public static func read(_ path: String) throws -> [UInt8] {
+    package static func read(_ path: String) throws -> [UInt8] {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
             throw PKIError(.fileUnreadable, "cannot open '\(path)': \(String(cString: strerror(errno)))")

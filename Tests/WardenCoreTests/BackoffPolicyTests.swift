@@ -1,5 +1,6 @@
 import Testing
 import WardenCore
+import WardenTesting
 
 @Suite struct BackoffPolicyTests {
     @Test func ceilingDoublesFromOneSecondToTheFiveMinuteCap() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+import WardenTesting
 
 @Suite struct ManualClockTests {
     @Test func sleepersWakeWhenTheirDeadlineIsReached() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+import WardenTesting
 
 @Suite struct ValidityWindowTests {
     let start = Date(timeIntervalSince1970: 1_000_000)

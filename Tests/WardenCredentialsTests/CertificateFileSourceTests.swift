@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import WardenCore
+import WardenTesting
 import WardenCredentials
 import WardenPKI
 import WardenTestSupport

@@ -4,6 +4,7 @@ import MetricsTestKit
 import ServiceLifecycle
 import Testing
 import WardenCore
+import WardenTesting
 import WardenCredentials
 import WardenTestSupport
 
@@ -431,19 +432,27 @@ extension RotationPolicy {
         #expect(try metrics.expectCounter("warden_credential_refresh_failures_total", dimensions).totalValue == 1)
     }
 
-    @Test func theInventoryListsLiveProvidersWithoutValues() async throws {
+    @Test func theInventoryListsTheProvidersGivenItWithoutValues() async throws {
         let clock = ManualClock()
-        let source = ScriptedSource(name: "inventory-test-\(UUID())", clock: clock)
-        let provider = self.makeProvider(source, owner: "payments")
+        let inventory = CredentialInventory()
+        let source = ScriptedSource(name: "inventory-test", clock: clock)
+        let provider = RotatingCredentialProvider(
+            source: source, policy: .testing, owner: "payments", clock: clock,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), inventory: inventory, randomSeed: 1)
+        let bystander = self.makeProvider(ScriptedSource(name: "not-in-the-inventory", clock: clock))
         _ = try await provider.current()
-        let entry = try #require(CredentialInventory.shared.entries().first { $0.name == source.name })
+        _ = try await bystander.current()
+        let entries = inventory.entries()
+        #expect(entries.map(\.name) == ["inventory-test"], "opt-in: only the provider given the inventory reports")
+        let entry = try #require(entries.first)
         #expect(entry.owner == "payments")
         #expect(entry.kind == "test")
         #expect(entry.status == "fresh")
         #expect(entry.expiresAt == clock.now.addingTimeInterval(1000))
         #expect(entry.lastRotation == clock.now)
+        #expect(!CredentialInventory.shared.entries().contains { $0.name == "not-in-the-inventory" })
         let encoded = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
         #expect(!encoded.contains("secret-"))
-        withExtendedLifetime(provider) {}
+        withExtendedLifetime((provider, bystander)) {}
     }
 }

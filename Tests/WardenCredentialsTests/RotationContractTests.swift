@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Testing
 import WardenCore
+import WardenTesting
 @testable import WardenCredentials
 
 /// One test or more for each promise of the rotation engine's contract (see `RotatingCredentialProvider`), each under

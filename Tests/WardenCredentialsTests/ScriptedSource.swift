@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WardenCore
+import WardenTesting
 import WardenCredentials
 
 /// A source whose outages, timings and counts the test scripts exactly.

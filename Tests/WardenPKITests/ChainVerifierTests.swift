@@ -2,6 +2,7 @@ import Foundation
 import SwiftASN1
 import Testing
 import WardenCore
+import WardenTesting
 import WardenPKI
 import WardenTestSupport
 import X509

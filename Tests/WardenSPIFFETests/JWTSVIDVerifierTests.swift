@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import WardenCore
+import WardenTesting
 import WardenPKI
 @testable import WardenSPIFFE
 import WardenTestSupport

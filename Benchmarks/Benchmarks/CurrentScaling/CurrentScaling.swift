@@ -33,7 +33,8 @@ enum CurrentScaling {
             }.start()
         }
         group.wait()
-        return Double(perThread * threads) / (ContinuousClock.now - start).timeInterval
+        let elapsed = (ContinuousClock.now - start).components
+        return Double(perThread * threads) / (Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
     }
 
     static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }

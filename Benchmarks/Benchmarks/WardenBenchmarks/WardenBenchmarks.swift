@@ -23,7 +23,7 @@ struct Fixtures {
         .appendingPathComponent(".fixtures").path
 
     static func load() throws -> Fixtures {
-        func read(_ name: String) throws -> [UInt8] { try PKIFile.read("\(Self.directory)/\(name)") }
+        func read(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: "\(Self.directory)/\(name)"))) }
         func certificate(_ name: String) throws -> Certificate {
             try CertificateDecoder.decodeAll(read(name))[0].certificate
         }

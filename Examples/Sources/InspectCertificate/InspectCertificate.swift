@@ -17,7 +17,7 @@ enum InspectCertificate {
             let decoded = try CertificateDecoder.load(from: file)
             for certificate in decoded {
                 let info = try CertificateInfo(certificate)
-                let days = Int(info.validity.remaining(at: Date()).timeInterval / 86_400)
+                let days = Int(info.validity.remaining(at: Date()).components.seconds / 86_400)
                 print("\(info.subject.isEmpty ? "(empty subject)" : info.subject)")
                 print("  SPIFFE/URI SANs: \(info.subjectAlternativeNames.uri), DNS SANs: \(info.subjectAlternativeNames.dns)")
                 print("  \(info.publicKey), expires \(info.validity.notAfter) (\(days) days left)")

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Warden
 
 /// A small service that serves requests with a dynamic PostgreSQL credential and a KV API key from Vault, through
@@ -100,10 +101,10 @@ enum VaultOutageDemo {
                 let key = try await apiKey.current().reveal()["key"]?.stringValue ?? ""
                 let credentials = try await database.current()
                 guard !key.isEmpty, servers.query(user: credentials.username, password: credentials.password) else {
-                    counters.failed += 1
+                    counters.recordFailure()
                     return
                 }
-                counters.ok += 1
+                counters.recordSuccess()
                 if key != lastKey {
                     if !lastKey.isEmpty { timeline.emit("the service now uses the rotated API key (\(key))", status: status(), counters) }
                     lastKey = key
@@ -113,7 +114,7 @@ enum VaultOutageDemo {
                     lastUser = credentials.username
                 }
             } catch {
-                counters.failed += 1
+                counters.recordFailure()
             }
         }
 
@@ -164,26 +165,37 @@ enum VaultOutageDemo {
     }
 }
 
-/// Requests served and failed.
-final class RequestCounters: @unchecked Sendable {
-    var ok = 0
-    var failed = 0
+/// Requests served and failed, counted from many tasks at once.
+final class RequestCounters: Sendable {
+    private let served = Atomic<Int>(0)
+    private let refused = Atomic<Int>(0)
+
+    var ok: Int { self.served.load(ordering: .relaxed) }
+    var failed: Int { self.refused.load(ordering: .relaxed) }
+
+    func recordSuccess() { self.served.add(1, ordering: .relaxed) }
+    func recordFailure() { self.refused.add(1, ordering: .relaxed) }
 }
 
 /// Prints the timeline: readable lines, or one JSON object per line.
-final class Timeline: @unchecked Sendable {
+final class Timeline: Sendable {
     let json: Bool
-    private(set) var start = ContinuousClock.now
-    /// Called when standard output is gone (the reader exited).
-    var onOutputClosed: (@Sendable () -> Void)?
+    private let start = Mutex(ContinuousClock.now)
+    private let outputClosed = Mutex<(@Sendable () -> Void)?>(nil)
 
     init(json: Bool) { self.json = json }
 
+    /// Called when standard output is gone (the reader exited).
+    var onOutputClosed: (@Sendable () -> Void)? {
+        get { self.outputClosed.withLock { $0 } }
+        set { self.outputClosed.withLock { $0 = newValue } }
+    }
+
     /// Counts from now: the timeline starts when the service starts serving, after the set-up.
-    func restart() { self.start = ContinuousClock.now }
+    func restart() { self.start.withLock { $0 = ContinuousClock.now } }
 
     var elapsed: Double {
-        let duration = ContinuousClock.now - self.start
+        let duration = ContinuousClock.now - self.start.withLock { $0 }
         return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 

@@ -6,7 +6,7 @@
 /// not base64 is a ``PKIError`` naming the block, never a silently shorter list.
 public enum PEM {
     /// Whether the bytes look like PEM text: they contain a `-----BEGIN ` line.
-    public static func looksLikePEM(_ bytes: some Collection<UInt8>) -> Bool {
+    package static func looksLikePEM(_ bytes: some Collection<UInt8>) -> Bool {
         let marker = Array("-----BEGIN ".utf8)
         var matched = 0
         for byte in bytes {

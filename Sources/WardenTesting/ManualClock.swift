@@ -1,5 +1,6 @@
 public import Foundation
 import Synchronization
+public import WardenCore
 
 /// A clock that moves only when told to, for deterministic tests of anything that waits.
 ///
