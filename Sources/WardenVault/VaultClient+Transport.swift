@@ -1,0 +1,162 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Synchronization
+import WardenCore
+import WardenSPIFFE
+
+// MARK: the transport
+
+extension VaultClient {
+    func url(for path: String, query: [String: String], scheme: String? = nil, host: String? = nil, port: Int? = nil) -> String {
+        var components = URLComponents()
+        components.scheme = scheme ?? self.baseURL.scheme
+        components.host = host ?? self.baseURL.host
+        components.port = port ?? self.baseURL.port
+        let trimmed = path.hasPrefix("/") ? String(path.dropFirst()) : path
+        components.percentEncodedPath = self.baseURL.path + "/v1/" + trimmed
+        if !query.isEmpty {
+            components.queryItems = query.keys.sorted().map { URLQueryItem(name: $0, value: query[$0]) }
+        }
+        return components.string ?? ""
+    }
+
+    /// Sends one logical request: attempts, retries with backoff or `Retry-After`, at most one redirect.
+    func send(
+        _ method: HTTPMethod, _ path: String, body: JSONValue?, query: [String: String], wrapTTL: Duration?,
+        token: Secret<String>?, allowedStatuses: Set<Int> = []
+    ) async throws -> (Int, [UInt8]) {
+        let label = "\(method.rawValue) /v1/\(path)"
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(self.configuration.timeout.timeInterval * 1e9))
+        var backoff = Backoff(policy: self.configuration.retryBackoff)
+        var attempt = 0
+        var url = self.url(for: path, query: query)
+        var sendToken = true
+        var redirected = false
+        while true {
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            request.headers.add(name: "X-Vault-Request", value: "true")
+            if sendToken, let token { request.headers.add(name: "X-Vault-Token", value: token.reveal()) }
+            if let namespace = self.configuration.namespace { request.headers.add(name: "X-Vault-Namespace", value: namespace) }
+            if let wrapTTL { request.headers.add(name: "X-Vault-Wrap-TTL", value: "\(wrapTTL.components.seconds)s") }
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: body.jsonBytes))
+            }
+            let outcome: Result<(Int, [UInt8], HTTPHeaders), VaultError>
+            do {
+                let response = try await self.httpClient.execute(request, deadline: deadline, logger: nil)
+                let buffer = try await response.body.collect(upTo: Self.maximumResponseSize)
+                outcome = .success((Int(response.status.code), Array(buffer.readableBytesView), response.headers))
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                if Task.isCancelled { throw CancellationError() }
+                throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
+            } catch {
+                // A cancelled caller sees cancellation, not a transport error: graceful shutdown depends on it.
+                if Task.isCancelled || error is CancellationError { throw CancellationError() }
+                if NIODeadline.now() >= deadline {
+                    throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
+                }
+                outcome = .failure(VaultError(.transport, "\(label): cannot reach \(self.configuration.address): \(error)"))
+            }
+            var retryAfter: Duration?
+            let failure: VaultError
+            switch outcome {
+            case .success(let (status, bytes, headers)):
+                if (200..<300).contains(status) || allowedStatuses.contains(status) { return (status, bytes) }
+                if [301, 302, 303, 307, 308].contains(status), let location = headers.first(name: "Location") {
+                    guard !redirected else { throw VaultError(.redirectRefused, "\(label): a second redirect, to \(location)", status: status) }
+                    let (next, sameOrigin) = try self.redirectTarget(location, from: url, label: label, status: status)
+                    redirected = true
+                    url = next
+                    sendToken = sendToken && sameOrigin
+                    continue
+                }
+                failure = Self.error(status: status, body: bytes, label: label)
+                // Vault and OpenBao truncate the time left in a quota interval (2.9 s reads `Retry-After: 2`, the last
+                // second reads 0), so waiting exactly that long only earns another 429: the client waits a second more.
+                if let value = headers.first(name: "Retry-After"), let seconds = Int(value), seconds >= 0 { retryAfter = .seconds(seconds + 1) }
+            case .failure(let error):
+                failure = error
+            }
+            // A wait that would outlast the timeout surfaces the server's answer now rather than a timeout later.
+            guard failure.isRetryable, attempt < self.configuration.maximumRetries, let delay = retryAfter ?? backoff.nextDelay(),
+                  NIODeadline.now() + .nanoseconds(Int64(delay.timeInterval * 1e9)) < deadline else {
+                throw failure
+            }
+            attempt += 1
+            self.logger.debug("retrying Vault request", metadata: ["request": "\(label)", "attempt": "\(attempt)", "delay": "\(delay)", "reason": "\(failure.code)"])
+            try await self.clock.sleep(for: delay)  // throws CancellationError when the caller is cancelled
+        }
+    }
+
+    private func redirectTarget(_ location: String, from current: String, label: String, status: Int) throws(VaultError) -> (String, Bool) {
+        guard let base = URL(string: current), let target = URL(string: location, relativeTo: base)?.absoluteURL,
+              let scheme = target.scheme?.lowercased(), let host = target.host else {
+            throw VaultError(.redirectRefused, "\(label): a redirect to '\(location)', which is not a URL", status: status)
+        }
+        if base.scheme?.lowercased() == "https" && scheme != "https" {
+            throw VaultError(.redirectRefused, "\(label): a redirect from https to \(scheme), which would expose the request", status: status)
+        }
+        let sameOrigin = scheme == base.scheme?.lowercased() && host == base.host && target.port == base.port
+        return (target.absoluteString, sameOrigin)
+    }
+
+    /// Maps a failed response to a typed error, carrying Vault's own `errors` text.
+    static func error(status: Int, body: [UInt8], label: String) -> VaultError {
+        let messages = (try? JSONValue(parsing: body))?["errors"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let text = messages.isEmpty ? "" : ": " + messages.joined(separator: "; ")
+        let message = "\(label): \(status)\(text)"
+        switch status {
+        case 400: return VaultError(.invalidRequest, message, status: status)
+        case 401, 403: return VaultError(.permissionDenied, message, status: status)
+        case 404: return VaultError(.notFound, message, status: status)
+        case 429: return VaultError(.rateLimited, message, status: status)
+        case 503 where messages.contains(where: { $0.lowercased().contains("sealed") }): return VaultError(.sealed, message, status: status)
+        case 500...599 where status != 501 && messages.contains(where: Self.isStandbyMessage): return VaultError(.standby, message, status: status)
+        case 501: return VaultError(.unexpectedStatus, message, status: status)
+        case 412, 500...599: return VaultError(.unavailable, message, status: status)
+        default: return VaultError(.unexpectedStatus, message, status: status)
+        }
+    }
+
+    /// Whether a 5xx message says the node is a standby with no active node to hand the request to: a standby that
+    /// restarted while the active node is down answers writes `local node not active but active cluster node not found`
+    /// (500), and Vault's `ErrStandby` reads `Vault is in standby mode`.
+    private static func isStandbyMessage(_ message: String) -> Bool {
+        let lowercased = message.lowercased()
+        return lowercased.contains("node not active") || lowercased.contains("standby mode")
+    }
+
+    static func tlsConfiguration(_ configuration: VaultConfiguration, logger: Logger) throws(VaultError) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do {
+            var roots: [NIOSSLCertificate] = []
+            if let file = configuration.caCertificateFile { roots += try NIOSSLCertificate.fromPEMFile(file) }
+            if let directory = configuration.caDirectory {
+                for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+                where name.hasSuffix(".pem") || name.hasSuffix(".crt") {
+                    roots += try NIOSSLCertificate.fromPEMFile(directory + "/" + name)
+                }
+            }
+            if !roots.isEmpty { tls.trustRoots = .certificates(roots) }
+            switch (configuration.clientCertificateFile, configuration.clientKeyFile) {
+            case (let certificate?, let key?):
+                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            case (nil, nil): break
+            default: throw VaultError(.configuration, "a client certificate needs both VAULT_CLIENT_CERT and VAULT_CLIENT_KEY")
+            }
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw VaultError(.configuration, "cannot load the TLS files of the Vault configuration: \(error)")
+        }
+        if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        return tls
+    }
+}
