@@ -166,7 +166,8 @@ let package = Package(
         .testTarget(
             name: "WardenCoreTests",
             dependencies: [
-                "WardenTesting","WardenCore", "WardenTestSupport", .product(name: "Logging", package: "swift-log")],
+                "WardenTesting", "WardenCore", "WardenTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: testSettings
         ),
         .testTarget(

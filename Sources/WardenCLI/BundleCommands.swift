@@ -19,7 +19,10 @@ struct BundleInspect: AsyncParsableCommand {
         abstract: "Show what a bundle holds: PEM CA certificates, a SPIFFE bundle, or a JWKS."
     )
 
-    @Option(name: .customLong("trust-domain"), help: ArgumentHelp("The trust domain of the bundle, if it does not name it.", valueName: "td"))
+    @Option(
+        name: .customLong("trust-domain"),
+        help: ArgumentHelp("The trust domain of the bundle, if it does not name it.", valueName: "td")
+    )
     var trustDomain: TrustDomain?
 
     @Flag(help: "Print one JSON document instead of text.")
@@ -48,7 +51,8 @@ struct BundleInspect: AsyncParsableCommand {
         let skippedEntries: [String]
 
         private enum CodingKeys: String, CodingKey {
-            case format, trustDomain, sequenceNumber, refreshHintSeconds, x509Authorities, jwtAuthorities, skippedEntries
+            case format, trustDomain, sequenceNumber, refreshHintSeconds, x509Authorities, jwtAuthorities,
+                skippedEntries
         }
 
         /// Every member is present, null when it does not apply, so that consumers see one shape.
@@ -70,16 +74,26 @@ struct BundleInspect: AsyncParsableCommand {
         var authorities: [Report.Authority] = []
         for certificate in bundle.x509Authorities {
             let info = try CertificateInfo(certificate, derBytes: CertificateDecoder.derBytes(of: certificate))
-            authorities.append(.init(
-                subject: info.subject, notAfter: info.validity.notAfter, sha256Fingerprint: info.sha256Fingerprint,
-                spiffeIDs: info.subjectAlternativeNames.uri.filter { $0.hasPrefix("spiffe://") }))
+            authorities.append(
+                .init(
+                    subject: info.subject,
+                    notAfter: info.validity.notAfter,
+                    sha256Fingerprint: info.sha256Fingerprint,
+                    spiffeIDs: info.subjectAlternativeNames.uri.filter { $0.hasPrefix("spiffe://") }
+                )
+            )
         }
         let report = Report(
-            format: input.format, trustDomain: input.trustDomainSource == "unknown" ? nil : bundle.trustDomain.name,
-            sequenceNumber: bundle.sequenceNumber, refreshHintSeconds: bundle.refreshHint?.components.seconds,
+            format: input.format,
+            trustDomain: input.trustDomainSource == "unknown" ? nil : bundle.trustDomain.name,
+            sequenceNumber: bundle.sequenceNumber,
+            refreshHintSeconds: bundle.refreshHint?.components.seconds,
             x509Authorities: authorities,
-            jwtAuthorities: bundle.jwtAuthorities.keys.sorted().map { .init(kid: $0, key: bundle.jwtAuthorities[$0]!.description) },
-            skippedEntries: input.skippedEntries)
+            jwtAuthorities: bundle.jwtAuthorities.keys.sorted().map {
+                .init(kid: $0, key: bundle.jwtAuthorities[$0]!.description)
+            },
+            skippedEntries: input.skippedEntries
+        )
         if self.json {
             try Output.json(report)
             return
@@ -90,7 +104,9 @@ struct BundleInspect: AsyncParsableCommand {
         if let hint = report.refreshHintSeconds { TextReport.field("Refresh hint", "\(hint) s") }
         TextReport.field("X.509 authorities", "\(authorities.count)")
         for authority in authorities {
-            Output.line("    \(authority.subject.isEmpty ? "(empty subject)" : authority.subject), expires \(authority.notAfter.rfc3339)")
+            Output.line(
+                "    \(authority.subject.isEmpty ? "(empty subject)" : authority.subject), expires \(authority.notAfter.rfc3339)"
+            )
             Output.line("      SHA-256 \(authority.sha256Fingerprint)")
         }
         TextReport.field("JWT authorities", "\(report.jwtAuthorities.count)")

@@ -8,7 +8,9 @@ import X509
 /// or a plain JWKS; with the trust domain it belongs to.
 struct BundleInput {
     enum Format: String, Encodable {
-        case pem, spiffeBundle = "spiffe-bundle", jwks
+        case pem
+        case spiffeBundle = "spiffe-bundle"
+        case jwks
     }
 
     let format: Format
@@ -45,7 +47,9 @@ struct BundleInput {
                 parsed = SPIFFEBundle(trustDomain: x509.trustDomain, x509Authorities: x509.authorities)
             }
         } catch {
-            Output.error("warden: \(path): \(error.code): \(error.message.replacingOccurrences(of: "bundle.invalid", with: "the bundle"))")
+            Output.error(
+                "warden: \(path): \(error.code): \(error.message.replacingOccurrences(of: "bundle.invalid", with: "the bundle"))"
+            )
             throw ExitCode(ExitStatus.badInput)
         }
         let source: String
@@ -60,15 +64,21 @@ struct BundleInput {
             (resolved, source) = (placeholder, "unknown")
         }
         let bundle = SPIFFEBundle(
-            trustDomain: resolved, x509Authorities: parsed.x509Authorities, jwtAuthorities: parsed.jwtAuthorities,
-            refreshHint: parsed.refreshHint, sequenceNumber: parsed.sequenceNumber)
+            trustDomain: resolved,
+            x509Authorities: parsed.x509Authorities,
+            jwtAuthorities: parsed.jwtAuthorities,
+            refreshHint: parsed.refreshHint,
+            sequenceNumber: parsed.sequenceNumber
+        )
         return BundleInput(format: format, bundle: bundle, skippedEntries: skipped, trustDomainSource: source)
     }
 
     /// A JWKS is a SPIFFE bundle when an entry says `use: x509-svid` or `jwt-svid`, or it has a SPIFFE member.
     private static func looksLikeSPIFFEBundle(_ bytes: [UInt8]) -> Bool {
         let text = String(decoding: bytes, as: UTF8.self)
-        return ["\"x509-svid\"", "\"jwt-svid\"", "\"spiffe_sequence\"", "\"spiffe_refresh_hint\""].contains { text.contains($0) }
+        return ["\"x509-svid\"", "\"jwt-svid\"", "\"spiffe_sequence\"", "\"spiffe_refresh_hint\""].contains {
+            text.contains($0)
+        }
     }
 
     /// The trust domain the CA certificates name in their URI SANs (`spiffe://example.org`), if they agree on one.
@@ -86,7 +96,8 @@ struct BundleInput {
     /// The warning printed when the trust domain was taken from the presented SVID.
     func assumptionNote(path: String) -> String? {
         guard self.trustDomainSource == "presented" else { return nil }
-        return "warden: note: \(path) does not name its trust domain; it was taken as the bundle of \(self.bundle.trustDomain), the presented ID's (pass --trust-domain to be explicit)"
+        return
+            "warden: note: \(path) does not name its trust domain; it was taken as the bundle of \(self.bundle.trustDomain), the presented ID's (pass --trust-domain to be explicit)"
     }
 }
 

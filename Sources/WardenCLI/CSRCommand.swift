@@ -29,7 +29,10 @@ struct CSRCreate: AsyncParsableCommand {
     @Option(name: .customLong("ip"), help: ArgumentHelp("An IP address SAN (repeatable).", valueName: "addr"))
     var ipAddresses: [String] = []
 
-    @Option(name: .customLong("uri"), help: ArgumentHelp("A URI SAN, such as a SPIFFE ID (repeatable).", valueName: "uri"))
+    @Option(
+        name: .customLong("uri"),
+        help: ArgumentHelp("A URI SAN, such as a SPIFFE ID (repeatable).", valueName: "uri")
+    )
     var uris: [String] = []
 
     @Option(name: .customLong("email"), help: ArgumentHelp("An email SAN (repeatable).", valueName: "addr"))
@@ -93,7 +96,9 @@ struct CSRInspect: AsyncParsableCommand {
             if let usage = info.extendedKeyUsage { field("Extended key usage", usage.joined(separator: ", ")) }
         }
         if !info.signatureValid {
-            if !self.json { Output.error("warden: \(self.file): the CSR's signature does not verify with its public key") }
+            if !self.json {
+                Output.error("warden: \(self.file): the CSR's signature does not verify with its public key")
+            }
             throw ExitCode(ExitStatus.rejected)
         }
     }

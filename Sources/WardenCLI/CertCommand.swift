@@ -34,8 +34,14 @@ struct CertInspect: AsyncParsableCommand {
             do {
                 let decoded = try CertificateDecoder.load(from: file)
                 for (index, certificate) in decoded.enumerated() {
-                    inspected.append(InspectedCertificate(
-                        file: file, index: index + 1, count: decoded.count, info: try CertificateInfo(certificate)))
+                    inspected.append(
+                        InspectedCertificate(
+                            file: file,
+                            index: index + 1,
+                            count: decoded.count,
+                            info: try CertificateInfo(certificate)
+                        )
+                    )
                 }
             } catch {
                 throw Output.inputFailure(error, file: file)

@@ -63,18 +63,31 @@ struct JWTVerify: AsyncParsableCommand {
         var verified: JWTSVID?
         var failure: SPIFFEError?
         do {
-            let verifier = try JWTSVIDVerifier(bundles: SPIFFEBundleSet([input.bundle]), audiences: Set(self.audience), cacheCapacity: 0)
+            let verifier = try JWTSVIDVerifier(
+                bundles: SPIFFEBundleSet([input.bundle]),
+                audiences: Set(self.audience),
+                cacheCapacity: 0
+            )
             verified = try verifier.verify(token, at: self.at?.date, authorizer: .any)
         } catch {
             failure = error
         }
         if self.json {
-            try Output.json(SVIDVerifyReport(
-                valid: verified != nil, spiffeID: verified?.id.description,
-                error: failure.map { VerifyReport.ErrorBody(code: $0.code.description, message: $0.message) },
-                trustDomain: input.bundle.trustDomain.name, chain: nil, claims: verified?.claims, includeClaims: true))
+            try Output.json(
+                SVIDVerifyReport(
+                    valid: verified != nil,
+                    spiffeID: verified?.id.description,
+                    error: failure.map { VerifyReport.ErrorBody(code: $0.code.description, message: $0.message) },
+                    trustDomain: input.bundle.trustDomain.name,
+                    chain: nil,
+                    claims: verified?.claims,
+                    includeClaims: true
+                )
+            )
         } else if let verified {
-            Output.line("OK: \(verified.id) for [\(verified.audience.joined(separator: ", "))], expires \(verified.expiry.rfc3339)")
+            Output.line(
+                "OK: \(verified.id) for [\(verified.audience.joined(separator: ", "))], expires \(verified.expiry.rfc3339)"
+            )
             for name in verified.claims.keys.sorted() {
                 TextReport.field(name, verified.claims[name]!.description)
             }
@@ -92,8 +105,9 @@ struct JWTVerify: AsyncParsableCommand {
         var payload = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         payload += String(repeating: "=", count: (4 - payload.count % 4) % 4)
         guard let data = Data(base64Encoded: payload),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let subject = object["sub"] as? String else { return nil }
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let subject = object["sub"] as? String
+        else { return nil }
         return (try? SPIFFEID(subject))?.trustDomain
     }
 }
@@ -119,7 +133,8 @@ struct JWTMint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mint",
         abstract: "Mint a JWT-SVID and print it.",
-        discussion: "The algorithm follows from the key: ES256 (P-256), ES384 (P-384), RS256 (RSA), unless --algorithm says PS256/384/512 or RS384/512 for an RSA key."
+        discussion:
+            "The algorithm follows from the key: ES256 (P-256), ES384 (P-384), RS256 (RSA), unless --algorithm says PS256/384/512 or RS384/512 for an RSA key."
     )
 
     @Option(help: ArgumentHelp("The signing key (PEM: PKCS#8, SEC 1 or PKCS#1).", valueName: "file"))
@@ -142,7 +157,9 @@ struct JWTMint: AsyncParsableCommand {
 
     func validate() throws {
         guard !self.audience.isEmpty else { throw ValidationError("Missing expected argument '--audience <aud>'") }
-        guard (try? SPIFFEID(self.sub)) != nil else { throw ValidationError("--sub must be a SPIFFE ID, such as spiffe://example.org/workload") }
+        guard (try? SPIFFEID(self.sub)) != nil else {
+            throw ValidationError("--sub must be a SPIFFE ID, such as spiffe://example.org/workload")
+        }
         if let algorithm, JWTAlgorithm(name: algorithm) == nil {
             throw ValidationError("--algorithm must be one of \(JWTAlgorithm.all.map(\.name).joined(separator: ", "))")
         }
@@ -150,10 +167,20 @@ struct JWTMint: AsyncParsableCommand {
 
     func run() async throws {
         let privateKey: PrivateKey
-        do { privateKey = try PrivateKey.load(from: self.key) } catch { throw Output.inputFailure(error, file: self.key) }
+        do { privateKey = try PrivateKey.load(from: self.key) } catch {
+            throw Output.inputFailure(error, file: self.key)
+        }
         do {
-            let signer = try JWTSigner(key: privateKey, keyID: self.kid, algorithm: self.algorithm.flatMap(JWTAlgorithm.init(name:)))
-            let svid = try signer.mintSVID(subject: try SPIFFEID(self.sub), audience: self.audience, lifetime: self.ttl.duration)
+            let signer = try JWTSigner(
+                key: privateKey,
+                keyID: self.kid,
+                algorithm: self.algorithm.flatMap(JWTAlgorithm.init(name:))
+            )
+            let svid = try signer.mintSVID(
+                subject: try SPIFFEID(self.sub),
+                audience: self.audience,
+                lifetime: self.ttl.duration
+            )
             Output.line(svid.token.reveal())
         } catch let error as SPIFFEError {
             Output.error("warden: \(error.code): \(error.message)")

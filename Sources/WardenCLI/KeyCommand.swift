@@ -18,7 +18,9 @@ struct KeyGenerate: AsyncParsableCommand {
         abstract: "Generate a private key and write it as PKCS#8 PEM, atomically, with mode 0600."
     )
 
-    @Option(help: ArgumentHelp("Key type: \(KeyType.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "type"))
+    @Option(
+        help: ArgumentHelp("Key type: \(KeyType.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "type")
+    )
     var type: KeyType
 
     @Option(help: ArgumentHelp("Where to write the key.", valueName: "file"))

@@ -59,7 +59,9 @@ enum TextReport {
     }
 
     static func subjectAlternativeNames(_ names: SubjectAlternativeNameList) {
-        let kinds = [("DNS", names.dns), ("IP", names.ip), ("URI", names.uri), ("email", names.email), ("other", names.other)]
+        let kinds = [
+            ("DNS", names.dns), ("IP", names.ip), ("URI", names.uri), ("email", names.email), ("other", names.other),
+        ]
         for (kind, values) in kinds where !values.isEmpty {
             Self.field("SAN \(kind)", values.joined(separator: ", "))
         }

@@ -52,20 +52,31 @@ struct SVIDVerify: AsyncParsableCommand {
         let verifier = X509SVIDVerifier(bundles: SPIFFEBundleSet([input.bundle]))
         let result: Result<VerifiedX509SVID, SPIFFEError>
         do {
-            result = .success(try verifier.verify(chain, at: self.at?.date, authorizer: self.authorize?.authorizer ?? .any))
+            result = .success(
+                try verifier.verify(chain, at: self.at?.date, authorizer: self.authorize?.authorizer ?? .any)
+            )
         } catch {
             result = .failure(error)
         }
         let verified = try? result.get()
         let failure: SPIFFEError? = if case .failure(let error) = result { error } else { nil }
         if self.json {
-            try Output.json(SVIDVerifyReport(
-                valid: verified != nil, spiffeID: verified?.id.description ?? presented.flatMap { _ in try? X509SVID.validateLeaf(chain[0]).description },
-                error: failure.map { VerifyReport.ErrorBody(code: $0.code.description, message: $0.message) },
-                trustDomain: input.bundle.trustDomain.name,
-                chain: verified?.chain.map { DistinguishedNameFormatter.string(from: $0.subject) }, claims: nil, includeClaims: false))
+            try Output.json(
+                SVIDVerifyReport(
+                    valid: verified != nil,
+                    spiffeID: verified?.id.description
+                        ?? presented.flatMap { _ in try? X509SVID.validateLeaf(chain[0]).description },
+                    error: failure.map { VerifyReport.ErrorBody(code: $0.code.description, message: $0.message) },
+                    trustDomain: input.bundle.trustDomain.name,
+                    chain: verified?.chain.map { DistinguishedNameFormatter.string(from: $0.subject) },
+                    claims: nil,
+                    includeClaims: false
+                )
+            )
         } else if let verified {
-            Output.line("OK: \(verified.id) (\(self.chainFile)) verified against the bundle of \(input.bundle.trustDomain)")
+            Output.line(
+                "OK: \(verified.id) (\(self.chainFile)) verified against the bundle of \(input.bundle.trustDomain)"
+            )
             for (index, certificate) in verified.chain.enumerated() {
                 let subject = DistinguishedNameFormatter.string(from: certificate.subject)
                 Output.line("  \(index): \(subject.isEmpty ? "(empty subject)" : subject)")

@@ -39,6 +39,8 @@ struct WardenCommand: AsyncParsableCommand {
             Exit status: 0 success or valid, 1 verification failed or signature invalid, \
             2 bad usage or unreadable/malformed input.
             """,
-        subcommands: [CertCommand.self, KeyCommand.self, CSRCommand.self, SVIDCommand.self, JWTCommand.self, BundleCommand.self]
+        subcommands: [
+            CertCommand.self, KeyCommand.self, CSRCommand.self, SVIDCommand.self, JWTCommand.self, BundleCommand.self,
+        ]
     )
 }

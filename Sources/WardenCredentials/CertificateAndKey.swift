@@ -26,6 +26,7 @@ public struct CertificateAndKey: Sendable, CustomStringConvertible {
     /// `CertificateAndKey(leaf: <subject>, expires: <date>, chain: n)`.
     public var description: String {
         let subject = DistinguishedNameFormatter.string(from: self.leaf.subject)
-        return "CertificateAndKey(leaf: \(subject.isEmpty ? "(empty subject)" : subject), expires: \(self.leaf.notValidAfter), chain: \(self.chain.count), key: \(self.privateKey.type))"
+        return
+            "CertificateAndKey(leaf: \(subject.isEmpty ? "(empty subject)" : subject), expires: \(self.leaf.notValidAfter), chain: \(self.chain.count), key: \(self.privateKey.type))"
     }
 }

@@ -16,7 +16,13 @@ public struct CredentialMetadata: Hashable, Sendable, Codable {
     public var identifier: String?
 
     /// Creates metadata.
-    public init(sourceName: String, kind: String, owner: String? = nil, leaseID: String? = nil, identifier: String? = nil) {
+    public init(
+        sourceName: String,
+        kind: String,
+        owner: String? = nil,
+        leaseID: String? = nil,
+        identifier: String? = nil
+    ) {
         self.sourceName = sourceName
         self.kind = kind
         self.owner = owner
@@ -73,8 +79,13 @@ public struct Credential<Value: Sendable>: Sendable {
     /// The same credential times and metadata around another value.
     public func map<NewValue: Sendable>(_ transform: (Value) throws -> NewValue) rethrows -> Credential<NewValue> {
         Credential<NewValue>(
-            value: try transform(self.value), issuedAt: self.issuedAt, expiresAt: self.expiresAt,
-            refreshHint: self.refreshHint, isRenewable: self.isRenewable, metadata: self.metadata)
+            value: try transform(self.value),
+            issuedAt: self.issuedAt,
+            expiresAt: self.expiresAt,
+            refreshHint: self.refreshHint,
+            isRenewable: self.isRenewable,
+            metadata: self.metadata
+        )
     }
 }
 
@@ -98,6 +109,7 @@ extension Credential: CustomStringConvertible, CustomDebugStringConvertible, Cus
                 "metadata": self.metadata, "issuedAt": self.issuedAt, "expiresAt": self.expiresAt as Any,
                 "isRenewable": self.isRenewable,
             ],
-            displayStyle: .struct)
+            displayStyle: .struct
+        )
     }
 }

@@ -25,14 +25,38 @@ struct CredentialMetrics: Sendable {
 
     init(name: String, factory: any MetricsFactory) {
         let dimensions = [("credential", name)]
-        self.expiryTimestamp = Gauge(label: "warden_credential_expiry_timestamp_seconds", dimensions: dimensions, factory: factory)
-        self.secondsUntilExpiry = Gauge(label: "warden_credential_seconds_until_expiry", dimensions: dimensions, factory: factory)
-        self.lastSuccessTimestamp = Gauge(label: "warden_credential_last_success_timestamp_seconds", dimensions: dimensions, factory: factory)
-        self.secondsSinceRefresh = Gauge(label: "warden_credential_seconds_since_refresh", dimensions: dimensions, factory: factory)
+        self.expiryTimestamp = Gauge(
+            label: "warden_credential_expiry_timestamp_seconds",
+            dimensions: dimensions,
+            factory: factory
+        )
+        self.secondsUntilExpiry = Gauge(
+            label: "warden_credential_seconds_until_expiry",
+            dimensions: dimensions,
+            factory: factory
+        )
+        self.lastSuccessTimestamp = Gauge(
+            label: "warden_credential_last_success_timestamp_seconds",
+            dimensions: dimensions,
+            factory: factory
+        )
+        self.secondsSinceRefresh = Gauge(
+            label: "warden_credential_seconds_since_refresh",
+            dimensions: dimensions,
+            factory: factory
+        )
         self.refreshes = Counter(label: "warden_credential_refreshes_total", dimensions: dimensions, factory: factory)
-        self.failures = Counter(label: "warden_credential_refresh_failures_total", dimensions: dimensions, factory: factory)
+        self.failures = Counter(
+            label: "warden_credential_refresh_failures_total",
+            dimensions: dimensions,
+            factory: factory
+        )
         self.rotations = Counter(label: "warden_credential_rotations_total", dimensions: dimensions, factory: factory)
-        self.fetchDuration = Metrics.Timer(label: "warden_credential_fetch_duration", dimensions: dimensions, factory: factory)
+        self.fetchDuration = Metrics.Timer(
+            label: "warden_credential_fetch_duration",
+            dimensions: dimensions,
+            factory: factory
+        )
     }
 
     func recordFetch(duration: Duration, succeeded: Bool) {

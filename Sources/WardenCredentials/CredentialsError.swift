@@ -6,7 +6,8 @@ public struct CredentialsError: WardenError {
     /// The opaque code of a ``CredentialsError``. New codes may be added in any release.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Backing: String, Hashable, Sendable {
-            case unavailable, expired, revoked, renewalUnsupported, sourceFailed, allSourcesFailed, invalidCredential, timeout
+            case unavailable, expired, revoked, renewalUnsupported, sourceFailed, allSourcesFailed, invalidCredential,
+                timeout
         }
         fileprivate let backing: Backing
         fileprivate init(_ backing: Backing) { self.backing = backing }

@@ -2,7 +2,6 @@
 public import Foundation
 public import Synchronization
 
-
 /// The hot path's snapshot: the held value and the instant until which it may be returned without asking the engine.
 ///
 /// Kept apart from the provider's state and inlinable, so that `current()` compiles, in the caller's module, to a

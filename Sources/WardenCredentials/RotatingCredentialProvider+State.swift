@@ -76,10 +76,13 @@ extension RotatingCredentialProvider {
 
         /// The held value, if it may be served at all: valid, or within the opted-in stale extension.
         func servableValue(at now: Date, policy: RotationPolicy, allowsStale: Bool) -> Source.Value? {
-            guard !self.isRevoked, !self.isRetired, !self.isRejected, let credential = self.credential else { return nil }
+            guard !self.isRevoked, !self.isRetired, !self.isRejected, let credential = self.credential else {
+                return nil
+            }
             guard let expiresAt = credential.expiresAt, now > expiresAt else { return credential.value }
             if allowsStale, let extensionTime = policy.staleExtension,
-               now <= expiresAt.addingTimeInterval(extensionTime.timeInterval) {
+                now <= expiresAt.addingTimeInterval(extensionTime.timeInterval)
+            {
                 return credential.value
             }
             return nil
@@ -176,28 +179,49 @@ extension RotatingCredentialProvider {
             if self.isRetired {
                 return CredentialsError(.unavailable, "the provider shut down and its credential is retired")
             }
-            let why = self.failure.map { "the source has been failing since \($0.since) (\($0.attempts) attempts): \($0.lastError)" }
+            let why =
+                self.failure.map {
+                    "the source has been failing since \($0.since) (\($0.attempts) attempts): \($0.lastError)"
+                }
                 ?? (self.isShuttingDown ? "the provider has shut down" : "no refresh has succeeded since")
             if self.isRejected {
-                return CredentialsError(.unavailable, "the held credential was refused by its consumer and no new one could be fetched yet: \(why)", failingSince: self.failure?.since)
+                return CredentialsError(
+                    .unavailable,
+                    "the held credential was refused by its consumer and no new one could be fetched yet: \(why)",
+                    failingSince: self.failure?.since
+                )
             }
             guard let credential = self.credential, let expiresAt = credential.expiresAt else {
-                return CredentialsError(.unavailable, "no credential could be fetched: \(why)", failingSince: self.failure?.since)
+                return CredentialsError(
+                    .unavailable,
+                    "no credential could be fetched: \(why)",
+                    failingSince: self.failure?.since
+                )
             }
-            return CredentialsError(.expired, "the credential expired at \(expiresAt); \(why)", failingSince: self.failure?.since ?? expiresAt)
+            return CredentialsError(
+                .expired,
+                "the credential expired at \(expiresAt); \(why)",
+                failingSince: self.failure?.since ?? expiresAt
+            )
         }
 
         // MARK: Changing
 
         /// Why `credential`, just fetched, must not be served, or `nil` when it may be.
-        func problem(withFetched credential: Credential<Source.Value>, at now: Date, policy: RotationPolicy) -> String? {
+        func problem(withFetched credential: Credential<Source.Value>, at now: Date, policy: RotationPolicy) -> String?
+        {
             if let problem = Self.problem(with: credential, at: now) { return problem }
             let identity = Self.identity(of: credential)
             if let identity, self.refused.contains(identity) {
                 return "the source returned a credential its consumer refused"
             }
-            if let identity, identity == self.credential.flatMap(Self.identity(of:)), let expiresAt = credential.expiresAt {
-                let window = Self.mandatoryWindow(lifetime: expiresAt.timeIntervalSince(credential.issuedAt), policy: policy)
+            if let identity, identity == self.credential.flatMap(Self.identity(of:)),
+                let expiresAt = credential.expiresAt
+            {
+                let window = Self.mandatoryWindow(
+                    lifetime: expiresAt.timeIntervalSince(credential.issuedAt),
+                    policy: policy
+                )
                 if now >= expiresAt.addingTimeInterval(-window) {
                     return "the source returned the held credential again, which expires at \(expiresAt)"
                 }
@@ -230,7 +254,11 @@ extension RotatingCredentialProvider {
 
         /// Holds `credential` from now on and schedules its refresh.
         mutating func install(
-            _ credential: Credential<Source.Value>, renewedAt: Date?, attempt: Attempt, now: Date, policy: RotationPolicy
+            _ credential: Credential<Source.Value>,
+            renewedAt: Date?,
+            attempt: Attempt,
+            now: Date,
+            policy: RotationPolicy
         ) {
             self.credential = credential
             self.generation &+= 1
@@ -261,7 +289,10 @@ extension RotatingCredentialProvider {
             if let hint = credential.refreshHint, hint > now || self.lifetimeStart == credential.issuedAt {
                 var refreshAt = min(hint, self.windowStart(policy: policy))
                 if self.isCapped, let full = self.fullLifetime, let expiresAt = credential.expiresAt {
-                    refreshAt = min(refreshAt, expiresAt.addingTimeInterval(-max(full / 3, self.mandatoryWindow(policy: policy))))
+                    refreshAt = min(
+                        refreshAt,
+                        expiresAt.addingTimeInterval(-max(full / 3, self.mandatoryWindow(policy: policy)))
+                    )
                 }
                 return max(now, refreshAt)
             }
@@ -290,11 +321,15 @@ extension RotatingCredentialProvider {
         /// Records a failed attempt and schedules the retry: exponential backoff with full jitter, never zero, and
         /// one retry moved forward to the middle of the mandatory window when backing off would sleep past it.
         mutating func recordFailure(
-            _ error: any Error, at now: Date, monotonicNow: ContinuousClock.Instant, policy: RotationPolicy
+            _ error: any Error,
+            at now: Date,
+            monotonicNow: ContinuousClock.Instant,
+            policy: RotationPolicy
         ) -> CredentialFailure {
             let attempts = (self.failure?.attempts ?? 0) + 1
             var delay = policy.backoff.delay(forAttempt: attempts - 1, using: &self.jitter).timeInterval
-            if !self.isRejected, !self.lastChanceScheduled, let expiresAt = self.credential?.expiresAt, now < expiresAt {
+            if !self.isRejected, !self.lastChanceScheduled, let expiresAt = self.credential?.expiresAt, now < expiresAt
+            {
                 let lastChance = expiresAt.addingTimeInterval(-self.mandatoryWindow(policy: policy) / 2)
                 if now.addingTimeInterval(delay) > lastChance {
                     delay = max(lastChance.timeIntervalSince(now), policy.backoff.minimumDelay.timeInterval)
@@ -305,8 +340,11 @@ extension RotatingCredentialProvider {
             let retry = monotonicNow.advanced(by: .seconds(delay))
             self.notBefore = max(self.notBefore ?? retry, retry)
             let failure = CredentialFailure(
-                since: self.failure?.since ?? now, attempts: attempts, lastError: "\(error)",
-                nextRetry: now.addingTimeInterval(delay))
+                since: self.failure?.since ?? now,
+                attempts: attempts,
+                lastError: "\(error)",
+                nextRetry: now.addingTimeInterval(delay)
+            )
             self.failure = failure
             return failure
         }

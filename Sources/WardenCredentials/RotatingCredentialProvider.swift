@@ -2,8 +2,8 @@ public import Foundation
 public import Logging
 public import Metrics
 public import ServiceLifecycle
-public import WardenCore
 import Synchronization
+public import WardenCore
 
 /// The rotation engine: keeps one credential fresh, serves it without waiting, and survives its source going down.
 ///
@@ -108,8 +108,15 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         inventory: CredentialInventory? = nil
     ) {
         self.init(
-            source: source, policy: policy, owner: owner, clock: clock, logger: logger, metricsFactory: metricsFactory,
-            inventory: inventory, seed: nil)
+            source: source,
+            policy: policy,
+            owner: owner,
+            clock: clock,
+            logger: logger,
+            metricsFactory: metricsFactory,
+            inventory: inventory,
+            seed: nil
+        )
     }
 
     /// The designated initializer; `seed` fixes the jitter (`WardenTesting` exposes it to users' tests).
@@ -204,7 +211,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     /// ends when the provider shuts down. A slow consumer sees the newest 16 events.
     public var updates: AsyncStream<RotationEvent<Source.Value>> {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: RotationEvent<Source.Value>.self, bufferingPolicy: .bufferingNewest(16))
+            of: RotationEvent<Source.Value>.self,
+            bufferingPolicy: .bufferingNewest(16)
+        )
         let id = self.state.withLock { state -> UInt64? in
             guard !state.isShuttingDown else { return nil }
             state.nextSubscriberID += 1
@@ -254,10 +263,13 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             state.refusalEpoch &+= 1
             state.remember(refused: held)
             state.refusalStreak += 1
-            let spacing = state.refusalStreak <= 1
+            let spacing =
+                state.refusalStreak <= 1
                 ? policy.minimumRefreshInterval
-                : max(policy.minimumRefreshInterval,
-                      policy.backoff.delay(forAttempt: state.refusalStreak - 2, using: &state.jitter))
+                : max(
+                    policy.minimumRefreshInterval,
+                    policy.backoff.delay(forAttempt: state.refusalStreak - 2, using: &state.jitter)
+                )
             if let last = state.lastAttemptStart {
                 let earliest = last.advanced(by: spacing)
                 state.notBefore = max(state.notBefore ?? earliest, earliest)
@@ -306,7 +318,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             try Task.checkCancellation()
             let now = self.clock.now
             let monotonicNow = self.clock.monotonicNow
-            let (step, credential, lastSuccess) = self.state.withLock { state -> (LoopStep, Credential<Source.Value>?, Date?) in
+            let (step, credential, lastSuccess) = self.state.withLock {
+                state -> (LoopStep, Credential<Source.Value>?, Date?) in
                 if let attempt = state.attempt {
                     return (.wait(attempt.id), state.credential, state.lastSuccess)
                 }
@@ -315,7 +328,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                     return (.wait(id), state.credential, state.lastSuccess)
                 }
                 let wait = state.timeUntilDue(at: now, monotonicNow: monotonicNow, policy: policy)
-                return (.sleep(wait > .zero ? wait : policy.minimumRefreshInterval), state.credential, state.lastSuccess)
+                return (
+                    .sleep(wait > .zero ? wait : policy.minimumRefreshInterval), state.credential, state.lastSuccess
+                )
             }
             self.metrics.updateGauges(credential: credential, lastSuccess: lastSuccess, now: now)
             switch step {
@@ -369,19 +384,28 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 case .failure(let error):
                     state.isRetired = true
                     let failure = CredentialFailure(
-                        since: state.failure?.since ?? now, attempts: (state.failure?.attempts ?? 0) + 1,
-                        lastError: "revoking on shutdown failed: \(error)", nextRetry: .distantFuture)
+                        since: state.failure?.since ?? now,
+                        attempts: (state.failure?.attempts ?? 0) + 1,
+                        lastError: "revoking on shutdown failed: \(error)",
+                        nextRetry: .distantFuture
+                    )
                     state.failure = failure
                     return failure
                 }
             }
             self.fresh.clear()
             if let failure {
-                self.logger.warning("could not revoke the credential on shutdown; it is no longer served", metadata: [
-                    "lease": "\(held.metadata.leaseID ?? "-")", "error": "\(failure.lastError)",
-                ])
+                self.logger.warning(
+                    "could not revoke the credential on shutdown; it is no longer served",
+                    metadata: [
+                        "lease": "\(held.metadata.leaseID ?? "-")", "error": "\(failure.lastError)",
+                    ]
+                )
             } else {
-                self.logger.info("revoked the credential on shutdown", metadata: ["lease": "\(held.metadata.leaseID ?? "-")"])
+                self.logger.info(
+                    "revoked the credential on shutdown",
+                    metadata: ["lease": "\(held.metadata.leaseID ?? "-")"]
+                )
                 event = RotationEvent(kind: .revoked, old: held, new: nil, date: self.clock.now)
             }
         }
@@ -403,7 +427,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         let grace = self.policy.shutdownGracePeriod
         return await Task {
             await TimedCall.run(
-                timeout: grace, clock: clock,
+                timeout: grace,
+                clock: clock,
                 timeoutError: { CredentialsError(.timeout, "revoking took longer than the shutdown grace of \(grace)") }
             ) {
                 try await source.revoke(credential)
@@ -414,9 +439,12 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     /// Drops a credential that arrived after its call was abandoned (timed out, or shutdown began), revoking it when
     /// unused credentials are revoked: it was never served to anyone.
     private func discardLate(_ credential: Credential<Source.Value>) {
-        self.logger.info("a credential arrived after its fetch was abandoned; it is not served", metadata: [
-            "lease": "\(credential.metadata.leaseID ?? "-")",
-        ])
+        self.logger.info(
+            "a credential arrived after its fetch was abandoned; it is not served",
+            metadata: [
+                "lease": "\(credential.metadata.leaseID ?? "-")"
+            ]
+        )
         guard self.revokesUnusedCredentials, !credential.isExpired(at: self.clock.now) else { return }
         let logger = self.logger
         Task {
@@ -466,7 +494,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             // No attempt may start now (backing off, or shut down): what is held is all there is.
             if let servable { return .serve(servable) }
             if waiting, state.failure == nil, !state.isShuttingDown, let notBefore = state.notBefore,
-               notBefore - monotonicNow <= policy.minimumRefreshInterval {
+                notBefore - monotonicNow <= policy.minimumRefreshInterval
+            {
                 // A credential refused moments after it was fetched: its replacement is a short wait away.
                 return .retry(after: notBefore - monotonicNow)
             }
@@ -543,17 +572,25 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     /// Starts the one attempt: renew in place while that is useful, else fetch.
     @discardableResult
     private func startAttempt(
-        in state: inout State, now: Date, monotonicNow: ContinuousClock.Instant
+        in state: inout State,
+        now: Date,
+        monotonicNow: ContinuousClock.Instant
     ) -> UInt64 {
         state.nextAttemptID += 1
         let id = state.nextAttemptID
         let held = state.credential
-        let renew = held.map { $0.isRenewable && !$0.isExpired(at: now) } ?? false && !state.isCapped && !state.isRejected
+        let renew =
+            held.map { $0.isRenewable && !$0.isExpired(at: now) } ?? false && !state.isCapped && !state.isRejected
         let epoch = state.refusalEpoch
         let task = Task { await self.perform(attempt: id, renewing: renew ? held : nil, refusalEpoch: epoch) }
         // Whoever starts it, an attempt that replaces a refused credential continues the run of refusals.
         state.attempt = Attempt(
-            id: id, task: task, startedAt: monotonicNow, afterRefusal: state.isRejected, refusalEpoch: epoch)
+            id: id,
+            task: task,
+            startedAt: monotonicNow,
+            afterRefusal: state.isRejected,
+            refusalEpoch: epoch
+        )
         state.lastAttemptStart = monotonicNow
         let earliestNext = monotonicNow.advanced(by: self.policy.minimumRefreshInterval)
         state.notBefore = max(state.notBefore ?? earliestNext, earliestNext)
@@ -583,7 +620,10 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             switch result {
             case .success(let renewed):
                 if let problem = State.problem(with: renewed, at: now) {
-                    self.logger.info("renewal returned an unusable credential; fetching a new one", metadata: ["problem": "\(problem)"])
+                    self.logger.info(
+                        "renewal returned an unusable credential; fetching a new one",
+                        metadata: ["problem": "\(problem)"]
+                    )
                 } else if self.state.withLock({ $0.refusalEpoch }) != refusalEpoch {
                     self.logger.info("the credential was refused while it was being renewed; fetching a new one")
                 } else {
@@ -594,7 +634,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 self.logger.info("renewal failed; fetching a new credential", metadata: ["error": "\(error)"])
             }
         }
-        let result = await self.call("fetch", late: { [weak self] in self?.discardLate($0) }) { try await source.fetch() }
+        let result = await self.call("fetch", late: { [weak self] in self?.discardLate($0) }) {
+            try await source.fetch()
+        }
         switch result {
         case .success(let credential): return .fetched(credential)
         // A source that throws `CancellationError` on its own (a shared task someone else cancelled) has failed: only
@@ -611,9 +653,12 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         let timeout = self.policy.fetchTimeout
         let name = self.source.name
         return await TimedCall.run(
-            timeout: timeout, clock: self.clock,
+            timeout: timeout,
+            clock: self.clock,
             timeoutError: { CredentialsError(.timeout, "the \(what) from \(name) took longer than \(timeout)") },
-            late: late, operation)
+            late: late,
+            operation
+        )
     }
 
     private enum Finish {
@@ -622,8 +667,11 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         case nothing
         case failed(CredentialFailure, isNew: Bool, held: Credential<Source.Value>?)
         case installed(
-            Credential<Source.Value>, RotationEvent<Source.Value>?, recovered: CredentialFailure?,
-            [AsyncStream<RotationEvent<Source.Value>>.Continuation])
+            Credential<Source.Value>,
+            RotationEvent<Source.Value>?,
+            recovered: CredentialFailure?,
+            [AsyncStream<RotationEvent<Source.Value>>.Continuation]
+        )
     }
 
     /// Records what attempt `id` brought back, schedules what comes next, wakes its waiters and publishes the change.
@@ -658,7 +706,14 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 return (fail(error), waiters)
             case .renewed(let renewed, let renewedAt):
                 guard state.refusalEpoch == attempt.refusalEpoch else {
-                    return (fail(CredentialsError(.invalidCredential, "the credential was refused while it was being renewed")), waiters)
+                    return (
+                        fail(
+                            CredentialsError(
+                                .invalidCredential,
+                                "the credential was refused while it was being renewed"
+                            )
+                        ), waiters
+                    )
                 }
                 state.install(renewed, renewedAt: renewedAt, attempt: attempt, now: now, policy: policy)
                 kind = .renewed
@@ -670,7 +725,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 kind = old == nil ? .initial : .rotated
             }
             let installed = state.credential!
-            let isSame = kind == .rotated && old.flatMap(State.identity(of:)) != nil
+            let isSame =
+                kind == .rotated && old.flatMap(State.identity(of:)) != nil
                 && old.flatMap(State.identity(of:)) == State.identity(of: installed)
             var event: RotationEvent<Source.Value>?
             if !isSame {
@@ -689,28 +745,41 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         case .failed(let failure, let isNew, let held):
             if isNew {
                 // Once per run of failures, not per attempt: the status carries the rest.
-                self.logger.warning("refreshing the credential failed; serving the last good value while it is valid", metadata: [
-                    "error": "\(failure.lastError)",
-                    "expires": "\(held.map { $0.expiresAt.map { "\($0)" } ?? "never" } ?? "no value held")",
-                ])
+                self.logger.warning(
+                    "refreshing the credential failed; serving the last good value while it is valid",
+                    metadata: [
+                        "error": "\(failure.lastError)",
+                        "expires": "\(held.map { $0.expiresAt.map { "\($0)" } ?? "never" } ?? "no value held")",
+                    ]
+                )
             } else {
-                self.logger.debug("refresh attempt failed", metadata: [
-                    "attempts": "\(failure.attempts)", "nextRetry": "\(failure.nextRetry)", "error": "\(failure.lastError)",
-                ])
+                self.logger.debug(
+                    "refresh attempt failed",
+                    metadata: [
+                        "attempts": "\(failure.attempts)", "nextRetry": "\(failure.nextRetry)",
+                        "error": "\(failure.lastError)",
+                    ]
+                )
             }
         case .installed(let installed, let event, let recovered, let subscribers):
             if let recovered {
-                self.logger.notice("source recovered; serving a fresh credential", metadata: [
-                    "failedAttempts": "\(recovered.attempts)",
-                    "degradedSeconds": "\(Int(now.timeIntervalSince(recovered.since)))",
-                ])
+                self.logger.notice(
+                    "source recovered; serving a fresh credential",
+                    metadata: [
+                        "failedAttempts": "\(recovered.attempts)",
+                        "degradedSeconds": "\(Int(now.timeIntervalSince(recovered.since)))",
+                    ]
+                )
             }
             if let event {
                 self.metrics.recordRotation()
-                self.logger.info("credential \(event.kind.rawValue)", metadata: [
-                    "expires": "\(installed.expiresAt.map { "\($0)" } ?? "never")",
-                    "lease": "\(installed.metadata.leaseID ?? "-")",
-                ])
+                self.logger.info(
+                    "credential \(event.kind.rawValue)",
+                    metadata: [
+                        "expires": "\(installed.expiresAt.map { "\($0)" } ?? "never")",
+                        "lease": "\(installed.metadata.leaseID ?? "-")",
+                    ]
+                )
                 for subscriber in subscribers { subscriber.yield(event) }
             }
             self.metrics.updateGauges(credential: installed, lastSuccess: now, now: now)
@@ -720,12 +789,15 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     /// Installs the hot path's snapshot for the state as it is now. Called under the state lock, after every change.
     private func publishSnapshot(of state: State, now: Date, monotonicNow: ContinuousClock.Instant) {
         guard let credential = state.credential, !state.isRejected, !state.isRevoked, !state.isRetired,
-              !credential.isExpired(at: now)
+            !credential.isExpired(at: now)
         else {
             self.fresh.clear()
             return
         }
-        self.fresh.set(credential.value, pokeAt: state.pokeAt(now: now, monotonicNow: monotonicNow, policy: self.policy))
+        self.fresh.set(
+            credential.value,
+            pokeAt: state.pokeAt(now: now, monotonicNow: monotonicNow, policy: self.policy)
+        )
     }
 }
 

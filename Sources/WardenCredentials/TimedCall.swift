@@ -77,7 +77,10 @@ enum TimedCall {
 
         @discardableResult
         func resolve(_ result: Result<Value, any Error>, fromWork: Bool) -> Bool {
-            let taken = self.state.withLock { state -> (CheckedContinuation<Result<Value, any Error>, Never>?, Task<Void, Never>?, Task<Void, Never>?)? in
+            let taken = self.state.withLock {
+                state -> (
+                    CheckedContinuation<Result<Value, any Error>, Never>?, Task<Void, Never>?, Task<Void, Never>?
+                )? in
                 guard state.result == nil else { return nil }
                 state.result = result
                 state.workWon = fromWork

@@ -29,7 +29,10 @@ package enum PKIFile {
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])
             if bytes.count > PKILimits.maximumInputSize {
-                throw PKIError(.inputTooLarge, "'\(path)' is larger than the limit of \(PKILimits.maximumInputSize) bytes")
+                throw PKIError(
+                    .inputTooLarge,
+                    "'\(path)' is larger than the limit of \(PKILimits.maximumInputSize) bytes"
+                )
             }
         }
         return bytes

@@ -143,7 +143,8 @@ public final class ManualClock: WardenClock {
             // A monotonic deadline converted to a date and back can land a rounding error short of itself.
             var elapsed = state.elapsed + .seconds(interval)
             for sleeper in state.sleepers {
-                if case .monotonic(let deadline) = sleeper.deadline, state.wallEquivalent(of: sleeper.deadline) <= date {
+                if case .monotonic(let deadline) = sleeper.deadline, state.wallEquivalent(of: sleeper.deadline) <= date
+                {
                     elapsed = max(elapsed, deadline)
                 }
             }

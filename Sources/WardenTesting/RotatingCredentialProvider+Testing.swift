@@ -22,7 +22,14 @@ extension RotatingCredentialProvider {
         randomSeed: UInt64
     ) {
         self.init(
-            source: source, policy: policy, owner: owner, clock: clock, logger: logger, metricsFactory: metricsFactory,
-            inventory: inventory, seed: randomSeed)
+            source: source,
+            policy: policy,
+            owner: owner,
+            clock: clock,
+            logger: logger,
+            metricsFactory: metricsFactory,
+            inventory: inventory,
+            seed: randomSeed
+        )
     }
 }

@@ -11,7 +11,13 @@ import WardenSPIFFE
 // MARK: the transport
 
 extension VaultClient {
-    func url(for path: String, query: [String: String], scheme: String? = nil, host: String? = nil, port: Int? = nil) -> String {
+    func url(
+        for path: String,
+        query: [String: String],
+        scheme: String? = nil,
+        host: String? = nil,
+        port: Int? = nil
+    ) -> String {
         var components = URLComponents()
         components.scheme = scheme ?? self.baseURL.scheme
         components.host = host ?? self.baseURL.host
@@ -26,8 +32,13 @@ extension VaultClient {
 
     /// Sends one logical request: attempts, retries with backoff or `Retry-After`, at most one redirect.
     func send(
-        _ method: HTTPMethod, _ path: String, body: JSONValue?, query: [String: String], wrapTTL: Duration?,
-        token: Secret<String>?, allowedStatuses: Set<Int> = []
+        _ method: HTTPMethod,
+        _ path: String,
+        body: JSONValue?,
+        query: [String: String],
+        wrapTTL: Duration?,
+        token: Secret<String>?,
+        allowedStatuses: Set<Int> = []
     ) async throws -> (Int, [UInt8]) {
         let label = "\(method.rawValue) /v1/\(path)"
         let deadline = NIODeadline.now() + .nanoseconds(Int64(self.configuration.timeout.timeInterval * 1e9))
@@ -41,7 +52,9 @@ extension VaultClient {
             request.method = method
             request.headers.add(name: "X-Vault-Request", value: "true")
             if sendToken, let token { request.headers.add(name: "X-Vault-Token", value: token.reveal()) }
-            if let namespace = self.configuration.namespace { request.headers.add(name: "X-Vault-Namespace", value: namespace) }
+            if let namespace = self.configuration.namespace {
+                request.headers.add(name: "X-Vault-Namespace", value: namespace)
+            }
             if let wrapTTL { request.headers.add(name: "X-Vault-Wrap-TTL", value: "\(wrapTTL.components.seconds)s") }
             if let body {
                 request.headers.add(name: "Content-Type", value: "application/json")
@@ -61,7 +74,9 @@ extension VaultClient {
                 if NIODeadline.now() >= deadline {
                     throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
                 }
-                outcome = .failure(VaultError(.transport, "\(label): cannot reach \(self.configuration.address): \(error)"))
+                outcome = .failure(
+                    VaultError(.transport, "\(label): cannot reach \(self.configuration.address): \(error)")
+                )
             }
             var retryAfter: Duration?
             let failure: VaultError
@@ -69,7 +84,13 @@ extension VaultClient {
             case .success(let (status, bytes, headers)):
                 if (200..<300).contains(status) || allowedStatuses.contains(status) { return (status, bytes) }
                 if [301, 302, 303, 307, 308].contains(status), let location = headers.first(name: "Location") {
-                    guard !redirected else { throw VaultError(.redirectRefused, "\(label): a second redirect, to \(location)", status: status) }
+                    guard !redirected else {
+                        throw VaultError(
+                            .redirectRefused,
+                            "\(label): a second redirect, to \(location)",
+                            status: status
+                        )
+                    }
                     let (next, sameOrigin) = try self.redirectTarget(location, from: url, label: label, status: status)
                     redirected = true
                     url = next
@@ -79,28 +100,51 @@ extension VaultClient {
                 failure = Self.error(status: status, body: bytes, label: label)
                 // Vault and OpenBao truncate the time left in a quota interval (2.9 s reads `Retry-After: 2`, the last
                 // second reads 0), so waiting exactly that long only earns another 429: the client waits a second more.
-                if let value = headers.first(name: "Retry-After"), let seconds = Int(value), seconds >= 0 { retryAfter = .seconds(seconds + 1) }
+                if let value = headers.first(name: "Retry-After"), let seconds = Int(value), seconds >= 0 {
+                    retryAfter = .seconds(seconds + 1)
+                }
             case .failure(let error):
                 failure = error
             }
             // A wait that would outlast the timeout surfaces the server's answer now rather than a timeout later.
-            guard failure.isRetryable, attempt < self.configuration.maximumRetries, let delay = retryAfter ?? backoff.nextDelay(),
-                  NIODeadline.now() + .nanoseconds(Int64(delay.timeInterval * 1e9)) < deadline else {
+            guard failure.isRetryable, attempt < self.configuration.maximumRetries,
+                let delay = retryAfter ?? backoff.nextDelay(),
+                NIODeadline.now() + .nanoseconds(Int64(delay.timeInterval * 1e9)) < deadline
+            else {
                 throw failure
             }
             attempt += 1
-            self.logger.debug("retrying Vault request", metadata: ["request": "\(label)", "attempt": "\(attempt)", "delay": "\(delay)", "reason": "\(failure.code)"])
+            self.logger.debug(
+                "retrying Vault request",
+                metadata: [
+                    "request": "\(label)", "attempt": "\(attempt)", "delay": "\(delay)", "reason": "\(failure.code)",
+                ]
+            )
             try await self.clock.sleep(for: delay)  // throws CancellationError when the caller is cancelled
         }
     }
 
-    private func redirectTarget(_ location: String, from current: String, label: String, status: Int) throws(VaultError) -> (String, Bool) {
+    private func redirectTarget(
+        _ location: String,
+        from current: String,
+        label: String,
+        status: Int
+    ) throws(VaultError) -> (String, Bool) {
         guard let base = URL(string: current), let target = URL(string: location, relativeTo: base)?.absoluteURL,
-              let scheme = target.scheme?.lowercased(), let host = target.host else {
-            throw VaultError(.redirectRefused, "\(label): a redirect to '\(location)', which is not a URL", status: status)
+            let scheme = target.scheme?.lowercased(), let host = target.host
+        else {
+            throw VaultError(
+                .redirectRefused,
+                "\(label): a redirect to '\(location)', which is not a URL",
+                status: status
+            )
         }
         if base.scheme?.lowercased() == "https" && scheme != "https" {
-            throw VaultError(.redirectRefused, "\(label): a redirect from https to \(scheme), which would expose the request", status: status)
+            throw VaultError(
+                .redirectRefused,
+                "\(label): a redirect from https to \(scheme), which would expose the request",
+                status: status
+            )
         }
         let sameOrigin = scheme == base.scheme?.lowercased() && host == base.host && target.port == base.port
         return (target.absoluteString, sameOrigin)
@@ -116,8 +160,10 @@ extension VaultClient {
         case 401, 403: return VaultError(.permissionDenied, message, status: status)
         case 404: return VaultError(.notFound, message, status: status)
         case 429: return VaultError(.rateLimited, message, status: status)
-        case 503 where messages.contains(where: { $0.lowercased().contains("sealed") }): return VaultError(.sealed, message, status: status)
-        case 500...599 where status != 501 && messages.contains(where: Self.isStandbyMessage): return VaultError(.standby, message, status: status)
+        case 503 where messages.contains(where: { $0.lowercased().contains("sealed") }):
+            return VaultError(.sealed, message, status: status)
+        case 500...599 where status != 501 && messages.contains(where: Self.isStandbyMessage):
+            return VaultError(.standby, message, status: status)
         case 501: return VaultError(.unexpectedStatus, message, status: status)
         case 412, 500...599: return VaultError(.unavailable, message, status: status)
         default: return VaultError(.unexpectedStatus, message, status: status)
@@ -132,7 +178,10 @@ extension VaultClient {
         return lowercased.contains("node not active") || lowercased.contains("standby mode")
     }
 
-    static func tlsConfiguration(_ configuration: VaultConfiguration, logger: Logger) throws(VaultError) -> TLSConfiguration {
+    static func tlsConfiguration(
+        _ configuration: VaultConfiguration,
+        logger: Logger
+    ) throws(VaultError) -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             var roots: [NIOSSLCertificate] = []
@@ -149,7 +198,11 @@ extension VaultClient {
                 tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
                 tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
             case (nil, nil): break
-            default: throw VaultError(.configuration, "a client certificate needs both VAULT_CLIENT_CERT and VAULT_CLIENT_KEY")
+            default:
+                throw VaultError(
+                    .configuration,
+                    "a client certificate needs both VAULT_CLIENT_CERT and VAULT_CLIENT_KEY"
+                )
             }
         } catch let error as VaultError {
             throw error

@@ -4,8 +4,8 @@ public import Logging
 import NIOCore
 public import NIOHTTP1
 import NIOSSL
-import Synchronization
 public import ServiceLifecycle
+import Synchronization
 public import WardenCore
 public import WardenCredentials
 public import WardenSPIFFE
@@ -41,7 +41,10 @@ public final class VaultClient: Service, Sendable {
         case none
         case fixed(Secret<String>)
         /// A rotating provider: its current token, and how to report one refused.
-        case rotating(current: @Sendable () async throws -> Secret<String>, invalidate: @Sendable (Secret<String>) -> Void)
+        case rotating(
+            current: @Sendable () async throws -> Secret<String>,
+            invalidate: @Sendable (Secret<String>) -> Void
+        )
     }
 
     /// The configuration.
@@ -60,7 +63,11 @@ public final class VaultClient: Service, Sendable {
     /// Creates a client with an `HTTPClient` of its own, configured for the address's TLS settings.
     ///
     /// - Throws: ``VaultError/Code/configuration`` for an invalid address or unreadable TLS files.
-    public convenience init(configuration: VaultConfiguration, logger: Logger = Logger(label: "warden.vault"), clock: any WardenClock = SystemClock()) throws(VaultError) {
+    public convenience init(
+        configuration: VaultConfiguration,
+        logger: Logger = Logger(label: "warden.vault"),
+        clock: any WardenClock = SystemClock()
+    ) throws(VaultError) {
         var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60))
         // A refused connection fails the attempt at once, so that the client's own retry schedule (the one Vault's
         // Go client has) decides, rather than AsyncHTTPClient retrying until the connect timeout.
@@ -70,37 +77,69 @@ public final class VaultClient: Service, Sendable {
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10)),
             connectionPool: pool,
-            decompression: .disabled)
+            decompression: .disabled
+        )
         httpConfiguration.httpVersion = .http1Only
         if let serverName = configuration.tlsServerName, let address = URLComponents(string: configuration.address),
-           address.scheme?.lowercased() == "https", let host = address.host {
+            address.scheme?.lowercased() == "https", let host = address.host
+        {
             // Requests name the server by its certificate's name; AsyncHTTPClient connects to the address instead,
             // and checks the certificate (and sends SNI) for the name.
             httpConfiguration.dnsOverride = [serverName: host]
         }
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
-        try self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: true, logger: logger, clock: clock)
+        try self.init(
+            configuration: configuration,
+            httpClient: httpClient,
+            ownsHTTPClient: true,
+            logger: logger,
+            clock: clock
+        )
     }
 
     /// Creates a client on a shared `HTTPClient`, whose TLS settings then apply (the configuration's are not used).
     ///
     /// - Throws: ``VaultError/Code/configuration`` for an invalid address, or a ``VaultConfiguration/tlsServerName``,
     ///   which only a client with its own `HTTPClient` can apply.
-    public convenience init(configuration: VaultConfiguration, httpClient: HTTPClient, logger: Logger = Logger(label: "warden.vault"), clock: any WardenClock = SystemClock()) throws(VaultError) {
+    public convenience init(
+        configuration: VaultConfiguration,
+        httpClient: HTTPClient,
+        logger: Logger = Logger(label: "warden.vault"),
+        clock: any WardenClock = SystemClock()
+    ) throws(VaultError) {
         if configuration.tlsServerName != nil {
-            throw VaultError(.configuration, "a TLS server name (VAULT_TLS_SERVER_NAME) needs a client with its own HTTPClient")
+            throw VaultError(
+                .configuration,
+                "a TLS server name (VAULT_TLS_SERVER_NAME) needs a client with its own HTTPClient"
+            )
         }
-        try self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: false, logger: logger, clock: clock)
+        try self.init(
+            configuration: configuration,
+            httpClient: httpClient,
+            ownsHTTPClient: false,
+            logger: logger,
+            clock: clock
+        )
     }
 
-    private init(configuration: VaultConfiguration, httpClient: HTTPClient, ownsHTTPClient: Bool, logger: Logger, clock: any WardenClock) throws(VaultError) {
+    private init(
+        configuration: VaultConfiguration,
+        httpClient: HTTPClient,
+        ownsHTTPClient: Bool,
+        logger: Logger,
+        clock: any WardenClock
+    ) throws(VaultError) {
         guard let url = URLComponents(string: configuration.address), let scheme = url.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
+            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
+        else {
             try? httpClient.syncShutdown()
             throw VaultError(.configuration, "the Vault address '\(configuration.address)' is not an http or https URL")
         }
         let requestHost = scheme == "https" ? configuration.tlsServerName ?? host : host
-        self.baseURL = (scheme, requestHost, url.port ?? (scheme == "https" ? 443 : 80), url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path)
+        self.baseURL = (
+            scheme, requestHost, url.port ?? (scheme == "https" ? 443 : 80),
+            url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
+        )
         self.configuration = configuration
         self.httpClient = httpClient
         self.ownsHTTPClient = ownsHTTPClient
@@ -108,7 +147,10 @@ public final class VaultClient: Service, Sendable {
         self.logger = logger
         self.clock = clock
         if configuration.insecureSkipTLSVerify {
-            logger.warning("TLS verification of the Vault server is OFF (insecureSkipTLSVerify / VAULT_SKIP_VERIFY); anyone on the path can impersonate it", metadata: ["address": "\(configuration.address)"])
+            logger.warning(
+                "TLS verification of the Vault server is OFF (insecureSkipTLSVerify / VAULT_SKIP_VERIFY); anyone on the path can impersonate it",
+                metadata: ["address": "\(configuration.address)"]
+            )
         }
     }
 
@@ -154,7 +196,8 @@ public final class VaultClient: Service, Sendable {
         self.tokenSource.withLock {
             $0 = .rotating(
                 current: { try await tokens.current() },
-                invalidate: { refused in tokens.invalidate { $0.value.reveal() == refused.reveal() } })
+                invalidate: { refused in tokens.invalidate { $0.value.reveal() == refused.reveal() } }
+            )
         }
     }
 
@@ -188,7 +231,8 @@ public final class VaultClient: Service, Sendable {
 
     /// Writes `data` to `path` (`POST /v1/<path>`); `nil` when Vault answers 204 No Content.
     @discardableResult
-    public func write(_ path: String, _ data: JSONValue? = nil, wrapTTL: Duration? = nil) async throws -> VaultResponse? {
+    public func write(_ path: String, _ data: JSONValue? = nil, wrapTTL: Duration? = nil) async throws -> VaultResponse?
+    {
         try await self.request(.POST, path, body: data ?? .object([:]), wrapTTL: wrapTTL)
     }
 
@@ -212,25 +256,51 @@ public final class VaultClient: Service, Sendable {
     ///   - authenticated: whether to send the token (login endpoints do not need one).
     ///   - token: a token to use instead of the client's (for example a wrapping token).
     public func request(
-        _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, query: [String: String] = [:],
-        wrapTTL: Duration? = nil, authenticated: Bool = true, token: Secret<String>? = nil
+        _ method: HTTPMethod,
+        _ path: String,
+        body: JSONValue? = nil,
+        query: [String: String] = [:],
+        wrapTTL: Duration? = nil,
+        authenticated: Bool = true,
+        token: Secret<String>? = nil
     ) async throws -> VaultResponse? {
         let status: Int
         let bytes: [UInt8]
         if token != nil || !authenticated {
-            (status, bytes) = try await self.send(method, path, body: body, query: query, wrapTTL: wrapTTL, token: token)
+            (status, bytes) = try await self.send(
+                method,
+                path,
+                body: body,
+                query: query,
+                wrapTTL: wrapTTL,
+                token: token
+            )
         } else {
-            (status, bytes) = try await self.sendWithClientToken(method, path, body: body, query: query, wrapTTL: wrapTTL)
+            (status, bytes) = try await self.sendWithClientToken(
+                method,
+                path,
+                body: body,
+                query: query,
+                wrapTTL: wrapTTL
+            )
         }
         guard status != 204, !bytes.isEmpty else { return nil }
         let document: JSONValue
         do {
             document = try JSONValue(parsing: bytes)
         } catch {
-            throw VaultError(.malformedResponse, "\(method.rawValue) /v1/\(path): the response is not JSON (\(error))", status: status)
+            throw VaultError(
+                .malformedResponse,
+                "\(method.rawValue) /v1/\(path): the response is not JSON (\(error))",
+                status: status
+            )
         }
         guard let object = document.objectValue else {
-            throw VaultError(.malformedResponse, "\(method.rawValue) /v1/\(path): the response is not a JSON object", status: status)
+            throw VaultError(
+                .malformedResponse,
+                "\(method.rawValue) /v1/\(path): the response is not a JSON object",
+                status: status
+            )
         }
         return VaultResponse(object)
     }
@@ -238,17 +308,32 @@ public final class VaultClient: Service, Sendable {
     /// Sends a request with the client's token; when the token comes from a rotating provider and Vault no longer
     /// accepts it, logs in again and sends the request once more.
     private func sendWithClientToken(
-        _ method: HTTPMethod, _ path: String, body: JSONValue?, query: [String: String], wrapTTL: Duration?
+        _ method: HTTPMethod,
+        _ path: String,
+        body: JSONValue?,
+        query: [String: String],
+        wrapTTL: Duration?
     ) async throws -> (Int, [UInt8]) {
         let token = try await self.currentToken()
         do {
             return try await self.send(method, path, body: body, query: query, wrapTTL: wrapTTL, token: token)
         } catch let error as VaultError where error.code == .permissionDenied {
             guard let token, case .rotating(_, let invalidate) = self.tokenSource.withLock({ $0 }),
-                  await self.isRefused(token) else { throw error }
+                await self.isRefused(token)
+            else { throw error }
             invalidate(token)
-            self.logger.notice("Vault no longer accepts the client token; logged in again", metadata: ["request": "\(method.rawValue) /v1/\(path)"])
-            return try await self.send(method, path, body: body, query: query, wrapTTL: wrapTTL, token: try await self.currentToken())
+            self.logger.notice(
+                "Vault no longer accepts the client token; logged in again",
+                metadata: ["request": "\(method.rawValue) /v1/\(path)"]
+            )
+            return try await self.send(
+                method,
+                path,
+                body: body,
+                query: query,
+                wrapTTL: wrapTTL,
+                token: try await self.currentToken()
+            )
         }
     }
 
@@ -265,7 +350,10 @@ public final class VaultClient: Service, Sendable {
     /// Sends a request and returns the whole JSON document, for the few endpoints that answer outside the usual
     /// envelope (`sys/init`, `sys/seal-status`); `nil` for 204 No Content.
     public func requestDocument(
-        _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, authenticated: Bool = true
+        _ method: HTTPMethod,
+        _ path: String,
+        body: JSONValue? = nil,
+        authenticated: Bool = true
     ) async throws -> JSONValue? {
         let token = authenticated ? try await self.currentToken() : nil
         let (status, bytes) = try await self.send(method, path, body: body, query: [:], wrapTTL: nil, token: token)
@@ -273,12 +361,21 @@ public final class VaultClient: Service, Sendable {
         do {
             return try JSONValue(parsing: bytes)
         } catch {
-            throw VaultError(.malformedResponse, "\(method.rawValue) /v1/\(path): the response is not JSON (\(error))", status: status)
+            throw VaultError(
+                .malformedResponse,
+                "\(method.rawValue) /v1/\(path): the response is not JSON (\(error))",
+                status: status
+            )
         }
     }
 
     /// `sys/health` answers with these codes when the server is fine but not active; they are not errors there.
-    func sendAllowingStatuses(_ method: HTTPMethod, _ path: String, query: [String: String], allowed: Set<Int>) async throws -> (Int, [UInt8]) {
+    func sendAllowingStatuses(
+        _ method: HTTPMethod,
+        _ path: String,
+        query: [String: String],
+        allowed: Set<Int>
+    ) async throws -> (Int, [UInt8]) {
         try await self.send(method, path, body: nil, query: query, wrapTTL: nil, token: nil, allowedStatuses: allowed)
     }
 }

@@ -53,8 +53,12 @@ public struct VaultConfiguration: Sendable {
         timeout: Duration = .seconds(60),
         maximumRetries: Int = 2,
         retryBackoff: BackoffPolicy = BackoffPolicy(
-            initialDelay: .milliseconds(1000), multiplier: 1.5, maximumDelay: .milliseconds(1500),
-            minimumDelay: .milliseconds(1000), jitter: .full)
+            initialDelay: .milliseconds(1000),
+            multiplier: 1.5,
+            maximumDelay: .milliseconds(1500),
+            minimumDelay: .milliseconds(1000),
+            jitter: .full
+        )
     ) {
         self.address = address
         self.token = token
@@ -75,7 +79,9 @@ public struct VaultConfiguration: Sendable {
     /// `VAULT_CLIENT_TIMEOUT` (seconds, or a duration such as `30s`, `2m`) and `VAULT_MAX_RETRIES`.
     ///
     /// - Throws: ``VaultError/Code/configuration`` naming the variable whose value is invalid.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(VaultError) -> VaultConfiguration {
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(VaultError) -> VaultConfiguration {
         func value(_ name: String) -> String? {
             guard let value = environment[name], !value.isEmpty else { return nil }
             return value
@@ -97,7 +103,10 @@ public struct VaultConfiguration: Sendable {
         }
         if let timeout = value("VAULT_CLIENT_TIMEOUT") {
             guard let duration = Self.parseDuration(timeout), duration > .zero else {
-                throw VaultError(.configuration, "VAULT_CLIENT_TIMEOUT is '\(timeout)', not a duration such as 60 or 30s")
+                throw VaultError(
+                    .configuration,
+                    "VAULT_CLIENT_TIMEOUT is '\(timeout)', not a duration such as 60 or 30s"
+                )
             }
             configuration.timeout = duration
         }

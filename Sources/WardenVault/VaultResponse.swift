@@ -39,7 +39,9 @@ public struct VaultResponse: Sendable, CustomStringConvertible, CustomReflectabl
     public var description: String {
         var parts: [String] = []
         if let requestID { parts.append("request: \(requestID)") }
-        if let leaseID { parts.append("lease: \(leaseID), \(self.leaseDuration)s\(self.renewable ? ", renewable" : "")") }
+        if let leaseID {
+            parts.append("lease: \(leaseID), \(self.leaseDuration)s\(self.renewable ? ", renewable" : "")")
+        }
         if let data { parts.append("data: [\(data.keys.sorted().joined(separator: ", "))]") }
         if self.wrapInfo != nil { parts.append("wrapped") }
         if let auth { parts.append("auth: \(auth)") }

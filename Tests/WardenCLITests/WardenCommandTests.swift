@@ -88,13 +88,18 @@ import WardenTestSupport
         #expect(mismatch.status == 1)
         #expect(mismatch.stderr.contains("hostnameMismatch"))
 
-        let unknown = try Self.warden(["cert", "verify", "--roots", directory.file("root.pem"), directory.file("leaf.pem")])
+        let unknown = try Self.warden([
+            "cert", "verify", "--roots", directory.file("root.pem"), directory.file("leaf.pem"),
+        ])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("unknownIssuer"))
     }
 
     @Test func malformedOrMissingInputExitsWithStatus2AndAPlainMessage() throws {
-        let garbage = try self.directory.write("garbage.pem", "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")
+        let garbage = try self.directory.write(
+            "garbage.pem",
+            "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
+        )
         let truncated = try self.directory.write("truncated.der", Array(self.chain.leaf.der.prefix(100)))
         for arguments in [
             ["cert", "inspect", garbage],

@@ -67,7 +67,12 @@ import WardenTesting
 
     @Test func nonsensicalSettingsAreClampedToAUsablePolicy() {
         let policy = BackoffPolicy(
-            initialDelay: .zero, multiplier: .nan, maximumDelay: .zero, minimumDelay: .zero, jitter: .full)
+            initialDelay: .zero,
+            multiplier: .nan,
+            maximumDelay: .zero,
+            minimumDelay: .zero,
+            jitter: .full
+        )
         var generator = SeededRandomNumberGenerator(seed: 2)
         for attempt in 0..<10 {
             #expect(policy.delay(forAttempt: attempt, using: &generator) > .zero)

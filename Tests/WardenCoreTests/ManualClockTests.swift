@@ -7,7 +7,10 @@ import WardenTesting
     @Test func sleepersWakeWhenTheirDeadlineIsReached() async throws {
         let clock = ManualClock()
         let start = clock.now
-        let task = Task { try await clock.sleep(for: .seconds(10)); return clock.now }
+        let task = Task {
+            try await clock.sleep(for: .seconds(10))
+            return clock.now
+        }
         await clock.waitForSleepers(count: 1)
         clock.advance(by: .seconds(9))
         #expect(clock.sleeperCount == 1)

@@ -26,7 +26,10 @@ import WardenTestSupport
         #expect(!dumped.contains(self.value))
         #expect(Mirror(reflecting: secret).children.isEmpty)
 
-        struct Config { let name = "db"; let password: Secret<String> }
+        struct Config {
+            let name = "db"
+            let password: Secret<String>
+        }
         var dumpedConfig = ""
         dump(Config(password: secret), to: &dumpedConfig)
         #expect(dumpedConfig.contains("db"))
@@ -58,10 +61,13 @@ import WardenTestSupport
         let capture = CapturingLogHandler.Store()
         let logger = Logger(label: "test") { _ in CapturingLogHandler(store: capture) }
         let secret = Secret(self.value)
-        logger.info("logged in with \(secret)", metadata: [
-            "token": secret.metadataValue,
-            "converted": .stringConvertible(secret),
-        ])
+        logger.info(
+            "logged in with \(secret)",
+            metadata: [
+                "token": secret.metadataValue,
+                "converted": .stringConvertible(secret),
+            ]
+        )
         let lines = capture.lines
         #expect(lines.count == 1)
         #expect(lines.allSatisfy { !$0.contains(self.value) })
@@ -69,4 +75,3 @@ import WardenTestSupport
         #expect(lines.first?.contains("converted=<redacted>") == true)
     }
 }
-

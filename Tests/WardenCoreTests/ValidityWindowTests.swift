@@ -27,7 +27,9 @@ import WardenTesting
         let empty = ValidityWindow(notBefore: self.start, notAfter: self.start.addingTimeInterval(-1))
         #expect(empty.lifetime == .zero)
         #expect(empty.fractionElapsed(at: self.start) == 1)
-        #expect(ValidityWindow(issued: self.start, duration: .seconds(60)).notAfter == self.start.addingTimeInterval(60))
+        #expect(
+            ValidityWindow(issued: self.start, duration: .seconds(60)).notAfter == self.start.addingTimeInterval(60)
+        )
     }
 
     @Test func refreshDateStaysWithinTheFractionsAndSpreads() {

@@ -2,10 +2,10 @@ import Foundation
 import Logging
 import Testing
 import WardenCore
-import WardenTesting
 import WardenCredentials
 import WardenPKI
 import WardenTestSupport
+import WardenTesting
 import X509
 
 /// The file source against real files, written the ways agents write them.
@@ -21,11 +21,16 @@ import X509
     }
 
     /// A leaf and its key, issued by a throwaway CA, valid from `notBefore` for `lifetime` seconds.
-    func issue(_ name: String, notBefore: Date = TestPKI.epoch, lifetime: TimeInterval = 3600) throws -> TestPKI.Issued {
+    func issue(_ name: String, notBefore: Date = TestPKI.epoch, lifetime: TimeInterval = 3600) throws -> TestPKI.Issued
+    {
         let ca = try TestPKI.issue(subject: "CN=File CA", isCA: true)
         return try TestPKI.issue(
-            subject: "CN=\(name)", issuer: ca, sans: [.uniformResourceIdentifier("spiffe://example.org/\(name)")],
-            notBefore: notBefore, notAfter: notBefore.addingTimeInterval(lifetime))
+            subject: "CN=\(name)",
+            issuer: ca,
+            sans: [.uniformResourceIdentifier("spiffe://example.org/\(name)")],
+            notBefore: notBefore,
+            notAfter: notBefore.addingTimeInterval(lifetime)
+        )
     }
 
     func writeInPlace(_ issued: TestPKI.Issued) throws {
@@ -41,8 +46,13 @@ import X509
 
     func source(clock: ManualClock) -> CertificateFileSource {
         CertificateFileSource(
-            certificatePath: self.certificatePath, keyPath: self.keyPath, pollInterval: .seconds(5),
-            settleTime: .milliseconds(200), settleAttempts: 3, clock: clock)
+            certificatePath: self.certificatePath,
+            keyPath: self.keyPath,
+            pollInterval: .seconds(5),
+            settleTime: .milliseconds(200),
+            settleAttempts: 3,
+            clock: clock
+        )
     }
 
     @Test func readsThePairAndTakesExpiryFromTheCertificate() async throws {
@@ -63,11 +73,16 @@ import X509
     @Test func readsTheTrustBundleBesideThePair() async throws {
         let issued = try self.issue("with-bundle")
         try self.writeByRename(issued)
-        let roots = [try TestPKI.issue(subject: "CN=Root A", isCA: true), try TestPKI.issue(subject: "CN=Root B", isCA: true)]
+        let roots = [
+            try TestPKI.issue(subject: "CN=Root A", isCA: true), try TestPKI.issue(subject: "CN=Root B", isCA: true),
+        ]
         let bundlePath = try self.directory.write("bundle.pem", roots.map(\.pem).joined())
         let source = CertificateFileSource(
-            certificatePath: self.certificatePath, keyPath: self.keyPath, bundlePath: bundlePath,
-            clock: ManualClock(now: TestPKI.epoch))
+            certificatePath: self.certificatePath,
+            keyPath: self.keyPath,
+            bundlePath: bundlePath,
+            clock: ManualClock(now: TestPKI.epoch)
+        )
         let credential = try await source.fetch()
         #expect(credential.value.bundle == roots.map(\.certificate))
         #expect(credential.value.chain == [issued.certificate])
@@ -133,15 +148,21 @@ import X509
         var policy = RotationPolicy.testing
         policy.backoff = BackoffPolicy(jitter: .none)
         let provider = RotatingCredentialProvider(
-            source: source, policy: policy, clock: clock, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-            randomSeed: 1)
+            source: source,
+            policy: policy,
+            clock: clock,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            randomSeed: 1
+        )
         let runner = Task { try await provider.run() }
         await settle(clock, provider)
         #expect(try await provider.current().leaf == old.certificate)
 
         // Unchanged files: re-reading is not a rotation.
         let updates = provider.updates
-        let collector = Task { await updates.prefix(1).reduce(into: [RotationEvent<CertificateAndKey>]()) { $0.append($1) } }
+        let collector = Task {
+            await updates.prefix(1).reduce(into: [RotationEvent<CertificateAndKey>]()) { $0.append($1) }
+        }
         clock.advance(by: .seconds(5))
         await settle(clock, provider)
         #expect(provider.status == .fresh)
@@ -178,11 +199,16 @@ import X509
     /// Moves the clock to the next wake-up once the engine is asleep: the loop alone, or a fetch under way whose
     /// source waits out a torn write (its sleep beside the fetch timer).
     func advanceToNextWake(
-        _ clock: ManualClock, _ provider: RotatingCredentialProvider<CertificateFileSource>, moving: Bool = true
+        _ clock: ManualClock,
+        _ provider: RotatingCredentialProvider<CertificateFileSource>,
+        moving: Bool = true
     ) async {
-        await eventually({
-            provider.isAttemptInFlight ? clock.sleeperCount == 2 : clock.sleeperCount == 1
-        }, "the engine to sleep")
+        await eventually(
+            {
+                provider.isAttemptInFlight ? clock.sleeperCount == 2 : clock.sleeperCount == 1
+            },
+            "the engine to sleep"
+        )
         if moving { clock.advance(to: clock.nextDeadline!) }
     }
 }

@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import Testing
 import WardenCore
-import WardenTesting
 import WardenCredentials
 import WardenTestSupport
+import WardenTesting
 
 /// The outage of Documentation/RotationAndGracefulDegradation.md, run on a manual clock: a one-hour lease issued at
 /// 12:00, the source down from 12:30.
@@ -24,8 +24,12 @@ import WardenTestSupport
         let logs = CapturingLogHandler.Store()
         let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(3600), allowsStale: false))
         let provider = RotatingCredentialProvider(
-            source: source, policy: .testing, clock: clock,
-            logger: Logger(label: "outage") { _ in CapturingLogHandler(store: logs) }, randomSeed: 2026)
+            source: source,
+            policy: .testing,
+            clock: clock,
+            logger: Logger(label: "outage") { _ in CapturingLogHandler(store: logs) },
+            randomSeed: 2026
+        )
         let runner = Task { try await provider.run() }
         await settle(clock, provider)
         return Run(clock: clock, source: source, provider: provider, logs: logs, noon: noon, runner: runner)

@@ -4,9 +4,9 @@ import MetricsTestKit
 import ServiceLifecycle
 import Testing
 import WardenCore
-import WardenTesting
 import WardenCredentials
 import WardenTestSupport
+import WardenTesting
 
 extension RotationPolicy {
     /// The defaults, without the periodic metrics wake-up, so that every sleep of the loop is a refresh or a retry.
@@ -20,14 +20,25 @@ extension RotationPolicy {
 /// Deterministic tests of the rotation engine: a manual clock, seeded jitter, no real sleeps.
 @Suite struct RotatingCredentialProviderTests {
     func makeProvider(
-        _ source: ScriptedSource, policy: RotationPolicy = .testing, seed: UInt64 = 1,
-        logs: CapturingLogHandler.Store? = nil, metrics: TestMetrics? = nil, owner: String? = nil
+        _ source: ScriptedSource,
+        policy: RotationPolicy = .testing,
+        seed: UInt64 = 1,
+        logs: CapturingLogHandler.Store? = nil,
+        metrics: TestMetrics? = nil,
+        owner: String? = nil
     ) -> RotatingCredentialProvider<ScriptedSource> {
-        let logger = logs.map { store in Logger(label: "test") { _ in CapturingLogHandler(store: store) } }
+        let logger =
+            logs.map { store in Logger(label: "test") { _ in CapturingLogHandler(store: store) } }
             ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         return RotatingCredentialProvider(
-            source: source, policy: policy, owner: owner, clock: source.clock, logger: logger,
-            metricsFactory: metrics ?? TestMetrics(), randomSeed: seed)
+            source: source,
+            policy: policy,
+            owner: owner,
+            clock: source.clock,
+            logger: logger,
+            metricsFactory: metrics ?? TestMetrics(),
+            randomSeed: seed
+        )
     }
 
     /// Advances the clock to the loop's next wake-up and waits until the engine has settled again.
@@ -82,8 +93,12 @@ extension RotationPolicy {
         let clock = ManualClock()
         let issued = clock.now.addingTimeInterval(-900)
         let source = ClosureCredentialSource(name: "cached") {
-            Credential(value: "cached", issuedAt: issued, expiresAt: issued.addingTimeInterval(1000),
-                       metadata: CredentialMetadata(sourceName: "cached", kind: "test"))
+            Credential(
+                value: "cached",
+                issuedAt: issued,
+                expiresAt: issued.addingTimeInterval(1000),
+                metadata: CredentialMetadata(sourceName: "cached", kind: "test")
+            )
         }
         let provider = RotatingCredentialProvider(source: source, policy: .testing, clock: clock, randomSeed: 3)
         let runner = Task { try await provider.run() }
@@ -145,7 +160,9 @@ extension RotationPolicy {
 
         for _ in 0..<4 { await self.step(clock, provider) }
         #expect(source.fetches == 6)
-        if case .degraded(let failure) = provider.status { #expect(failure.attempts == 5) } else {
+        if case .degraded(let failure) = provider.status {
+            #expect(failure.attempts == 5)
+        } else {
             Issue.record("expected degraded, got \(provider.status)")
         }
         #expect(try await provider.current() == "secret-1")
@@ -213,7 +230,10 @@ extension RotationPolicy {
 
         let attempts = source.counts.withLock { $0.fetchTimes }
         // The 10 s mandatory window (10% of 100 s): the last attempt before expiry comes within it.
-        #expect(attempts.contains { $0 >= expiry.addingTimeInterval(-10) && $0 <= expiry }, "\(attempts.map { $0.timeIntervalSince(start) })")
+        #expect(
+            attempts.contains { $0 >= expiry.addingTimeInterval(-10) && $0 <= expiry },
+            "\(attempts.map { $0.timeIntervalSince(start) })"
+        )
         guard case .expired(let since, let failure) = provider.status else {
             Issue.record("expected expired, got \(provider.status)")
             return
@@ -362,7 +382,10 @@ extension RotationPolicy {
         clock.advance(by: .seconds(60))
         source.setFailing(SourceDown())
         #expect(provider.invalidate { _ in true })
-        await eventually({ source.fetches == 2 && provider.status.name == "unavailable" }, "the failed replacement fetch")
+        await eventually(
+            { source.fetches == 2 && provider.status.name == "unavailable" },
+            "the failed replacement fetch"
+        )
         let error = await #expect(throws: CredentialsError.self) { try await provider.current() }
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains("refused") == true)
@@ -381,7 +404,9 @@ extension RotationPolicy {
         let clock = ManualClock()
         let source = ScriptedSource(clock: clock)
         let provider = self.makeProvider(source, policy: policy)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: provider)], logger: Logger(label: "test")))
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: provider)], logger: Logger(label: "test"))
+        )
         let runner = Task { try await group.run() }
         await settle(clock, provider)
         let updates = provider.updates
@@ -437,8 +462,14 @@ extension RotationPolicy {
         let inventory = CredentialInventory()
         let source = ScriptedSource(name: "inventory-test", clock: clock)
         let provider = RotatingCredentialProvider(
-            source: source, policy: .testing, owner: "payments", clock: clock,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), inventory: inventory, randomSeed: 1)
+            source: source,
+            policy: .testing,
+            owner: "payments",
+            clock: clock,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            inventory: inventory,
+            randomSeed: 1
+        )
         let bystander = self.makeProvider(ScriptedSource(name: "not-in-the-inventory", clock: clock))
         _ = try await provider.current()
         _ = try await bystander.current()

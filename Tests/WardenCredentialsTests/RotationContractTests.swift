@@ -4,17 +4,24 @@ import ServiceLifecycle
 import Testing
 import WardenCore
 import WardenTesting
+
 @testable import WardenCredentials
 
 /// One test or more for each promise of the rotation engine's contract (see `RotatingCredentialProvider`), each under
 /// the hostile condition that used to break it: deterministic, on a manual clock, with no real sleeps.
 @Suite struct RotationContractTests {
     func makeProvider(
-        _ source: ScriptedSource, policy: RotationPolicy = .testing, seed: UInt64 = 1
+        _ source: ScriptedSource,
+        policy: RotationPolicy = .testing,
+        seed: UInt64 = 1
     ) -> RotatingCredentialProvider<ScriptedSource> {
         RotatingCredentialProvider(
-            source: source, policy: policy, clock: source.clock,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), randomSeed: seed)
+            source: source,
+            policy: policy,
+            clock: source.clock,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            randomSeed: seed
+        )
     }
 
     @discardableResult
@@ -234,7 +241,10 @@ import WardenTesting
         #expect(provider.invalidate { _ in true })  // moments after the fetch: the loop must come back for it
         await settle(clock, provider)
         let wake = try #require(clock.nextDeadline)
-        #expect(wake.timeIntervalSince(clock.now) <= 0.1 + 1e-5, "the loop sleeps until the spacing allows, not until the old refresh point")
+        #expect(
+            wake.timeIntervalSince(clock.now) <= 0.1 + 1e-5,
+            "the loop sleeps until the spacing allows, not until the old refresh point"
+        )
         await self.step(clock, provider)
         #expect(source.fetches == 2)
         #expect(provider.currentIfAvailable() == "secret-2")
@@ -296,7 +306,10 @@ import WardenTesting
         clock.advance(by: .seconds(95))
         source.script.withLock { $0.holdFetches = true }
         let caller = Task { try await provider.current() }
-        await eventually({ source.waitingFetches == 1 && clock.sleeperCount == 2 }, "the fetch, its timer and the caller's")
+        await eventually(
+            { source.waitingFetches == 1 && clock.sleeperCount == 2 },
+            "the fetch, its timer and the caller's"
+        )
         clock.advance(by: .seconds(5))  // to the held value's expiry, far short of the fetch timeout
         let result = await caller.result
         #expect((try? result.get()) == "secret-1", "the caller gets the held value at its last valid instant")
@@ -403,7 +416,10 @@ import WardenTesting
         #expect(source.fetches == 2)
         let event = try #require(await rotation.value)
         let old = try #require(event.old?.expiresAt)
-        #expect(old.timeIntervalSince(event.date) >= 100.0 / 3, "the replacement came \(old.timeIntervalSince(event.date)) s before the old lease expired")
+        #expect(
+            old.timeIntervalSince(event.date) >= 100.0 / 3,
+            "the replacement came \(old.timeIntervalSince(event.date)) s before the old lease expired"
+        )
         runner.cancel()
         _ = await runner.result
         #expect(await collector.value >= 2)
@@ -412,7 +428,9 @@ import WardenTesting
     @Test func aRenewalThatMovesOnlyTheExpiryKeepsBeingRenewedWhileItGrantsTheFullLifetime() async throws {
         let clock = ManualClock()
         let source = ScriptedSource(
-            clock: clock, script: .init(lifetime: .seconds(100), renewable: true, maximumLifetime: .seconds(1_000_000)))
+            clock: clock,
+            script: .init(lifetime: .seconds(100), renewable: true, maximumLifetime: .seconds(1_000_000))
+        )
         let provider = self.makeProvider(source)
         let runner = Task { try await provider.run() }
         await settle(clock, provider)
@@ -471,7 +489,11 @@ import WardenTesting
     // MARK: - Revocation on shutdown
 
     @Test(arguments: [(true, nil, 1), (false, nil, 0), (true, false, 0), (false, true, 1)] as [(Bool, Bool?, Int)])
-    func shutdownRevokesLeasesByDefaultAndThePolicyOverrides(_ leases: Bool, _ override: Bool?, _ revocations: Int) async throws {
+    func shutdownRevokesLeasesByDefaultAndThePolicyOverrides(
+        _ leases: Bool,
+        _ override: Bool?,
+        _ revocations: Int
+    ) async throws {
         var policy = RotationPolicy.testing
         policy.revokeOnShutdown = override
         let clock = ManualClock()

@@ -1,8 +1,9 @@
 import Foundation
 import Synchronization
+import Testing
 import WardenCore
-import WardenTesting
 import WardenCredentials
+import WardenTesting
 
 /// A source whose outages, timings and counts the test scripts exactly.
 ///
@@ -82,8 +83,11 @@ final class ScriptedSource: CredentialSource, Sendable {
         if let failing = script.failing { throw failing }
         if let stuckUntil = script.stuckUntil {
             return Credential(
-                value: "stuck", issuedAt: stuckUntil.addingTimeInterval(-1000), expiresAt: stuckUntil,
-                metadata: CredentialMetadata(sourceName: self.name, kind: "test", identifier: "stuck"))
+                value: "stuck",
+                issuedAt: stuckUntil.addingTimeInterval(-1000),
+                expiresAt: stuckUntil,
+                metadata: CredentialMetadata(sourceName: self.name, kind: "test", identifier: "stuck")
+            )
         }
         let issued = now.addingTimeInterval(-script.issuedAgo.timeInterval)
         return Credential(
@@ -91,7 +95,12 @@ final class ScriptedSource: CredentialSource, Sendable {
             issuedAt: issued,
             expiresAt: script.lifetime.map { issued.addingTimeInterval($0.timeInterval) },
             isRenewable: script.renewable,
-            metadata: CredentialMetadata(sourceName: self.name, kind: "test", leaseID: "lease-\(number)", identifier: "\(number)")
+            metadata: CredentialMetadata(
+                sourceName: self.name,
+                kind: "test",
+                leaseID: "lease-\(number)",
+                identifier: "\(number)"
+            )
         )
     }
 
@@ -143,5 +152,3 @@ func eventually(_ condition: () -> Bool, _ message: String = "condition") async 
     }
     Issue.record("timed out waiting for \(message)")
 }
-
-import Testing

@@ -6,8 +6,12 @@ import WardenCredentials
 
 @Suite struct SourcesTests {
     static func credential(_ value: String, source: String) -> Credential<String> {
-        Credential(value: value, issuedAt: Date(timeIntervalSince1970: 0), isRenewable: true,
-                   metadata: CredentialMetadata(sourceName: source, kind: "test"))
+        Credential(
+            value: value,
+            issuedAt: Date(timeIntervalSince1970: 0),
+            isRenewable: true,
+            metadata: CredentialMetadata(sourceName: source, kind: "test")
+        )
     }
 
     @Test func aStaticSourceNeverExpires() async throws {
@@ -29,7 +33,8 @@ import WardenCredentials
                 return renewed
             },
             revoke: { credential in revoked.withLock { $0.append(credential.value) } },
-            fetch: { Self.credential("v", source: "closure") })
+            fetch: { Self.credential("v", source: "closure") }
+        )
         let credential = try await source.fetch()
         #expect(try await source.renew(credential).expiresAt == Date(timeIntervalSince1970: 100))
         try await source.revoke(credential)
@@ -49,16 +54,22 @@ import WardenCredentials
                 fetch: {
                     if fails { throw Down(description: "\(name) is down") }
                     return Self.credential("from-\(name)", source: name)
-                })
+                }
+            )
         }
         let chain = FallbackCredentialSource(
-            name: "chain", sources: [source("env", fails: true), source("file", fails: false), source("imds", fails: false)])
+            name: "chain",
+            sources: [source("env", fails: true), source("file", fails: false), source("imds", fails: false)]
+        )
         let credential = try await chain.fetch()
         #expect(credential.value == "from-file")
         _ = try await chain.renew(credential)
         #expect(renewedBy.withLock { $0 } == ["file"])
 
-        let allDown = FallbackCredentialSource(name: "chain", sources: [source("a", fails: true), source("b", fails: true)])
+        let allDown = FallbackCredentialSource(
+            name: "chain",
+            sources: [source("a", fails: true), source("b", fails: true)]
+        )
         do {
             _ = try await allDown.fetch()
             Issue.record("fetch succeeded")
@@ -70,11 +81,17 @@ import WardenCredentials
 
     @Test func aCredentialNeverPrintsItsValue() {
         let credential = Credential(
-            value: "hunter2-password", issuedAt: Date(), expiresAt: Date().addingTimeInterval(60),
-            metadata: CredentialMetadata(sourceName: "vault:database/creds/app", kind: "database", leaseID: "lease-1"))
+            value: "hunter2-password",
+            issuedAt: Date(),
+            expiresAt: Date().addingTimeInterval(60),
+            metadata: CredentialMetadata(sourceName: "vault:database/creds/app", kind: "database", leaseID: "lease-1")
+        )
         var dumped = ""
         dump(credential, to: &dumped)
-        for text in [credential.description, credential.debugDescription, "\(credential)", dumped, String(reflecting: credential)] {
+        for text in [
+            credential.description, credential.debugDescription, "\(credential)", dumped,
+            String(reflecting: credential),
+        ] {
             #expect(!text.contains("hunter2"), "\(text)")
         }
         #expect(credential.description.contains("lease-1"))

@@ -22,7 +22,10 @@ import X509
         #expect(info.version == 3)
         #expect(info.subject == "CN=leaf.example.com,O=Warden Tests")
         #expect(info.issuer == "CN=Warden Test Intermediate,O=Warden Tests")
-        #expect(info.serialNumber == leaf.certificate.serialNumber.bytes.drop { $0 == 0 }.map { String(format: "%02X", $0) }.joined())
+        #expect(
+            info.serialNumber
+                == leaf.certificate.serialNumber.bytes.drop { $0 == 0 }.map { String(format: "%02X", $0) }.joined()
+        )
         #expect(info.validity.notBefore == leaf.certificate.notValidBefore)
         #expect(info.validity.notAfter == leaf.certificate.notValidAfter)
         #expect(info.subjectAlternativeNames.dns == ["leaf.example.com", "*.leaf.example.com"])
@@ -36,11 +39,19 @@ import X509
         #expect(info.publicKey == PublicKeyInfo(algorithm: "EC", curve: "P-256", bits: 256))
         let fingerprint = SHA256.hash(data: leaf.der).map { String(format: "%02X", $0) }.joined(separator: ":")
         #expect(info.sha256Fingerprint == fingerprint)
-        #expect(info.authorityKeyIdentifier == (try CertificateInfo(derEncoded: chain.intermediate.der)).subjectKeyIdentifier)
+        #expect(
+            info.authorityKeyIdentifier
+                == (try CertificateInfo(derEncoded: chain.intermediate.der)).subjectKeyIdentifier
+        )
         #expect(info.subjectKeyIdentifier != nil)
         #expect(!info.isSelfIssued)
         #expect(!info.isSelfSigned)
-        #expect(info.extensions.map(\.name) == ["basicConstraints", "keyUsage", "extKeyUsage", "subjectAltName", "subjectKeyIdentifier", "authorityKeyIdentifier"])
+        #expect(
+            info.extensions.map(\.name) == [
+                "basicConstraints", "keyUsage", "extKeyUsage", "subjectAltName", "subjectKeyIdentifier",
+                "authorityKeyIdentifier",
+            ]
+        )
         #expect(info.extensions.map(\.critical) == [true, true, false, false, false, false])
         #expect(info.extensions.first?.oid == "2.5.29.19")
     }
@@ -74,10 +85,18 @@ import X509
     }
 
     @Test func distinguishedNamesFollowRFC4514() throws {
-        let name = try DistinguishedNameFormatter.parse(#"CN=a\,b+UID=x,OU=Ops\+Dev,O= lead,DC=example,DC=org,C=GB,1.2.3.4=v"#)
-        #expect(DistinguishedNameFormatter.string(from: name) == #"CN=a\,b+UID=x,OU=Ops\+Dev,O=lead,DC=example,DC=org,C=GB,1.2.3.4=v"#)
+        let name = try DistinguishedNameFormatter.parse(
+            #"CN=a\,b+UID=x,OU=Ops\+Dev,O= lead,DC=example,DC=org,C=GB,1.2.3.4=v"#
+        )
+        #expect(
+            DistinguishedNameFormatter.string(from: name)
+                == #"CN=a\,b+UID=x,OU=Ops\+Dev,O=lead,DC=example,DC=org,C=GB,1.2.3.4=v"#
+        )
         #expect(try DistinguishedNameFormatter.parse("").isEmpty)
-        #expect(DistinguishedNameFormatter.string(from: try DistinguishedNameFormatter.parse(#"CN=\23hash\20"#)) == ##"CN=\#hash\ "##)
+        #expect(
+            DistinguishedNameFormatter.string(from: try DistinguishedNameFormatter.parse(#"CN=\23hash\20"#))
+                == ##"CN=\#hash\ "##
+        )
         for bad in ["CN", "XX=1", "CN=", #"CN=a\"#] {
             #expect(throws: PKIError(.invalidDistinguishedName, "")) { try DistinguishedNameFormatter.parse(bad) }
         }

@@ -2,22 +2,29 @@ import Foundation
 import SwiftASN1
 import Testing
 import WardenCore
-import WardenTesting
 import WardenPKI
 import WardenTestSupport
+import WardenTesting
 import X509
 
 @Suite struct ChainVerifierTests {
     let now = TestPKI.epoch
 
     func verify(
-        _ chain: TestPKI.Chain, leaf: TestPKI.Issued? = nil, intermediates: [TestPKI.Issued]? = nil,
-        at time: Date? = nil, dnsName: String? = nil, usage: ExtendedKeyUsage.Usage? = nil
+        _ chain: TestPKI.Chain,
+        leaf: TestPKI.Issued? = nil,
+        intermediates: [TestPKI.Issued]? = nil,
+        at time: Date? = nil,
+        dnsName: String? = nil,
+        usage: ExtendedKeyUsage.Usage? = nil
     ) async -> ChainVerificationResult {
         await CertificateChainVerifier(roots: [chain.root.certificate]).verify(
             leaf: (leaf ?? chain.leaf).certificate,
             intermediates: (intermediates ?? [chain.intermediate]).map(\.certificate),
-            at: time ?? self.now, dnsName: dnsName, extendedKeyUsage: usage)
+            at: time ?? self.now,
+            dnsName: dnsName,
+            extendedKeyUsage: usage
+        )
     }
 
     @Test(arguments: [KeyType.p256, .p384, .ed25519, .rsa2048])
@@ -32,7 +39,9 @@ import X509
         let chain = try TestPKI.chain()
         let clock = ManualClock(now: self.now)
         let verifier = CertificateChainVerifier(roots: [chain.root.certificate], clock: clock)
-        #expect(await verifier.verify(leaf: chain.leaf.certificate, intermediates: [chain.intermediate.certificate]).isValid)
+        #expect(
+            await verifier.verify(leaf: chain.leaf.certificate, intermediates: [chain.intermediate.certificate]).isValid
+        )
         clock.advance(by: .seconds(86_400 * 400))
         let late = await verifier.verify(leaf: chain.leaf.certificate, intermediates: [chain.intermediate.certificate])
         #expect(late.error?.code == .certificateExpired)
@@ -50,8 +59,12 @@ import X509
     @Test func anExpiredIntermediateIsNamed() async throws {
         let chain = try TestPKI.chain()
         let intermediate = try TestPKI.issue(
-            subject: "CN=Warden Test Intermediate,O=Warden Tests", key: chain.intermediate.key, issuer: chain.root,
-            isCA: true, notAfter: self.now.addingTimeInterval(-10))
+            subject: "CN=Warden Test Intermediate,O=Warden Tests",
+            key: chain.intermediate.key,
+            issuer: chain.root,
+            isCA: true,
+            notAfter: self.now.addingTimeInterval(-10)
+        )
         let result = await self.verify(chain, intermediates: [intermediate])
         #expect(result.error?.code == .certificateExpired)
         #expect(result.error?.message.contains("certificate 2 of the chain") == true)
@@ -68,7 +81,10 @@ import X509
         let chain = try TestPKI.chain()
         // Same name as the real intermediate, signed by the root, but a different key.
         let impostor = try TestPKI.issue(
-            subject: "CN=Warden Test Intermediate,O=Warden Tests", issuer: chain.root, isCA: true)
+            subject: "CN=Warden Test Intermediate,O=Warden Tests",
+            issuer: chain.root,
+            isCA: true
+        )
         let result = await self.verify(chain, intermediates: [impostor])
         #expect(result.error?.code == .invalidSignature)
     }
@@ -76,13 +92,19 @@ import X509
     @Test func anIssuerThatIsNotACAIsRejected() async throws {
         let chain = try TestPKI.chain()
         let notCA = try TestPKI.issue(
-            subject: "CN=Not a CA", issuer: chain.root, keyUsage: KeyUsage(digitalSignature: true, keyCertSign: true))
+            subject: "CN=Not a CA",
+            issuer: chain.root,
+            keyUsage: KeyUsage(digitalSignature: true, keyCertSign: true)
+        )
         let leaf = try TestPKI.issue(subject: "CN=leaf", issuer: notCA)
         let result = await self.verify(chain, leaf: leaf, intermediates: [notCA])
         #expect(result.error?.code == .issuerNotCA)
         let noConstraints = try TestPKI.issue(
-            subject: "CN=No constraints", issuer: chain.root, includeBasicConstraints: false,
-            keyUsage: KeyUsage(keyCertSign: true))
+            subject: "CN=No constraints",
+            issuer: chain.root,
+            includeBasicConstraints: false,
+            keyUsage: KeyUsage(keyCertSign: true)
+        )
         let leaf2 = try TestPKI.issue(subject: "CN=leaf2", issuer: noConstraints)
         #expect(await self.verify(chain, leaf: leaf2, intermediates: [noConstraints]).error?.code == .issuerNotCA)
     }
@@ -90,9 +112,15 @@ import X509
     @Test func anIssuerWithoutKeyCertSignIsRejected() async throws {
         let chain = try TestPKI.chain()
         let intermediate = try TestPKI.issue(
-            subject: "CN=CRL only", issuer: chain.root, isCA: true, keyUsage: KeyUsage(cRLSign: true))
+            subject: "CN=CRL only",
+            issuer: chain.root,
+            isCA: true,
+            keyUsage: KeyUsage(cRLSign: true)
+        )
         let leaf = try TestPKI.issue(subject: "CN=leaf", issuer: intermediate)
-        #expect(await self.verify(chain, leaf: leaf, intermediates: [intermediate]).error?.code == .issuerMissingKeyCertSign)
+        #expect(
+            await self.verify(chain, leaf: leaf, intermediates: [intermediate]).error?.code == .issuerMissingKeyCertSign
+        )
     }
 
     @Test func pathLengthIsEnforced() async throws {
@@ -124,8 +152,11 @@ import X509
         // The trap: RFC 5280 §4.2.1.6 requires this shape (every X509-SVID has it); RFC5280Policy alone refuses it.
         let chain = try TestPKI.chain()
         let svid = try TestPKI.issue(
-            subject: "", issuer: chain.intermediate,
-            sans: [.uniformResourceIdentifier("spiffe://example.org/workload")], sanCritical: true)
+            subject: "",
+            issuer: chain.intermediate,
+            sans: [.uniformResourceIdentifier("spiffe://example.org/workload")],
+            sanCritical: true
+        )
         let result = await self.verify(chain, leaf: svid)
         #expect(result.isValid, "\(String(describing: result.error))")
     }

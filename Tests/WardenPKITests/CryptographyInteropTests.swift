@@ -58,7 +58,10 @@ struct CryptographyInteropTests {
         """#
 
     struct PeerCertificate: Decodable {
-        struct Basic: Decodable, Equatable { let isCA: Bool; let pathLength: Int? }
+        struct Basic: Decodable, Equatable {
+            let isCA: Bool
+            let pathLength: Int?
+        }
         let serial: String?
         let notBefore: Double
         let notAfter: Double
@@ -80,7 +83,10 @@ struct CryptographyInteropTests {
     @Test func theSystemTrustStoreAgreesFieldByField() throws {
         let path = OpenSSLInteropTests.trustStore
         let ours = try CertificateDecoder.load(from: path).map(CertificateInfo.init)
-        let peers = try JSONDecoder().decode([PeerCertificate].self, from: Self.python(Self.describeCertificates, [path]))
+        let peers = try JSONDecoder().decode(
+            [PeerCertificate].self,
+            from: Self.python(Self.describeCertificates, [path])
+        )
         try #require(ours.count == peers.count)
         for (index, (info, peer)) in zip(ours, peers).enumerated() {
             if let serial = peer.serial {
@@ -90,7 +96,10 @@ struct CryptographyInteropTests {
             #expect(info.validity.notAfter.timeIntervalSince1970 == peer.notAfter, "certificate \(index)")
             #expect(info.sha256Fingerprint.replacingOccurrences(of: ":", with: "") == peer.fingerprint)
             #expect(info.subjectAlternativeNames.dns == peer.dns, "certificate \(index)")
-            #expect(info.basicConstraints.map { PeerCertificate.Basic(isCA: $0.isCA, pathLength: $0.pathLength) } == peer.basic)
+            #expect(
+                info.basicConstraints.map { PeerCertificate.Basic(isCA: $0.isCA, pathLength: $0.pathLength) }
+                    == peer.basic
+            )
             #expect(info.publicKey.algorithm == peer.keyType, "certificate \(index)")
             #expect(info.publicKey.bits == peer.keyBits, "certificate \(index)")
             #expect(info.subject == peer.subject, "certificate \(index)")
@@ -100,7 +109,12 @@ struct CryptographyInteropTests {
 
     @Test(arguments: KeyType.allCases)
     func csrsMadeByWardenVerifyInCryptography(type: KeyType) throws {
-        struct Verdict: Decodable { let valid: Bool; let subject: String; let uris: [String]; let ips: [String] }
+        struct Verdict: Decodable {
+            let valid: Bool
+            let subject: String
+            let uris: [String]
+            let ips: [String]
+        }
         let directory = try TemporaryDirectory()
         var builder = try CSRBuilder(subject: "CN=warden,O=Warden")
         builder.uris = ["spiffe://example.org/warden"]

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 import WardenCore
-import WardenTesting
 import WardenPKI
 import WardenTestSupport
+import WardenTesting
 
 /// Every parser takes hostile bytes: a typed ``PKIError`` every time, never a crash, a hang or an unbounded allocation.
 @Suite struct HostileInputTests {
@@ -13,7 +13,8 @@ import WardenTestSupport
         let p256 = try TestPKI.chain()
         var samples = [chain.root.der, p256.leaf.der]
         if let bytes = try? PKIFile.read("/etc/ssl/certs/ISRG_Root_X1.pem"),
-           let real = try? CertificateDecoder.decodeAll(bytes).first {
+            let real = try? CertificateDecoder.decodeAll(bytes).first
+        {
             samples.append(real.derBytes)
         }
         return samples
@@ -65,14 +66,16 @@ import WardenTestSupport
         }
     }
 
-    @Test(arguments: [
-        [0x30, 0x84, 0xFF, 0xFF, 0xFF, 0xFF, 0x30, 0x00],
-        [0x30, 0x88, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00],
-        [0x30, 0x80, 0x30, 0x00, 0x00, 0x00],
-        [0x30, 0x89, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
-        [0x30, 0x82, 0x00, 0x01, 0x00],
-        [0x30],
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0x30, 0x84, 0xFF, 0xFF, 0xFF, 0xFF, 0x30, 0x00],
+            [0x30, 0x88, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00],
+            [0x30, 0x80, 0x30, 0x00, 0x00, 0x00],
+            [0x30, 0x89, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
+            [0x30, 0x82, 0x00, 0x01, 0x00],
+            [0x30],
+        ] as [[UInt8]]
+    )
     func absurdLengthFieldsAreTypedErrors(bytes: [UInt8]) {
         #expect(throws: PKIError.self) { try CertificateDecoder.decodeAll(bytes) }
         #expect(throws: PKIError.self) { try CSRDecoder.decode(bytes) }
@@ -88,7 +91,11 @@ import WardenTestSupport
         var definite: [UInt8] = [0x05, 0x00]
         for _ in 0..<5000 {
             let length = definite.count
-            definite = [0x30, 0x84, UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + definite
+            definite =
+                [
+                    0x30, 0x84, UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF),
+                    UInt8(length & 0xFF),
+                ] + definite
         }
         #expect(throws: PKIError.self) { try CertificateDecoder.decodeAll(definite) }
     }

@@ -62,7 +62,10 @@ struct OpenSSLInteropTests {
             let info = try CertificateInfo(certificate)
             let path = try directory.write("\(index).der", certificate.derBytes)
             let peer = try Self.fields(ofCertificateAt: path)
-            #expect(Self.normalizedSerial(info.serialNumber) == Self.normalizedSerial(peer.serial), "certificate \(index)")
+            #expect(
+                Self.normalizedSerial(info.serialNumber) == Self.normalizedSerial(peer.serial),
+                "certificate \(index)"
+            )
             #expect(info.sha256Fingerprint == peer.fingerprint, "certificate \(index)")
             #expect(info.validity.notBefore == peer.notBefore, "certificate \(index)")
             #expect(info.validity.notAfter == peer.notAfter, "certificate \(index)")
@@ -103,11 +106,15 @@ struct OpenSSLInteropTests {
     func certificatesKeysAndCSRsMadeByOpenSSLParseWithTheSameFields(_ index: Int) throws {
         let (type, keyArguments, signatureAlgorithm) = Self.opensslKeyArguments[index]
         let directory = try TemporaryDirectory()
-        let sans = "subjectAltName=DNS:peer.example,IP:10.9.8.7,IP:2001:db8::7,URI:spiffe://example.org/peer,email:peer@example.org"
-        let made = try Self.openssl(["req", "-x509"] + keyArguments + [
-            "-keyout", directory.file("key.pem"), "-out", directory.file("cert.pem"), "-nodes", "-days", "30",
-            "-subj", "/CN=peer/O=OpenSSL Peer", "-addext", sans, "-addext", "extendedKeyUsage=serverAuth,clientAuth",
-        ])
+        let sans =
+            "subjectAltName=DNS:peer.example,IP:10.9.8.7,IP:2001:db8::7,URI:spiffe://example.org/peer,email:peer@example.org"
+        let made = try Self.openssl(
+            ["req", "-x509"] + keyArguments + [
+                "-keyout", directory.file("key.pem"), "-out", directory.file("cert.pem"), "-nodes", "-days", "30",
+                "-subj", "/CN=peer/O=OpenSSL Peer", "-addext", sans, "-addext",
+                "extendedKeyUsage=serverAuth,clientAuth",
+            ]
+        )
         try #require(made.status == 0, "\(made.stderr)")
 
         let info = try CertificateInfo(try #require(CertificateDecoder.load(from: directory.file("cert.pem")).first))
@@ -150,10 +157,14 @@ struct OpenSSLInteropTests {
 
     @Test func traditionalSEC1AndPKCS1KeysFromOpenSSLImport() throws {
         let directory = try TemporaryDirectory()
-        let ec = try Self.openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", directory.file("ec.pem")])
+        let ec = try Self.openssl([
+            "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", directory.file("ec.pem"),
+        ])
         let rsa = try Self.openssl(["genrsa", "-traditional", "-out", directory.file("rsa.pem"), "3072"])
         try #require(ec.status == 0 && rsa.status == 0)
-        for (file, label, type) in [("ec.pem", "EC PRIVATE KEY", KeyType.p256), ("rsa.pem", "RSA PRIVATE KEY", .rsa3072)] {
+        for (file, label, type) in [
+            ("ec.pem", "EC PRIVATE KEY", KeyType.p256), ("rsa.pem", "RSA PRIVATE KEY", .rsa3072),
+        ] {
             let text = try String(contentsOfFile: directory.file(file), encoding: .utf8)
             #expect(text.contains("BEGIN \(label)"))
             let key = try PrivateKey.load(from: directory.file(file))
@@ -215,8 +226,14 @@ struct OpenSSLInteropTests {
                 "-attime", String(Int(time.timeIntervalSince1970)), directory.file("leaf.pem"),
             ])
             let ours = await verifier.verify(
-                leaf: chain.leaf.certificate, intermediates: [intermediate.certificate], at: time)
-            #expect(ours.isValid == (peer.status == 0), "\(intermediates) at \(time): openssl said \(peer.stdout)\(peer.stderr)")
+                leaf: chain.leaf.certificate,
+                intermediates: [intermediate.certificate],
+                at: time
+            )
+            #expect(
+                ours.isValid == (peer.status == 0),
+                "\(intermediates) at \(time): openssl said \(peer.stdout)\(peer.stderr)"
+            )
         }
     }
 }

@@ -6,7 +6,8 @@ import WardenPKI
     let second: [UInt8] = Array((0..<77).map { UInt8($0 * 3 % 256) })
 
     @Test func decodesEveryBlockAndIgnoresTextAround() throws {
-        let text = "Bag Attributes\n  friendlyName: x\n" + PEM.encode(label: "CERTIFICATE", derBytes: self.first)
+        let text =
+            "Bag Attributes\n  friendlyName: x\n" + PEM.encode(label: "CERTIFICATE", derBytes: self.first)
             + "subject=CN=intermediate\n\n" + PEM.encode(label: "PRIVATE KEY", derBytes: self.second) + "trailing words"
         let blocks = try PEM.decode(Array(text.utf8))
         #expect(blocks.map(\.label) == ["CERTIFICATE", "PRIVATE KEY"])
@@ -33,8 +34,11 @@ import WardenPKI
     }
 
     @Test func aBlockWithoutEndIsAnErrorNamingTheBlock() {
-        let text = PEM.encode(label: "CERTIFICATE", derBytes: self.first)
-            + PEM.encode(label: "CERTIFICATE", derBytes: self.second).split(separator: "\n").dropLast().joined(separator: "\n")
+        let text =
+            PEM.encode(label: "CERTIFICATE", derBytes: self.first)
+            + PEM.encode(label: "CERTIFICATE", derBytes: self.second).split(separator: "\n").dropLast().joined(
+                separator: "\n"
+            )
         #expect {
             try PEM.decode(Array(text.utf8))
         } throws: { error in
@@ -44,14 +48,16 @@ import WardenPKI
     }
 
     @Test func aBeginInsideABlockIsATruncatedBlock() {
-        let truncated = PEM.encode(label: "CERTIFICATE", derBytes: self.first).split(separator: "\n").dropLast()
+        let truncated =
+            PEM.encode(label: "CERTIFICATE", derBytes: self.first).split(separator: "\n").dropLast()
             .joined(separator: "\n") + "\n"
         let text = truncated + PEM.encode(label: "CERTIFICATE", derBytes: self.second)
         #expect {
             try PEM.decode(Array(text.utf8))
         } throws: { error in
             let error = error as! PKIError
-            return error.code == .pemTruncatedBlock && error.message.contains("PEM block 1") && error.message.contains("BEGIN")
+            return error.code == .pemTruncatedBlock && error.message.contains("PEM block 1")
+                && error.message.contains("BEGIN")
         }
     }
 
@@ -84,7 +90,8 @@ import WardenPKI
     }
 
     @Test func encryptedKeysAreRefusedWithAClearError() {
-        let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n"
+        let legacy =
+            "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n"
         let pkcs8 = PEM.encode(label: "ENCRYPTED PRIVATE KEY", derBytes: self.first)
         for text in [legacy, pkcs8] {
             #expect(throws: PKIError(.pemEncrypted, "")) { try PEM.decode(Array(text.utf8)) }

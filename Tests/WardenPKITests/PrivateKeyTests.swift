@@ -78,8 +78,16 @@ func sec1DER(_ key: P384.Signing.PrivateKey) throws -> [UInt8] {
     try serializer.appendConstructedNode(identifier: .sequence) { coder in
         try coder.serialize(1)
         try coder.serialize(ASN1OctetString(contentBytes: ArraySlice(key.rawRepresentation)))
-        try coder.serialize(try ASN1ObjectIdentifier(dotRepresentation: "1.3.132.0.34"), explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific)
-        try coder.serialize(ASN1BitString(bytes: ArraySlice(key.publicKey.x963Representation)), explicitlyTaggedWithTagNumber: 1, tagClass: .contextSpecific)
+        try coder.serialize(
+            try ASN1ObjectIdentifier(dotRepresentation: "1.3.132.0.34"),
+            explicitlyTaggedWithTagNumber: 0,
+            tagClass: .contextSpecific
+        )
+        try coder.serialize(
+            ASN1BitString(bytes: ArraySlice(key.publicKey.x963Representation)),
+            explicitlyTaggedWithTagNumber: 1,
+            tagClass: .contextSpecific
+        )
     }
     return serializer.serializedBytes
 }

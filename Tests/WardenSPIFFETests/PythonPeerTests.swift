@@ -10,9 +10,16 @@ import X509
 /// WardenSPIFFE against independent implementations: py-spiffe (the SPIFFE project's Python library), joserfc (JOSE)
 /// and pyca/cryptography (X.509). Tokens they mint verify here and tokens Warden mints verify there, for every
 /// algorithm each side implements; certificates and bundles built on one side parse on the other with the same result.
-@Suite(.enabled(if: ExternalTool.pythonSPIFFE.shouldRun, "py-spiffe and joserfc are missing (Scripts/test.sh installs them)"))
+@Suite(
+    .enabled(
+        if: ExternalTool.pythonSPIFFE.shouldRun,
+        "py-spiffe and joserfc are missing (Scripts/test.sh installs them)"
+    )
+)
 struct PythonPeerTests {
-    static let script = ExternalTool.repositoryRoot.appendingPathComponent("Tests/WardenSPIFFETests/Peers/spiffe_peer.py").path
+    static let script = ExternalTool.repositoryRoot.appendingPathComponent(
+        "Tests/WardenSPIFFETests/Peers/spiffe_peer.py"
+    ).path
 
     let directory: TemporaryDirectory
     let trustDomain = try! TrustDomain("example.org")
@@ -24,14 +31,18 @@ struct PythonPeerTests {
 
     static func peer(_ arguments: [String]) throws -> [String: Any] {
         let result = try Subprocess.run(try ExternalTool.pythonSPIFFE.require(), [Self.script] + arguments)
-        guard result.status == 0 else { throw SPIFFEError(.invalidConfiguration, "peer \(arguments[0]) failed: \(result.stderr)") }
+        guard result.status == 0 else {
+            throw SPIFFEError(.invalidConfiguration, "peer \(arguments[0]) failed: \(result.stderr)")
+        }
         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     }
 
     @Test(arguments: ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"])
     func tokensJoserfcMintsVerifyInWarden(_ algorithm: String) throws {
         let jwks = self.directory.file("jwks-\(algorithm).json")
-        let minted = try Self.peer(["mint", algorithm, "kid-\(algorithm)", self.subject.description, "billing", "300", jwks])
+        let minted = try Self.peer([
+            "mint", algorithm, "kid-\(algorithm)", self.subject.description, "billing", "300", jwks,
+        ])
         let token = try #require(minted["token"] as? String)
         let bundle = try SPIFFEBundle.load(trustDomain: self.trustDomain, from: jwks)
         var policy = JWTVerificationPolicy()
@@ -46,7 +57,9 @@ struct PythonPeerTests {
         #expect(throws: SPIFFEError(.audienceMismatch, "")) { try other.verify(token, authorizer: .any) }
         var bytes = Array(token.utf8)
         bytes[bytes.count - 5] = bytes[bytes.count - 5] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        #expect(throws: SPIFFEError.self) { try verifier.verify(String(decoding: bytes, as: UTF8.self), authorizer: .any) }
+        #expect(throws: SPIFFEError.self) {
+            try verifier.verify(String(decoding: bytes, as: UTF8.self), authorizer: .any)
+        }
     }
 
     @Test(arguments: [
@@ -55,7 +68,10 @@ struct PythonPeerTests {
     ])
     func tokensWardenMintsVerifyInPySpiffeAndJoserfc(_ keyType: KeyType, _ algorithm: JWTAlgorithm) throws {
         let key = try PrivateKey.generate(keyType)
-        let svid = try JWTSigner(key: key, keyID: "warden-1", algorithm: algorithm).mintSVID(subject: self.subject, audience: ["billing"])
+        let svid = try JWTSigner(key: key, keyID: "warden-1", algorithm: algorithm).mintSVID(
+            subject: self.subject,
+            audience: ["billing"]
+        )
         let bundle = SPIFFEBundle(trustDomain: self.trustDomain, jwtAuthorities: ["warden-1": try JWTPublicKey(key)])
         let tokenFile = try self.directory.write("token-\(algorithm).jwt", svid.token.reveal())
         let jwksFile = try self.directory.write("warden-\(algorithm).json", bundle.jwtBundle.jwksEncoded())
@@ -76,7 +92,9 @@ struct PythonPeerTests {
             #expect(pySpiffe["expiry"] as? Int == Int(svid.expiry.timeIntervalSince1970))
         }
         // Both refuse the token for another audience: the agreement is on rejection too.
-        #expect(try Self.peer(["verify-pyspiffe", tokenFile, jwksFile, "example.org", "payroll"])["valid"] as? Bool == false)
+        #expect(
+            try Self.peer(["verify-pyspiffe", tokenFile, jwksFile, "example.org", "payroll"])["valid"] as? Bool == false
+        )
         #expect(try Self.peer(["verify-joserfc", tokenFile, bundleFile, "payroll"])["valid"] as? Bool == false)
     }
 
@@ -85,14 +103,18 @@ struct PythonPeerTests {
         for (index, type) in [KeyType.p256, .p384, .rsa2048].enumerated() {
             keys["key-\(index)"] = try JWTPublicKey(PrivateKey.generate(type))
         }
-        let file = try self.directory.write("keys.json", JWTBundle(trustDomain: self.trustDomain, authorities: keys).jwksEncoded())
+        let file = try self.directory.write(
+            "keys.json",
+            JWTBundle(trustDomain: self.trustDomain, authorities: keys).jwksEncoded()
+        )
         let parsed = try Self.peer(["jwt-bundle", "example.org", file])
         #expect(parsed["kids"] as? [String] == keys.keys.sorted())
     }
 
     @Test func svidAndBundleBuiltByCryptographyVerifyInWardenAsInPySpiffe() throws {
         let made = try Self.peer(["make-svid", self.directory.path, "spiffe://example.org/py-workload"])
-        let chainFile = self.directory.file("py-chain.pem"), keyFile = self.directory.file("py-leaf.key")
+        let chainFile = self.directory.file("py-chain.pem")
+        let keyFile = self.directory.file("py-leaf.key")
         let pySpiffe = try Self.peer(["x509-svid", chainFile, keyFile])
         #expect(pySpiffe["valid"] as? Bool == true, "\(pySpiffe)")
 
@@ -109,7 +131,11 @@ struct PythonPeerTests {
 
         // And the other way: the bundle Warden writes parses in py-spiffe to the same authority.
         let rewritten = try self.directory.write("warden-root.pem", bundle.pemEncoded())
-        #expect(try Self.peer(["x509-bundle", "example.org", rewritten])["fingerprints"] as? [String] == [made["root"] as! String])
+        #expect(
+            try Self.peer(["x509-bundle", "example.org", rewritten])["fingerprints"] as? [String] == [
+                made["root"] as! String
+            ]
+        )
     }
 
     @Test func svidWardenRejectsPySpiffeRejectsToo() throws {
@@ -119,7 +145,9 @@ struct PythonPeerTests {
         let chainFile = try self.directory.write("no-id.pem", leaf.pem + ca.pem)
         let keyFile = try self.directory.write("no-id.key", leaf.key.pkcs8PEMRepresentation.reveal())
         #expect(try Self.peer(["x509-svid", chainFile, keyFile])["valid"] as? Bool == false)
-        #expect(throws: SPIFFEError(.leafMissingSPIFFEID, "")) { try X509SVID.load(certificateFile: chainFile, keyFile: keyFile) }
+        #expect(throws: SPIFFEError(.leafMissingSPIFFEID, "")) {
+            try X509SVID.load(certificateFile: chainFile, keyFile: keyFile)
+        }
     }
 }
 

@@ -16,7 +16,9 @@ import WardenSPIFFE
         let encoded = try JSONEncoder().encode([id])
         #expect(String(decoding: encoded, as: UTF8.self) == #"["spiffe:\/\/example.org\/payments\/api"]"#)
         #expect(try JSONDecoder().decode([SPIFFEID].self, from: encoded) == [id])
-        #expect(throws: SPIFFEError.self) { try JSONDecoder().decode([SPIFFEID].self, from: Data(#"["spiffe://Bad"]"#.utf8)) }
+        #expect(throws: SPIFFEError.self) {
+            try JSONDecoder().decode([SPIFFEID].self, from: Data(#"["spiffe://Bad"]"#.utf8))
+        }
     }
 
     @Test func theSpecsOtherRulesAreEnforced() {
@@ -49,6 +51,8 @@ import WardenSPIFFE
         let id = try SPIFFEID(normalizing: "SPIFFE://Example.ORG/Payments")
         #expect(id.description == "spiffe://example.org/Payments")
         #expect(try TrustDomain(normalizing: "Example.ORG").name == "example.org")
-        #expect(throws: SPIFFEError(.badPathSegmentCharacter, "")) { try SPIFFEID(normalizing: "spiffe://example.org/a b") }
+        #expect(throws: SPIFFEError(.badPathSegmentCharacter, "")) {
+            try SPIFFEID(normalizing: "spiffe://example.org/a b")
+        }
     }
 }

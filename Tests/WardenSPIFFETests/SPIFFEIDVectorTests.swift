@@ -41,8 +41,10 @@ import WardenSPIFFE
         "cannot be empty": .empty,
         "scheme is missing or invalid": .wrongScheme,
         "trust domain is missing": .missingTrustDomain,
-        "trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores": .badTrustDomainCharacter,
-        "path segment characters are limited to letters, numbers, dots, dashes, and underscores": .badPathSegmentCharacter,
+        "trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores":
+            .badTrustDomainCharacter,
+        "path segment characters are limited to letters, numbers, dots, dashes, and underscores":
+            .badPathSegmentCharacter,
         "path must have a leading slash": .noLeadingSlash,
         "path cannot contain empty segments": .emptySegment,
         "path cannot contain dot segments": .dotSegment,
@@ -90,7 +92,10 @@ import WardenSPIFFE
             #expect(result.trustDomain == testCase.trustDomain)
             if let path = testCase.path { #expect(result.path == path) }
         } else {
-            let expected = try #require(Self.codes[testCase.error ?? ""], "unmapped go-spiffe error \(testCase.error ?? "nil")")
+            let expected = try #require(
+                Self.codes[testCase.error ?? ""],
+                "unmapped go-spiffe error \(testCase.error ?? "nil")"
+            )
             #expect(throws: SPIFFEError(expected, "")) { _ = try Self.run(testCase) }
         }
     }

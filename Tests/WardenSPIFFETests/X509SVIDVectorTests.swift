@@ -16,7 +16,9 @@ import X509
     }
 
     static func bytes(_ name: String) throws -> [UInt8] {
-        let url = try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Vectors/x509svid"))
+        let url = try #require(
+            Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Vectors/x509svid")
+        )
         return Array(try Data(contentsOf: url))
     }
 
@@ -34,11 +36,19 @@ import X509
         Row(certificates: "good-leaf-only.pem", key: "good-leaf-only.pem", code: .noPrivateKey),
         Row(certificates: "wrong-leaf-empty-id.pem", key: "key-pkcs8-rsa.pem", code: .leafMissingSPIFFEID),
         Row(certificates: "wrong-leaf-ca-true.pem", key: "key-pkcs8-rsa.pem", code: .leafIsCA),
-        Row(certificates: "wrong-leaf-no-digital-signature.pem", key: "key-pkcs8-rsa.pem", code: .leafMissingDigitalSignature),
+        Row(
+            certificates: "wrong-leaf-no-digital-signature.pem",
+            key: "key-pkcs8-rsa.pem",
+            code: .leafMissingDigitalSignature
+        ),
         Row(certificates: "wrong-leaf-cert-sign.pem", key: "key-pkcs8-rsa.pem", code: .leafHasKeyCertSign),
         Row(certificates: "wrong-leaf-crl-sign.pem", key: "key-pkcs8-rsa.pem", code: .leafHasCRLSign),
         Row(certificates: "wrong-intermediate-no-ca.pem", key: "key-pkcs8-rsa.pem", code: .signingCertificateNotCA),
-        Row(certificates: "wrong-intermediate-no-key-cert-sign.pem", key: "key-pkcs8-rsa.pem", code: .signingCertificateMissingKeyCertSign),
+        Row(
+            certificates: "wrong-intermediate-no-key-cert-sign.pem",
+            key: "key-pkcs8-rsa.pem",
+            code: .signingCertificateMissingKeyCertSign
+        ),
     ]
 
     @Test(arguments: Self.rows)
@@ -64,21 +74,39 @@ import X509
                 extra.append(try Certificate.Extension(KeyUsage(digitalSignature: true), critical: false))
             }
             return try TestPKI.issue(
-                subject: "", issuer: ca, keyUsage: keyUsageCritical ? KeyUsage(digitalSignature: true) : nil,
-                sans: sans, sanCritical: true, extraExtensions: extra, omitKeyUsage: !keyUsageCritical)
+                subject: "",
+                issuer: ca,
+                keyUsage: keyUsageCritical ? KeyUsage(digitalSignature: true) : nil,
+                sans: sans,
+                sanCritical: true,
+                extraExtensions: extra,
+                omitKeyUsage: !keyUsageCritical
+            )
         }
         let root = try leaf([.uniformResourceIdentifier("spiffe://example.org")])
-        #expect(throws: SPIFFEError(.leafSPIFFEIDHasRootPath, "")) { try X509SVID(certificates: [root.certificate], privateKey: root.key) }
-        let two = try leaf([.uniformResourceIdentifier("spiffe://example.org/a"), .uniformResourceIdentifier("spiffe://example.org/b")])
-        #expect(throws: SPIFFEError(.leafHasMultipleURISANs, "")) { try X509SVID(certificates: [two.certificate], privateKey: two.key) }
+        #expect(throws: SPIFFEError(.leafSPIFFEIDHasRootPath, "")) {
+            try X509SVID(certificates: [root.certificate], privateKey: root.key)
+        }
+        let two = try leaf([
+            .uniformResourceIdentifier("spiffe://example.org/a"), .uniformResourceIdentifier("spiffe://example.org/b"),
+        ])
+        #expect(throws: SPIFFEError(.leafHasMultipleURISANs, "")) {
+            try X509SVID(certificates: [two.certificate], privateKey: two.key)
+        }
         let notCritical = try leaf([.uniformResourceIdentifier("spiffe://example.org/a")], keyUsageCritical: false)
-        #expect(throws: SPIFFEError(.leafKeyUsageNotCritical, "")) { try X509SVID(certificates: [notCritical.certificate], privateKey: notCritical.key) }
+        #expect(throws: SPIFFEError(.leafKeyUsageNotCritical, "")) {
+            try X509SVID(certificates: [notCritical.certificate], privateKey: notCritical.key)
+        }
         let bad = try leaf([.uniformResourceIdentifier("spiffe://Example.org/a")])
-        #expect(throws: SPIFFEError(.badTrustDomainCharacter, "")) { try X509SVID(certificates: [bad.certificate], privateKey: bad.key) }
+        #expect(throws: SPIFFEError(.badTrustDomainCharacter, "")) {
+            try X509SVID(certificates: [bad.certificate], privateKey: bad.key)
+        }
         let good = try leaf([.uniformResourceIdentifier("spiffe://example.org/a"), .dnsName("a.example.org")])
         let svid = try X509SVID(certificates: [good.certificate, ca.certificate], privateKey: good.key)
         #expect(svid.id.description == "spiffe://example.org/a")
-        #expect(throws: SPIFFEError(.noPrivateKey, "")) { try X509SVID(certificates: [good.certificate], privateKey: nil) }
+        #expect(throws: SPIFFEError(.noPrivateKey, "")) {
+            try X509SVID(certificates: [good.certificate], privateKey: nil)
+        }
         #expect(throws: SPIFFEError(.noCertificates, "")) { try X509SVID(certificates: [], privateKey: good.key) }
     }
 }

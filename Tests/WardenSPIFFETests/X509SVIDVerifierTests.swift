@@ -2,10 +2,10 @@ import Foundation
 import SwiftASN1
 import Testing
 import WardenCore
-import WardenTesting
 import WardenPKI
 import WardenSPIFFE
 import WardenTestSupport
+import WardenTesting
 import X509
 
 /// The X509-SVID verifier: go-spiffe's `verify_test.go` scenarios (EXPECTED.md §4), then the rules go-spiffe's `Verify`
@@ -25,11 +25,23 @@ import X509
     }
 
     static func svid(
-        _ uri: String?, issuer: TestPKI.Issued, keyUsage: KeyUsage = KeyUsage(digitalSignature: true), isCA: Bool = false,
-        extraURIs: [String] = [], notAfter: Date = TestPKI.epoch.addingTimeInterval(3600)
+        _ uri: String?,
+        issuer: TestPKI.Issued,
+        keyUsage: KeyUsage = KeyUsage(digitalSignature: true),
+        isCA: Bool = false,
+        extraURIs: [String] = [],
+        notAfter: Date = TestPKI.epoch.addingTimeInterval(3600)
     ) throws -> TestPKI.Issued {
         let sans = ([uri].compactMap { $0 } + extraURIs).map(GeneralName.uniformResourceIdentifier)
-        return try TestPKI.issue(subject: "", issuer: issuer, isCA: isCA, keyUsage: keyUsage, sans: sans, sanCritical: true, notAfter: notAfter)
+        return try TestPKI.issue(
+            subject: "",
+            issuer: issuer,
+            isCA: isCA,
+            keyUsage: keyUsage,
+            sans: sans,
+            sanCritical: true,
+            notAfter: notAfter
+        )
     }
 
     func verifier(_ bundles: [SPIFFEBundle]) -> X509SVIDVerifier {
@@ -40,21 +52,32 @@ import X509
         SPIFFEBundle(trustDomain: self.domain1, x509Authorities: authorities)
     }
 
-    func expect(_ code: SPIFFEError.Code, _ chain: [Certificate], bundles: [SPIFFEBundle], mentioning: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expect(
+        _ code: SPIFFEError.Code,
+        _ chain: [Certificate],
+        bundles: [SPIFFEBundle],
+        mentioning: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let verifier = self.verifier(bundles)
         do {
             let verified = try verifier.verify(chain, authorizer: .any)
             Issue.record("expected \(code), verified \(verified)", sourceLocation: sourceLocation)
         } catch {
             #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
-            if let mentioning { #expect(error.message.contains(mentioning), "\(error.message)", sourceLocation: sourceLocation) }
+            if let mentioning {
+                #expect(error.message.contains(mentioning), "\(error.message)", sourceLocation: sourceLocation)
+            }
         }
     }
 
     // MARK: go-spiffe's scenarios
 
     @Test func validLeafAgainstItsBundle() throws {
-        let verified = try self.verifier([self.bundle1([self.ca1.certificate])]).verify([self.leaf1.certificate], authorizer: .any)
+        let verified = try self.verifier([self.bundle1([self.ca1.certificate])]).verify(
+            [self.leaf1.certificate],
+            authorizer: .any
+        )
         #expect(verified.id.description == "spiffe://domain1.test/workload")
         #expect(verified.chain == [self.leaf1.certificate, self.ca1.certificate])
     }
@@ -64,7 +87,12 @@ import X509
     }
 
     @Test func noBundleForTheLeafsTrustDomain() {
-        self.expect(.untrustedTrustDomain, [self.leaf1.certificate], bundles: [SPIFFEBundle(trustDomain: self.domain2, x509Authorities: [self.ca1.certificate])], mentioning: "domain1.test")
+        self.expect(
+            .untrustedTrustDomain,
+            [self.leaf1.certificate],
+            bundles: [SPIFFEBundle(trustDomain: self.domain2, x509Authorities: [self.ca1.certificate])],
+            mentioning: "domain1.test"
+        )
     }
 
     @Test func bundleWithoutAuthorities() {
@@ -94,13 +122,26 @@ import X509
     }
 
     @Test func leafThatIsACA() throws {
-        let leaf = try Self.svid("spiffe://domain1.test/workload", issuer: self.ca1, keyUsage: KeyUsage(digitalSignature: true), isCA: true)
+        let leaf = try Self.svid(
+            "spiffe://domain1.test/workload",
+            issuer: self.ca1,
+            keyUsage: KeyUsage(digitalSignature: true),
+            isCA: true
+        )
         self.expect(.leafIsCA, [leaf.certificate], bundles: [self.bundle1([self.ca1.certificate])])
     }
 
     @Test func leafWithKeyCertSignOrCRLSign() throws {
-        let certSign = try Self.svid("spiffe://domain1.test/w", issuer: self.ca1, keyUsage: KeyUsage(digitalSignature: true, keyCertSign: true))
-        let crlSign = try Self.svid("spiffe://domain1.test/w", issuer: self.ca1, keyUsage: KeyUsage(digitalSignature: true, cRLSign: true))
+        let certSign = try Self.svid(
+            "spiffe://domain1.test/w",
+            issuer: self.ca1,
+            keyUsage: KeyUsage(digitalSignature: true, keyCertSign: true)
+        )
+        let crlSign = try Self.svid(
+            "spiffe://domain1.test/w",
+            issuer: self.ca1,
+            keyUsage: KeyUsage(digitalSignature: true, cRLSign: true)
+        )
         self.expect(.leafHasKeyCertSign, [certSign.certificate], bundles: [self.bundle1([self.ca1.certificate])])
         self.expect(.leafHasCRLSign, [crlSign.certificate], bundles: [self.bundle1([self.ca1.certificate])])
     }
@@ -108,19 +149,31 @@ import X509
     @Test func expiredLeaf() throws {
         let verifier = self.verifier([self.bundle1([self.ca1.certificate])])
         let after = self.leaf1.certificate.notValidAfter.addingTimeInterval(1)
-        let error = try #require(throws: SPIFFEError.self) { try verifier.verify([self.leaf1.certificate], at: after, authorizer: .any) }
+        let error = try #require(throws: SPIFFEError.self) {
+            try verifier.verify([self.leaf1.certificate], at: after, authorizer: .any)
+        }
         #expect(error.code == .certificateExpired)
         #expect(error.message.contains("the leaf"))
         let before = self.leaf1.certificate.notValidBefore.addingTimeInterval(-1)
-        #expect(throws: SPIFFEError(.certificateNotYetValid, "")) { try verifier.verify([self.leaf1.certificate], at: before, authorizer: .any) }
+        #expect(throws: SPIFFEError(.certificateNotYetValid, "")) {
+            try verifier.verify([self.leaf1.certificate], at: before, authorizer: .any)
+        }
     }
 
     // MARK: what go-spiffe's Verify skips
 
     @Test func leafWithoutDigitalSignatureOrWithRootID() throws {
-        let noDigitalSignature = try Self.svid("spiffe://domain1.test/w", issuer: self.ca1, keyUsage: KeyUsage(keyEncipherment: true))
+        let noDigitalSignature = try Self.svid(
+            "spiffe://domain1.test/w",
+            issuer: self.ca1,
+            keyUsage: KeyUsage(keyEncipherment: true)
+        )
         let rootID = try Self.svid("spiffe://domain1.test", issuer: self.ca1)
-        self.expect(.leafMissingDigitalSignature, [noDigitalSignature.certificate], bundles: [self.bundle1([self.ca1.certificate])])
+        self.expect(
+            .leafMissingDigitalSignature,
+            [noDigitalSignature.certificate],
+            bundles: [self.bundle1([self.ca1.certificate])]
+        )
         self.expect(.leafSPIFFEIDHasRootPath, [rootID.certificate], bundles: [self.bundle1([self.ca1.certificate])])
     }
 
@@ -133,15 +186,33 @@ import X509
         let verified = try verifier.verify([leaf.certificate, intermediate.certificate], authorizer: .any)
         #expect(verified.chain == [leaf.certificate, intermediate.certificate, self.ca1.certificate])
         // Missing the intermediate: no path.
-        #expect(throws: SPIFFEError(.unknownAuthority, "")) { try verifier.verify([leaf.certificate], authorizer: .any) }
+        #expect(throws: SPIFFEError(.unknownAuthority, "")) {
+            try verifier.verify([leaf.certificate], authorizer: .any)
+        }
     }
 
     @Test func intermediateThatIsNotACAOrLacksKeyCertSign() throws {
-        let notCA = try TestPKI.issue(subject: "CN=Not a CA", issuer: self.ca1, isCA: false, keyUsage: KeyUsage(keyCertSign: true))
-        let noCertSign = try TestPKI.issue(subject: "CN=No cert sign", issuer: self.ca1, isCA: true, keyUsage: KeyUsage(cRLSign: true))
-        for (intermediate, code) in [(notCA, SPIFFEError.Code.signingCertificateNotCA), (noCertSign, .signingCertificateMissingKeyCertSign)] {
+        let notCA = try TestPKI.issue(
+            subject: "CN=Not a CA",
+            issuer: self.ca1,
+            isCA: false,
+            keyUsage: KeyUsage(keyCertSign: true)
+        )
+        let noCertSign = try TestPKI.issue(
+            subject: "CN=No cert sign",
+            issuer: self.ca1,
+            isCA: true,
+            keyUsage: KeyUsage(cRLSign: true)
+        )
+        for (intermediate, code) in [
+            (notCA, SPIFFEError.Code.signingCertificateNotCA), (noCertSign, .signingCertificateMissingKeyCertSign),
+        ] {
             let leaf = try Self.svid("spiffe://domain1.test/api", issuer: intermediate)
-            self.expect(code, [leaf.certificate, intermediate.certificate], bundles: [self.bundle1([self.ca1.certificate])])
+            self.expect(
+                code,
+                [leaf.certificate, intermediate.certificate],
+                bundles: [self.bundle1([self.ca1.certificate])]
+            )
         }
     }
 
@@ -153,38 +224,71 @@ import X509
     }
 
     @Test func expiredIntermediate() throws {
-        let intermediate = try TestPKI.issue(subject: "CN=Old", issuer: self.ca1, isCA: true, notAfter: Self.now.addingTimeInterval(-1))
+        let intermediate = try TestPKI.issue(
+            subject: "CN=Old",
+            issuer: self.ca1,
+            isCA: true,
+            notAfter: Self.now.addingTimeInterval(-1)
+        )
         let leaf = try Self.svid("spiffe://domain1.test/api", issuer: intermediate)
-        self.expect(.certificateExpired, [leaf.certificate, intermediate.certificate], bundles: [self.bundle1([self.ca1.certificate])], mentioning: "certificate 2")
+        self.expect(
+            .certificateExpired,
+            [leaf.certificate, intermediate.certificate],
+            bundles: [self.bundle1([self.ca1.certificate])],
+            mentioning: "certificate 2"
+        )
     }
 
     @Test func pathLengthConstraint() throws {
         let constrained = try TestPKI.issue(subject: "CN=Root pathlen 0", isCA: true, pathLength: 0)
         let intermediate = try TestPKI.issue(subject: "CN=Below", issuer: constrained, isCA: true)
         let leaf = try Self.svid("spiffe://domain1.test/api", issuer: intermediate)
-        self.expect(.pathLengthExceeded, [leaf.certificate, intermediate.certificate], bundles: [self.bundle1([constrained.certificate])])
+        self.expect(
+            .pathLengthExceeded,
+            [leaf.certificate, intermediate.certificate],
+            bundles: [self.bundle1([constrained.certificate])]
+        )
     }
 
     @Test func unhandledCriticalExtension() throws {
         let unknown = Certificate.Extension(oid: [1, 3, 6, 1, 4, 1, 99999, 1], critical: true, value: [0x05, 0x00])
-        let leaf = try TestPKI.issue(subject: "", issuer: self.ca1, keyUsage: KeyUsage(digitalSignature: true), sans: [.uniformResourceIdentifier("spiffe://domain1.test/w")], sanCritical: true, extraExtensions: [unknown])
+        let leaf = try TestPKI.issue(
+            subject: "",
+            issuer: self.ca1,
+            keyUsage: KeyUsage(digitalSignature: true),
+            sans: [.uniformResourceIdentifier("spiffe://domain1.test/w")],
+            sanCritical: true,
+            extraExtensions: [unknown]
+        )
         self.expect(.unhandledCriticalExtension, [leaf.certificate], bundles: [self.bundle1([self.ca1.certificate])])
     }
 
     @Test func uriNameConstraints() throws {
         func constrainedCA(permitted: [GeneralName]) throws -> TestPKI.Issued {
             let constraints = NameConstraints(permittedSubtrees: permitted)
-            return try TestPKI.issue(subject: "CN=Constrained", isCA: true, extraExtensions: [try Certificate.Extension(constraints, critical: true)])
+            return try TestPKI.issue(
+                subject: "CN=Constrained",
+                isCA: true,
+                extraExtensions: [try Certificate.Extension(constraints, critical: true)]
+            )
         }
         let exact = try constrainedCA(permitted: [.uniformResourceIdentifier("domain1.test")])
         let inside = try Self.svid("spiffe://domain1.test/w", issuer: exact)
-        #expect(try self.verifier([self.bundle1([exact.certificate])]).verify([inside.certificate], authorizer: .any).id.path == "/w")
+        #expect(
+            try self.verifier([self.bundle1([exact.certificate])]).verify([inside.certificate], authorizer: .any).id
+                .path == "/w"
+        )
         let other = try constrainedCA(permitted: [.uniformResourceIdentifier("domain2.test")])
         let outside = try Self.svid("spiffe://domain1.test/w", issuer: other)
         self.expect(.nameConstraintsViolated, [outside.certificate], bundles: [self.bundle1([other.certificate])])
         let directory = try constrainedCA(permitted: [.directoryName(TestPKI.name("O=Example"))])
         let unprocessed = try Self.svid("spiffe://domain1.test/w", issuer: directory)
-        self.expect(.nameConstraintsViolated, [unprocessed.certificate], bundles: [self.bundle1([directory.certificate])], mentioning: "fails closed")
+        self.expect(
+            .nameConstraintsViolated,
+            [unprocessed.certificate],
+            bundles: [self.bundle1([directory.certificate])],
+            mentioning: "fails closed"
+        )
     }
 
     // MARK: the cache and bundle changes
@@ -199,15 +303,32 @@ import X509
         #expect(try verifier.verify([leafB.certificate, intermediate.certificate], authorizer: .any).chain.count == 3)
         // CA 1 is rotated out: the intermediate it signed must no longer verify.
         verifier.updateBundles(SPIFFEBundleSet([self.bundle1([self.ca2.certificate])]))
-        #expect(throws: SPIFFEError(.unknownAuthority, "")) { try verifier.verify([leafB.certificate, intermediate.certificate], authorizer: .any) }
+        #expect(throws: SPIFFEError(.unknownAuthority, "")) {
+            try verifier.verify([leafB.certificate, intermediate.certificate], authorizer: .any)
+        }
     }
 
     @Test func validityIsCheckedOnEveryCallEvenForRememberedIntermediates() throws {
-        let intermediate = try TestPKI.issue(subject: "CN=Short-lived", issuer: self.ca1, isCA: true, notAfter: Self.now.addingTimeInterval(60))
-        let leaf = try Self.svid("spiffe://domain1.test/a", issuer: intermediate, notAfter: Self.now.addingTimeInterval(3600))
+        let intermediate = try TestPKI.issue(
+            subject: "CN=Short-lived",
+            issuer: self.ca1,
+            isCA: true,
+            notAfter: Self.now.addingTimeInterval(60)
+        )
+        let leaf = try Self.svid(
+            "spiffe://domain1.test/a",
+            issuer: intermediate,
+            notAfter: Self.now.addingTimeInterval(3600)
+        )
         let verifier = self.verifier([self.bundle1([self.ca1.certificate])])
         _ = try verifier.verify([leaf.certificate, intermediate.certificate], authorizer: .any)
-        #expect(throws: SPIFFEError(.certificateExpired, "")) { try verifier.verify([leaf.certificate, intermediate.certificate], at: Self.now.addingTimeInterval(120), authorizer: .any) }
+        #expect(throws: SPIFFEError(.certificateExpired, "")) {
+            try verifier.verify(
+                [leaf.certificate, intermediate.certificate],
+                at: Self.now.addingTimeInterval(120),
+                authorizer: .any
+            )
+        }
     }
 
     @Test func aRememberedIntermediateDoesNotVouchForALeafItDidNotSign() throws {
@@ -217,7 +338,9 @@ import X509
         let forged = try Self.svid("spiffe://domain1.test/admin", issuer: impostor)
         let verifier = self.verifier([self.bundle1([self.ca1.certificate])])
         _ = try verifier.verify([good.certificate, intermediate.certificate], authorizer: .any)
-        #expect(throws: SPIFFEError(.invalidSignature, "")) { try verifier.verify([forged.certificate, intermediate.certificate], authorizer: .any) }
+        #expect(throws: SPIFFEError(.invalidSignature, "")) {
+            try verifier.verify([forged.certificate, intermediate.certificate], authorizer: .any)
+        }
     }
 
     // MARK: authorizers
@@ -231,7 +354,10 @@ import X509
         _ = try verifier.verify(chain, authorizer: .oneOf([id, try SPIFFEID("spiffe://domain1.test/other")]))
         _ = try verifier.verify(chain, authorizer: .memberOf(self.domain1))
         _ = try verifier.verify(chain, authorizer: SPIFFEIDAuthorizer("workloads") { $0.path.hasPrefix("/work") })
-        for denying in [SPIFFEIDAuthorizer.id(try SPIFFEID("spiffe://domain1.test/other")), .memberOf(self.domain2), .oneOf([]), SPIFFEIDAuthorizer("nobody") { _ in false }] {
+        for denying in [
+            SPIFFEIDAuthorizer.id(try SPIFFEID("spiffe://domain1.test/other")), .memberOf(self.domain2), .oneOf([]),
+            SPIFFEIDAuthorizer("nobody") { _ in false },
+        ] {
             let error = try #require(throws: SPIFFEError.self) { try verifier.verify(chain, authorizer: denying) }
             #expect(error.code == .unauthorized)
             #expect(error.message.contains(denying.description))

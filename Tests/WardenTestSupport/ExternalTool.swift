@@ -19,7 +19,8 @@ public enum ExternalTool: String, Sendable, CaseIterable {
 
     /// The repository root, found from this file's path.
     public static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     /// The tool's executable path, or `nil` when it is not installed.

@@ -51,8 +51,11 @@ public enum TestPKI {
         if includeBasicConstraints {
             try extensions.append(
                 Certificate.Extension(
-                    isCA ? BasicConstraints.isCertificateAuthority(maxPathLength: pathLength) : .notCertificateAuthority,
-                    critical: true))
+                    isCA
+                        ? BasicConstraints.isCertificateAuthority(maxPathLength: pathLength) : .notCertificateAuthority,
+                    critical: true
+                )
+            )
         }
         let usage = keyUsage ?? (isCA ? KeyUsage(keyCertSign: true, cRLSign: true) : KeyUsage(digitalSignature: true))
         if !omitKeyUsage { try extensions.append(Certificate.Extension(usage, critical: true)) }
@@ -67,7 +70,8 @@ public enum TestPKI {
         if let issuer {
             let issuerKeyID = Array(Insecure.SHA1.hash(data: issuer.key.publicKey.subjectPublicKeyInfoBytes))
             try extensions.append(
-                Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: issuerKeyID[...]), critical: false))
+                Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: issuerKeyID[...]), critical: false)
+            )
         }
         for ext in extraExtensions { try extensions.append(ext) }
         let certificate = try Certificate(
@@ -99,11 +103,19 @@ public enum TestPKI {
     ) throws -> Chain {
         let root = try Self.issue(subject: "CN=Warden Test Root,O=Warden Tests", keyType: keyType, isCA: true)
         let intermediate = try Self.issue(
-            subject: "CN=Warden Test Intermediate,O=Warden Tests", keyType: keyType, issuer: root, isCA: true,
-            pathLength: 0)
+            subject: "CN=Warden Test Intermediate,O=Warden Tests",
+            keyType: keyType,
+            issuer: root,
+            isCA: true,
+            pathLength: 0
+        )
         let leaf = try Self.issue(
-            subject: leafSubject, keyType: keyType, issuer: intermediate,
-            extendedKeyUsage: [.serverAuth, .clientAuth], sans: leafSANs)
+            subject: leafSubject,
+            keyType: keyType,
+            issuer: intermediate,
+            extendedKeyUsage: [.serverAuth, .clientAuth],
+            sans: leafSANs
+        )
         return Chain(root: root, intermediate: intermediate, leaf: leaf)
     }
 }

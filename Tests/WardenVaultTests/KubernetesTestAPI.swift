@@ -21,7 +21,9 @@ final class KubernetesTestAPI: @unchecked Sendable {
     init(directory: TemporaryDirectory) async throws {
         self.port = try OpenBaoServer.freePort()
         self.caFile = directory.file("kubernetes-ca.pem")
-        let script = ExternalTool.repositoryRoot.appendingPathComponent("Tests/WardenVaultTests/Peers/kubernetes_api.py").path
+        let script = ExternalTool.repositoryRoot.appendingPathComponent(
+            "Tests/WardenVaultTests/Peers/kubernetes_api.py"
+        ).path
         self.process = Process()
         self.process.executableURL = URL(fileURLWithPath: try ExternalTool.python.require())
         self.process.arguments = [script, String(self.port), self.caFile]
@@ -49,7 +51,10 @@ final class KubernetesTestAPI: @unchecked Sendable {
 
     /// A service-account token, as the API server projects into a pod.
     func token(namespace: String, serviceAccount: String, uid: String) async throws -> String {
-        let response = try await self.post("/__token", ["namespace": .string(namespace), "name": .string(serviceAccount), "uid": .string(uid)])
+        let response = try await self.post(
+            "/__token",
+            ["namespace": .string(namespace), "name": .string(serviceAccount), "uid": .string(uid)]
+        )
         guard let token = response["token"]?.stringValue else { throw KubernetesTestAPIError() }
         return token
     }
@@ -61,7 +66,10 @@ final class KubernetesTestAPI: @unchecked Sendable {
 
     /// The TokenReviews made so far, and whether every one carried a bearer token.
     func reviews() async throws -> (count: Int, allWithBearer: Bool) {
-        let response = try await self.http.execute(HTTPClientRequest(url: self.address + "/__reviews"), timeout: .seconds(5))
+        let response = try await self.http.execute(
+            HTTPClientRequest(url: self.address + "/__reviews"),
+            timeout: .seconds(5)
+        )
         let document = try JSONValue(parsing: Array(try await response.body.collect(upTo: 1 << 16).readableBytesView))
         return (Int(document["reviews"]?.int64Value ?? -1), document["bearer"]?.boolValue ?? false)
     }

@@ -2,9 +2,10 @@ import Foundation
 import Glibc
 import Logging
 import WardenCore
-import WardenTestSupport
-@testable import WardenVault
 import WardenSPIFFE
+import WardenTestSupport
+
+@testable import WardenVault
 
 /// A real OpenBao server for the tests, on a free loopback port, started and stopped by the test.
 ///
@@ -51,11 +52,17 @@ final class OpenBaoServer: @unchecked Sendable {
     static var shouldRun: Bool { ExternalTool.isCI || Self.binary != nil }
 
     init(
-        persistent: Bool = false, tls: Bool = false, directory: TemporaryDirectory? = nil, certificate: ServerCertificate? = nil,
+        persistent: Bool = false,
+        tls: Bool = false,
+        directory: TemporaryDirectory? = nil,
+        certificate: ServerCertificate? = nil,
         joining leader: OpenBaoServer? = nil
     ) throws {
         precondition(certificate == nil || persistent, "a server certificate needs a persistent server")
-        precondition(leader == nil || (persistent && leader!.persistent && !tls && certificate == nil), "only a plain persistent server joins a cluster")
+        precondition(
+            leader == nil || (persistent && leader!.persistent && !tls && certificate == nil),
+            "only a plain persistent server joins a cluster"
+        )
         self.leader = leader
         self.tls = tls || certificate != nil
         self.certificate = certificate
@@ -70,13 +77,22 @@ final class OpenBaoServer: @unchecked Sendable {
         self.process?.waitUntilExit()
     }
 
-    func client(token: Secret<String>? = nil, timeout: Duration = .seconds(10), maximumRetries: Int = 2, clock: any WardenClock = SystemClock()) throws -> VaultClient {
+    func client(
+        token: Secret<String>? = nil,
+        timeout: Duration = .seconds(10),
+        maximumRetries: Int = 2,
+        clock: any WardenClock = SystemClock()
+    ) throws -> VaultClient {
         var configuration = VaultConfiguration(address: self.address, token: token ?? self.rootToken)
         if self.tls { configuration.caCertificateFile = self.tlsCAFile }
         configuration.tlsServerName = self.certificate?.serverName
         configuration.timeout = timeout
         configuration.maximumRetries = maximumRetries
-        return try VaultClient(configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: clock)
+        return try VaultClient(
+            configuration: configuration,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            clock: clock
+        )
     }
 
     /// Starts the server and waits until it serves requests (unsealing a persistent one).
@@ -105,20 +121,31 @@ final class OpenBaoServer: @unchecked Sendable {
                 api_addr = "\(self.address)"
                 cluster_addr = "http://127.0.0.1:\(self.clusterPort)"
                 """
-            try FileManager.default.createDirectory(atPath: "\(self.directory.path)/data", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: "\(self.directory.path)/data",
+                withIntermediateDirectories: true
+            )
             let configFile = try self.directory.write("server.hcl", config)
             process.arguments = ["server", "-config=\(configFile)"]
         } else {
-            process.arguments = ["server", "-dev", "-dev-root-token-id=root", "-dev-listen-address=127.0.0.1:\(self.port)", "-dev-no-store-token"]
+            process.arguments = [
+                "server", "-dev", "-dev-root-token-id=root", "-dev-listen-address=127.0.0.1:\(self.port)",
+                "-dev-no-store-token",
+            ]
             if self.tls {
-                try FileManager.default.createDirectory(atPath: "\(self.directory.path)/tls", withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: "\(self.directory.path)/tls",
+                    withIntermediateDirectories: true
+                )
                 process.arguments! += ["-dev-tls", "-dev-tls-cert-dir=\(self.directory.path)/tls"]
             }
         }
         var environment = ProcessInfo.processInfo.environment
         environment["HOME"] = self.directory.path
         process.environment = environment
-        let log = FileHandle(forWritingAtPath: try self.directory.write("server-\(Date().timeIntervalSince1970).log", ""))
+        let log = FileHandle(
+            forWritingAtPath: try self.directory.write("server-\(Date().timeIntervalSince1970).log", "")
+        )
         process.standardOutput = log
         process.standardError = log
         try process.run()
@@ -158,9 +185,18 @@ final class OpenBaoServer: @unchecked Sendable {
         }
         if self.unsealKey == nil {
             // sys/init answers outside the usual envelope (keys and root_token at the top level).
-            let (_, bytes) = try await client.send(.PUT, "sys/init", body: ["secret_shares": 1, "secret_threshold": 1], query: [:], wrapTTL: nil, token: nil)
+            let (_, bytes) = try await client.send(
+                .PUT,
+                "sys/init",
+                body: ["secret_shares": 1, "secret_threshold": 1],
+                query: [:],
+                wrapTTL: nil,
+                token: nil
+            )
             let document = try JSONValue(parsing: bytes)
-            guard let key = document["keys"]?.arrayValue?.first?.stringValue, let root = document["root_token"]?.stringValue else {
+            guard let key = document["keys"]?.arrayValue?.first?.stringValue,
+                let root = document["root_token"]?.stringValue
+            else {
                 throw VaultError(.malformedResponse, "unexpected sys/init response")
             }
             self.unsealKey = key
@@ -192,7 +228,10 @@ final class OpenBaoServer: @unchecked Sendable {
             _ = try? await client.request(.PUT, "sys/unseal", body: ["key": .string(key)], authenticated: false)
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw VaultError(.unavailable, "OpenBao on port \(self.port) was not unsealed within 10 s; see \(self.directory.path)")
+        throw VaultError(
+            .unavailable,
+            "OpenBao on port \(self.port) was not unsealed within 10 s; see \(self.directory.path)"
+        )
     }
 
     static func freePort() throws -> Int {
@@ -203,13 +242,19 @@ final class OpenBaoServer: @unchecked Sendable {
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
         guard bound == 0 else { throw VaultError(.configuration, "cannot bind a loopback port") }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
 struct MissingOpenBao: Error, CustomStringConvertible {
-    var description: String { "OpenBao (bao) is required by this test but was not found; run Scripts/test.sh, which installs it into .venv" }
+    var description: String {
+        "OpenBao (bao) is required by this test but was not found; run Scripts/test.sh, which installs it into .venv"
+    }
 }

@@ -15,11 +15,16 @@ final class PostgresCluster: @unchecked Sendable {
     private let bin: String
 
     static var binDirectory: String? {
-        let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted(by: >).map { "/usr/lib/postgresql/\($0)/bin" } ?? []
+        let candidates =
+            (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted(by: >).map {
+                "/usr/lib/postgresql/\($0)/bin"
+            } ?? []
         return candidates.first { FileManager.default.isExecutableFile(atPath: "\($0)/initdb") }
     }
 
-    static var shouldRun: Bool { ExternalTool.isCI || (Self.binDirectory != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/psql")) }
+    static var shouldRun: Bool {
+        ExternalTool.isCI || (Self.binDirectory != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/psql"))
+    }
 
     init() throws {
         guard let bin = Self.binDirectory else { throw MissingPostgres() }
@@ -31,10 +36,16 @@ final class PostgresCluster: @unchecked Sendable {
         if getuid() == 0 {
             _ = try Subprocess.run("/bin/chown", ["postgres:postgres", self.directory])
         }
-        try self.run(["\(bin)/initdb", "-D", "\(self.directory)/data", "--auth-local=trust", "--auth-host=scram-sha-256", "-U", "postgres"])
+        try self.run([
+            "\(bin)/initdb", "-D", "\(self.directory)/data", "--auth-local=trust", "--auth-host=scram-sha-256", "-U",
+            "postgres",
+        ])
         // The server pg_ctl starts inherits pg_ctl's descriptors: its output must go to a file, and the descriptors
         // Foundation's Process watches to see its child exit must be closed, or the harness waits for the server.
-        try self.run(["/bin/bash", "-c", "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec '\(bin)/pg_ctl' -D '\(self.directory)/data' -l '\(self.directory)/log' -w -o '-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1' start >> '\(self.directory)/pg_ctl.log' 2>&1 < /dev/null"])
+        try self.run([
+            "/bin/bash", "-c",
+            "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec '\(bin)/pg_ctl' -D '\(self.directory)/data' -l '\(self.directory)/log' -w -o '-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1' start >> '\(self.directory)/pg_ctl.log' 2>&1 < /dev/null",
+        ])
         try self.sql("CREATE ROLE \(Self.adminUser) WITH LOGIN SUPERUSER PASSWORD '\(Self.adminPassword)'")
     }
 
@@ -46,12 +57,21 @@ final class PostgresCluster: @unchecked Sendable {
     /// Runs SQL as the superuser over the Unix socket.
     @discardableResult
     func sql(_ statement: String) throws -> String {
-        try self.run(["/usr/bin/psql", "-h", self.directory, "-p", "\(self.port)", "-U", "postgres", "-d", "postgres", "-tAc", statement])
+        try self.run([
+            "/usr/bin/psql", "-h", self.directory, "-p", "\(self.port)", "-U", "postgres", "-d", "postgres", "-tAc",
+            statement,
+        ])
     }
 
     /// Logs in over TCP with a user and password, as an application does, and runs `statement`.
     func query(user: String, password: String, _ statement: String) throws -> Subprocess.Result {
-        try Subprocess.run("/usr/bin/env", ["PGPASSWORD=\(password)", "PGCONNECT_TIMEOUT=5", "/usr/bin/psql", "-h", "127.0.0.1", "-p", "\(self.port)", "-U", user, "-d", "postgres", "-tAc", statement])
+        try Subprocess.run(
+            "/usr/bin/env",
+            [
+                "PGPASSWORD=\(password)", "PGCONNECT_TIMEOUT=5", "/usr/bin/psql", "-h", "127.0.0.1", "-p",
+                "\(self.port)", "-U", user, "-d", "postgres", "-tAc", statement,
+            ]
+        )
     }
 
     @discardableResult
@@ -59,7 +79,9 @@ final class PostgresCluster: @unchecked Sendable {
         let full = self.runAs + command
         let result = try Subprocess.run(full[0], Array(full.dropFirst()))
         guard result.status == 0 else {
-            throw PostgresFailure(description: "\(command.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
+            throw PostgresFailure(
+                description: "\(command.joined(separator: " ")) failed (\(result.status)): \(result.stderr)"
+            )
         }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -70,5 +92,7 @@ struct PostgresFailure: Error, CustomStringConvertible {
 }
 
 struct MissingPostgres: Error, CustomStringConvertible {
-    var description: String { "PostgreSQL (Debian postgresql) is required by this test but was not found; run Scripts/test.sh, which installs it" }
+    var description: String {
+        "PostgreSQL (Debian postgresql) is required by this test but was not found; run Scripts/test.sh, which installs it"
+    }
 }

@@ -1,19 +1,23 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
-import Synchronization
 import ServiceLifecycle
+import Synchronization
 import Testing
 import WardenCore
 import WardenCredentials
 import WardenPKI
 import WardenSPIFFE
 import WardenTestSupport
-@testable import WardenVault
 import X509
 
+@testable import WardenVault
+
 /// The client against a real OpenBao dev server: the envelope, KV v1 and v2, errors, auth methods, PKI and transit.
-@Suite(.enabled(if: OpenBaoServer.shouldRun, "OpenBao is missing (Scripts/test.sh installs it into .venv)"), .serialized)
+@Suite(
+    .enabled(if: OpenBaoServer.shouldRun, "OpenBao is missing (Scripts/test.sh installs it into .venv)"),
+    .serialized
+)
 struct VaultClientTests {
     static func withServer(_ body: (OpenBaoServer, VaultClient) async throws -> Void) async throws {
         let server = try OpenBaoServer()
@@ -45,7 +49,9 @@ struct VaultClientTests {
         try await server.start()
         defer { server.stop() }
         let client = try server.client()
-        let group = ServiceGroup(configuration: .init(services: [.init(service: client)], logger: Logger(label: "test")))
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: client)], logger: Logger(label: "test"))
+        )
         let running = Task { try await group.run() }
         #expect(try await client.health().isActive)
         await group.triggerGracefulShutdown()
@@ -60,17 +66,37 @@ struct VaultClientTests {
             let logins = Mutex(0)
             let source = ClosureCredentialSource(name: "custom-token") {
                 let response = try await client.request(
-                    .POST, "auth/token/create", body: ["ttl": "1h", "policies": ["root"]], token: server.rootToken)
+                    .POST,
+                    "auth/token/create",
+                    body: ["ttl": "1h", "policies": ["root"]],
+                    token: server.rootToken
+                )
                 logins.withLock { $0 += 1 }
                 let token = try #require(response?.auth?.clientToken)
-                return Credential(value: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(3600),
-                                  metadata: CredentialMetadata(sourceName: "custom-token", kind: "vault-token", identifier: "\(logins.withLock { $0 })"))
+                return Credential(
+                    value: token,
+                    issuedAt: Date(),
+                    expiresAt: Date().addingTimeInterval(3600),
+                    metadata: CredentialMetadata(
+                        sourceName: "custom-token",
+                        kind: "vault-token",
+                        identifier: "\(logins.withLock { $0 })"
+                    )
+                )
             }
-            let tokens = RotatingCredentialProvider(source: source, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            let tokens = RotatingCredentialProvider(
+                source: source,
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            )
             client.setTokenProvider(tokens)
             try await client.kv2().write("custom/key", ["value": "v"])
             let first = try await tokens.current()
-            _ = try await client.request(.POST, "auth/token/revoke", body: ["token": .string(first.reveal())], token: server.rootToken)
+            _ = try await client.request(
+                .POST,
+                "auth/token/revoke",
+                body: ["token": .string(first.reveal())],
+                token: server.rootToken
+            )
             try await Task.sleep(for: .milliseconds(150))  // past the engine's minimum interval since the first login
             #expect(try await client.kv2().read("custom/key").data.reveal()["value"] == "v")
             #expect(logins.withLock { $0 } == 2)
@@ -82,7 +108,9 @@ struct VaultClientTests {
             let kv = client.kv2()
             #expect(try await kv.write("app/config", ["api-key": "one"]) == 1)
             #expect(try await kv.write("app/config", ["api-key": "two"], checkAndSet: 1) == 2)
-            let mismatch = await #expect(throws: VaultError.self) { try await kv.write("app/config", ["api-key": "three"], checkAndSet: 1) }
+            let mismatch = await #expect(throws: VaultError.self) {
+                try await kv.write("app/config", ["api-key": "three"], checkAndSet: 1)
+            }
             #expect(mismatch?.code == .invalidRequest)
             #expect(mismatch?.message.contains("check-and-set") == true)
             let latest = try await kv.read("app/config")
@@ -137,7 +165,9 @@ struct VaultClientTests {
             let root = try server.client()
             defer { Task { try? await root.shutdown() } }
             await #expect(throws: VaultError(.notFound, "")) { try await root.read("secret/data/missing") }
-            let invalid = await #expect(throws: VaultError.self) { try await root.write("sys/mounts/bad", ["type": "no-such-engine"]) }
+            let invalid = await #expect(throws: VaultError.self) {
+                try await root.write("sys/mounts/bad", ["type": "no-such-engine"])
+            }
             #expect(invalid?.code == .invalidRequest)
         }
     }
@@ -149,12 +179,19 @@ struct VaultClientTests {
         try await Self.withServer { server, admin in
             try await admin.write("sys/quotas/config", ["enable_rate_limit_response_headers": true])
             try await admin.kv2().write("app/key", ["value": "v1"])
-            try await admin.write("sys/quotas/rate-limit/one-per-interval", ["path": "secret/", "rate": 1, "interval": "3s"])
+            try await admin.write(
+                "sys/quotas/rate-limit/one-per-interval",
+                ["path": "secret/", "rate": 1, "interval": "3s"]
+            )
             let impatient = try server.client(maximumRetries: 0)
             defer { Task { try? await impatient.shutdown() } }
             // Backoff alone would spend three retries in well under a second; only Retry-After makes it wait.
             var configuration = VaultConfiguration(address: server.address, token: server.rootToken, maximumRetries: 3)
-            configuration.retryBackoff = BackoffPolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(20), minimumDelay: .milliseconds(10))
+            configuration.retryBackoff = BackoffPolicy(
+                initialDelay: .milliseconds(10),
+                maximumDelay: .milliseconds(20),
+                minimumDelay: .milliseconds(10)
+            )
             let patient = try VaultClient(configuration: configuration)
             defer { Task { try? await patient.shutdown() } }
 
@@ -200,7 +237,9 @@ struct VaultClientTests {
         #expect(health.standby && !health.isActive)
         // Retried (an election may end it): the one retry waits out the default backoff of at least 1 s.
         let started = ContinuousClock.now
-        let error = await #expect(throws: VaultError.self) { try await client.write("sys/mounts/kv-without-leader", ["type": "kv"]) }
+        let error = await #expect(throws: VaultError.self) {
+            try await client.write("sys/mounts/kv-without-leader", ["type": "kv"])
+        }
         #expect(error?.code == .standby)
         #expect(error?.message.contains("active cluster node not found") == true)
         #expect(ContinuousClock.now - started >= .seconds(1), "the standby error was retried")
@@ -210,7 +249,11 @@ struct VaultClientTests {
         let port = try OpenBaoServer.freePort()
         var configuration = VaultConfiguration(address: "http://127.0.0.1:\(port)", token: Secret("x"))
         configuration.maximumRetries = 2
-        configuration.retryBackoff = BackoffPolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(20), minimumDelay: .milliseconds(10))
+        configuration.retryBackoff = BackoffPolicy(
+            initialDelay: .milliseconds(10),
+            maximumDelay: .milliseconds(20),
+            minimumDelay: .milliseconds(10)
+        )
         let client = try VaultClient(configuration: configuration)
         defer { Task { try? await client.shutdown() } }
         let started = ContinuousClock.now
@@ -222,7 +265,8 @@ struct VaultClientTests {
     @Test func configurationFromTheEnvironment() throws {
         let configuration = try VaultConfiguration.fromEnvironment([
             "VAULT_ADDR": "https://vault.example.com:8200", "VAULT_TOKEN": "s.token", "VAULT_NAMESPACE": "team-a",
-            "VAULT_SKIP_VERIFY": "true", "VAULT_CLIENT_TIMEOUT": "30s", "VAULT_MAX_RETRIES": "5", "VAULT_CACERT": "/etc/ca.pem",
+            "VAULT_SKIP_VERIFY": "true", "VAULT_CLIENT_TIMEOUT": "30s", "VAULT_MAX_RETRIES": "5",
+            "VAULT_CACERT": "/etc/ca.pem",
             "VAULT_TLS_SERVER_NAME": "vault.internal",
         ])
         #expect(configuration.tlsServerName == "vault.internal")
@@ -233,14 +277,23 @@ struct VaultClientTests {
         #expect(configuration.timeout == .seconds(30))
         #expect(configuration.maximumRetries == 5)
         #expect(configuration.caCertificateFile == "/etc/ca.pem")
-        #expect(throws: VaultError(.configuration, "")) { try VaultConfiguration.fromEnvironment(["VAULT_MAX_RETRIES": "many"]) }
-        #expect(throws: VaultError(.configuration, "")) { try VaultConfiguration.fromEnvironment(["VAULT_SKIP_VERIFY": "maybe"]) }
-        #expect(throws: VaultError(.configuration, "")) { try VaultClient(configuration: VaultConfiguration(address: "ftp://x")) }
+        #expect(throws: VaultError(.configuration, "")) {
+            try VaultConfiguration.fromEnvironment(["VAULT_MAX_RETRIES": "many"])
+        }
+        #expect(throws: VaultError(.configuration, "")) {
+            try VaultConfiguration.fromEnvironment(["VAULT_SKIP_VERIFY": "maybe"])
+        }
+        #expect(throws: VaultError(.configuration, "")) {
+            try VaultClient(configuration: VaultConfiguration(address: "ftp://x"))
+        }
     }
 
     @Test func skipVerifyLogsAWarning() throws {
         let log = CapturingLogHandler.Store()
-        let client = try VaultClient(configuration: VaultConfiguration(address: "https://127.0.0.1:1", insecureSkipTLSVerify: true), logger: Logger(label: "t") { _ in CapturingLogHandler(store: log) })
+        let client = try VaultClient(
+            configuration: VaultConfiguration(address: "https://127.0.0.1:1", insecureSkipTLSVerify: true),
+            logger: Logger(label: "t") { _ in CapturingLogHandler(store: log) }
+        )
         defer { Task { try? await client.shutdown() } }
         #expect(log.lines.contains { $0.hasPrefix("warning") && $0.contains("TLS verification") })
     }
@@ -249,9 +302,15 @@ struct VaultClientTests {
         try await Self.withServer { _, client in
             try await client.write("sys/auth/approle", ["type": "approle"])
             try await client.write("auth/approle/role/payments", ["token_ttl": "10m", "token_policies": ["default"]])
-            let roleID = try #require(try await client.read("auth/approle/role/payments/role-id").data?["role_id"]?.stringValue)
-            let wrapped = try #require(try await client.write("auth/approle/role/payments/secret-id", [:], wrapTTL: .seconds(60))?.wrapInfo)
-            let login = try await client.login(using: VaultAppRoleAuth(roleID: roleID, secretID: .wrapped(wrappingToken: wrapped.token)))
+            let roleID = try #require(
+                try await client.read("auth/approle/role/payments/role-id").data?["role_id"]?.stringValue
+            )
+            let wrapped = try #require(
+                try await client.write("auth/approle/role/payments/secret-id", [:], wrapTTL: .seconds(60))?.wrapInfo
+            )
+            let login = try await client.login(
+                using: VaultAppRoleAuth(roleID: roleID, secretID: .wrapped(wrappingToken: wrapped.token))
+            )
             #expect(login.policies.contains("default"))
             #expect(login.leaseDuration == 600)
             #expect(!login.description.contains(login.clientToken.reveal()))
@@ -268,11 +327,17 @@ struct VaultClientTests {
             let key = try PrivateKey.generate(.p256)
             let publicPEM = PEM.encode(label: "PUBLIC KEY", derBytes: key.subjectPublicKeyInfoDER)
             try await client.write("sys/auth/jwt", ["type": "jwt"])
-            try await client.write("auth/jwt/config", ["jwt_validation_pubkeys": [.string(publicPEM)], "jwt_supported_algs": ["ES256"]])
-            try await client.write("auth/jwt/role/workload", [
-                "role_type": "jwt", "user_claim": "sub", "bound_audiences": ["vault"], "token_ttl": "5m",
-                "bound_subject": "spiffe://example.org/billing",
-            ])
+            try await client.write(
+                "auth/jwt/config",
+                ["jwt_validation_pubkeys": [.string(publicPEM)], "jwt_supported_algs": ["ES256"]]
+            )
+            try await client.write(
+                "auth/jwt/role/workload",
+                [
+                    "role_type": "jwt", "user_claim": "sub", "bound_audiences": ["vault"], "token_ttl": "5m",
+                    "bound_subject": "spiffe://example.org/billing",
+                ]
+            )
             let signer = try JWTSigner(key: key, keyID: "k1")
             let auth = VaultJWTAuth(role: "workload") {
                 try signer.mintSVID(subject: try SPIFFEID("spiffe://example.org/billing"), audience: ["vault"]).token
@@ -293,14 +358,20 @@ struct VaultClientTests {
         try await Self.withServer { server, admin in
             let kubernetes = try await KubernetesTestAPI(directory: server.directory)
             try await admin.write("sys/auth/kubernetes", ["type": "kubernetes"])
-            try await admin.write("auth/kubernetes/config", [
-                "kubernetes_host": .string(kubernetes.address), "kubernetes_ca_cert": .string(try kubernetes.caPEM),
-                "disable_local_ca_jwt": true,
-            ])
-            try await admin.write("auth/kubernetes/role/billing", [
-                "bound_service_account_names": ["billing"], "bound_service_account_namespaces": ["payments"],
-                "token_ttl": "5m", "token_policies": ["default"],
-            ])
+            try await admin.write(
+                "auth/kubernetes/config",
+                [
+                    "kubernetes_host": .string(kubernetes.address), "kubernetes_ca_cert": .string(try kubernetes.caPEM),
+                    "disable_local_ca_jwt": true,
+                ]
+            )
+            try await admin.write(
+                "auth/kubernetes/role/billing",
+                [
+                    "bound_service_account_names": ["billing"], "bound_service_account_namespaces": ["payments"],
+                    "token_ttl": "5m", "token_policies": ["default"],
+                ]
+            )
             let tokenFile = server.directory.file("serviceaccount-token")
             let first = try await kubernetes.token(namespace: "payments", serviceAccount: "billing", uid: "7c1a")
             try server.directory.write("serviceaccount-token", first + "\n")
@@ -313,7 +384,9 @@ struct VaultClientTests {
             #expect(login.metadata["service_account_name"] == "billing")
             #expect(login.metadata["service_account_namespace"] == "payments")
             #expect(login.metadata["service_account_uid"] == "7c1a")
-            #expect(try await client.read("auth/token/lookup-self").data?["path"]?.stringValue == "auth/kubernetes/login")
+            #expect(
+                try await client.read("auth/token/lookup-self").data?["path"]?.stringValue == "auth/kubernetes/login"
+            )
             var reviews = try await kubernetes.reviews()
             #expect(reviews.count == 1 && reviews.allWithBearer)
 
@@ -326,7 +399,10 @@ struct VaultClientTests {
             // A deleted token is refused by the review; an account outside the role's namespaces before it.
             try server.directory.write("serviceaccount-token", first)
             await #expect(throws: VaultError(.permissionDenied, "")) { try await client.login(using: auth) }
-            try server.directory.write("serviceaccount-token", try await kubernetes.token(namespace: "default", serviceAccount: "billing", uid: "9f00"))
+            try server.directory.write(
+                "serviceaccount-token",
+                try await kubernetes.token(namespace: "default", serviceAccount: "billing", uid: "9f00")
+            )
             let outside = await #expect(throws: VaultError.self) { try await client.login(using: auth) }
             #expect(outside?.message.contains("namespace not authorized") == true)
             reviews = try await kubernetes.reviews()
@@ -345,10 +421,20 @@ struct VaultClientTests {
         let server = try OpenBaoServer(tls: true)
         try await server.start()
         defer { server.stop() }
-        let ca = try TestPKI.issue(subject: "CN=Workload CA", isCA: true, notBefore: Date().addingTimeInterval(-60), notAfter: Date().addingTimeInterval(3600))
+        let ca = try TestPKI.issue(
+            subject: "CN=Workload CA",
+            isCA: true,
+            notBefore: Date().addingTimeInterval(-60),
+            notAfter: Date().addingTimeInterval(3600)
+        )
         let leaf = try TestPKI.issue(
-            subject: "CN=billing", issuer: ca, extendedKeyUsage: [.clientAuth], sans: [.uniformResourceIdentifier("spiffe://example.org/billing")],
-            notBefore: Date().addingTimeInterval(-60), notAfter: Date().addingTimeInterval(3600))
+            subject: "CN=billing",
+            issuer: ca,
+            extendedKeyUsage: [.clientAuth],
+            sans: [.uniformResourceIdentifier("spiffe://example.org/billing")],
+            notBefore: Date().addingTimeInterval(-60),
+            notAfter: Date().addingTimeInterval(3600)
+        )
         let files = server.directory
         let certificateFile = try files.write("client.pem", leaf.pem)
         let keyFile = files.file("client.key")
@@ -356,19 +442,28 @@ struct VaultClientTests {
         let admin = try server.client()
         defer { Task { try? await admin.shutdown() } }
         try await admin.write("sys/auth/cert", ["type": "cert"])
-        try await admin.write("auth/cert/certs/billing", ["certificate": .string(ca.pem), "token_ttl": "5m", "allowed_uri_sans": "spiffe://example.org/*"])
+        try await admin.write(
+            "auth/cert/certs/billing",
+            ["certificate": .string(ca.pem), "token_ttl": "5m", "allowed_uri_sans": "spiffe://example.org/*"]
+        )
 
         let configuration = try VaultConfiguration.fromEnvironment([
-            "VAULT_ADDR": server.address, "VAULT_CACERT": server.tlsCAFile, "VAULT_CLIENT_CERT": certificateFile, "VAULT_CLIENT_KEY": keyFile,
+            "VAULT_ADDR": server.address, "VAULT_CACERT": server.tlsCAFile, "VAULT_CLIENT_CERT": certificateFile,
+            "VAULT_CLIENT_KEY": keyFile,
         ])
         let client = try VaultClient(configuration: configuration)
         defer { Task { try? await client.shutdown() } }
         let login = try await client.login(using: VaultCertAuth(role: "billing"))
         #expect(login.leaseDuration == 300)
-        #expect(try await client.read("auth/token/lookup-self").data?["display_name"]?.stringValue?.contains("billing") == true)
+        #expect(
+            try await client.read("auth/token/lookup-self").data?["display_name"]?.stringValue?.contains("billing")
+                == true
+        )
 
         // Without the CA the server's certificate does not verify: TLS verification is on by default.
-        let untrusting = try VaultClient(configuration: VaultConfiguration(address: server.address, token: Secret("x"), maximumRetries: 0))
+        let untrusting = try VaultClient(
+            configuration: VaultConfiguration(address: server.address, token: Secret("x"), maximumRetries: 0)
+        )
         defer { Task { try? await untrusting.shutdown() } }
         await #expect(throws: VaultError(.transport, "")) { try await untrusting.health() }
     }
@@ -377,20 +472,35 @@ struct VaultClientTests {
     /// `vault.internal`, is checked for the name.
     @Test func theTLSServerNameIsWhatTheCertificateIsCheckedFor() async throws {
         let files = try TemporaryDirectory()
-        let ca = try TestPKI.issue(subject: "CN=Vault Test CA", isCA: true, notBefore: Date().addingTimeInterval(-60), notAfter: Date().addingTimeInterval(3600))
+        let ca = try TestPKI.issue(
+            subject: "CN=Vault Test CA",
+            isCA: true,
+            notBefore: Date().addingTimeInterval(-60),
+            notAfter: Date().addingTimeInterval(3600)
+        )
         let leaf = try TestPKI.issue(
-            subject: "CN=vault.internal", issuer: ca, extendedKeyUsage: [.serverAuth], sans: [.dnsName("vault.internal")],
-            notBefore: Date().addingTimeInterval(-60), notAfter: Date().addingTimeInterval(3600))
+            subject: "CN=vault.internal",
+            issuer: ca,
+            extendedKeyUsage: [.serverAuth],
+            sans: [.dnsName("vault.internal")],
+            notBefore: Date().addingTimeInterval(-60),
+            notAfter: Date().addingTimeInterval(3600)
+        )
         let certificate = OpenBaoServer.ServerCertificate(
-            certificateFile: try files.write("server.pem", leaf.pem), keyFile: files.file("server.key"),
-            caFile: try files.write("ca.pem", ca.pem), serverName: "vault.internal")
+            certificateFile: try files.write("server.pem", leaf.pem),
+            keyFile: files.file("server.key"),
+            caFile: try files.write("ca.pem", ca.pem),
+            serverName: "vault.internal"
+        )
         try leaf.key.write(to: certificate.keyFile)
         let server = try OpenBaoServer(persistent: true, directory: files, certificate: certificate)
         try await server.start()
         defer { server.stop() }
 
         func health(serverName: String?) async throws -> VaultHealth {
-            var environment = ["VAULT_ADDR": server.address, "VAULT_CACERT": certificate.caFile, "VAULT_MAX_RETRIES": "0"]
+            var environment = [
+                "VAULT_ADDR": server.address, "VAULT_CACERT": certificate.caFile, "VAULT_MAX_RETRIES": "0",
+            ]
             environment["VAULT_TLS_SERVER_NAME"] = serverName
             let client = try VaultClient(configuration: try VaultConfiguration.fromEnvironment(environment))
             do {
@@ -409,13 +519,21 @@ struct VaultClientTests {
         await #expect(throws: VaultError(.transport, "")) { try await health(serverName: "vault.example.com") }
         // A shared HTTPClient cannot apply it: an error, not a silently different check.
         #expect(throws: VaultError(.configuration, "")) {
-            try VaultClient(configuration: VaultConfiguration(address: server.address, tlsServerName: "vault.internal"), httpClient: HTTPClient.shared)
+            try VaultClient(
+                configuration: VaultConfiguration(address: server.address, tlsServerName: "vault.internal"),
+                httpClient: HTTPClient.shared
+            )
         }
     }
 
     @Test func tokenSourceRenewsAndRevokes() async throws {
         try await Self.withServer { server, client in
-            let created = try #require(try await client.write("auth/token/create", ["ttl": "1h", "explicit_max_ttl": "2h", "policies": ["default"]])?.auth)
+            let created = try #require(
+                try await client.write(
+                    "auth/token/create",
+                    ["ttl": "1h", "explicit_max_ttl": "2h", "policies": ["default"]]
+                )?.auth
+            )
             let source = VaultTokenSource(client: client, method: VaultTokenAuth(token: created.clientToken))
             let first = try await source.fetch()
             #expect(first.isRenewable)
@@ -425,7 +543,9 @@ struct VaultClientTests {
             try await source.revoke(renewed)
             let revoked = try server.client(token: created.clientToken)
             defer { Task { try? await revoked.shutdown() } }
-            await #expect(throws: VaultError(.permissionDenied, "")) { try await revoked.read("auth/token/lookup-self") }
+            await #expect(throws: VaultError(.permissionDenied, "")) {
+                try await revoked.read("auth/token/lookup-self")
+            }
         }
     }
 
@@ -434,18 +554,32 @@ struct VaultClientTests {
     @Test func aRevokedTokenIsReplacedByANewLoginAndAPolicyDenialIsNot() async throws {
         try await Self.withServer { server, admin in
             try await admin.write("sys/auth/approle", ["type": "approle"])
-            try await admin.write("sys/policy/payments", ["policy": #"path "secret/data/payments/*" { capabilities = ["read"] }"#])
-            try await admin.write("auth/approle/role/payments", ["token_ttl": "10m", "token_policies": ["default", "payments"]])
-            let roleID = try #require(try await admin.read("auth/approle/role/payments/role-id").data?["role_id"]?.stringValue)
-            let secretID = try #require(try await admin.write("auth/approle/role/payments/secret-id")?.data?["secret_id"]?.stringValue)
+            try await admin.write(
+                "sys/policy/payments",
+                ["policy": #"path "secret/data/payments/*" { capabilities = ["read"] }"#]
+            )
+            try await admin.write(
+                "auth/approle/role/payments",
+                ["token_ttl": "10m", "token_policies": ["default", "payments"]]
+            )
+            let roleID = try #require(
+                try await admin.read("auth/approle/role/payments/role-id").data?["role_id"]?.stringValue
+            )
+            let secretID = try #require(
+                try await admin.write("auth/approle/role/payments/secret-id")?.data?["secret_id"]?.stringValue
+            )
             try await admin.kv2().write("payments/api-key", ["key": "k1"])
             try await admin.kv2().write("billing/api-key", ["key": "b1"])
 
             let client = try server.client()
             defer { Task { try? await client.shutdown() } }
             let tokens = RotatingCredentialProvider(
-                source: VaultTokenSource(client: client, method: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID)))),
-                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+                source: VaultTokenSource(
+                    client: client,
+                    method: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID)))
+                ),
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            )
             client.setTokenProvider(tokens)
             #expect(try await client.kv2().read("payments/api-key").data.reveal()["key"] == "k1")
             let first = try #require(tokens.credential?.metadata.identifier)
@@ -457,14 +591,18 @@ struct VaultClientTests {
             // An operator revokes the token long before its TTL.
             try await admin.write("auth/token/revoke-accessor", ["accessor": .string(first)])
             let reads = try await withThrowingTaskGroup(of: String?.self) { group in
-                for _ in 0..<20 { group.addTask { try await client.kv2().read("payments/api-key").data.reveal()["key"]?.stringValue } }
+                for _ in 0..<20 {
+                    group.addTask { try await client.kv2().read("payments/api-key").data.reveal()["key"]?.stringValue }
+                }
                 return try await group.reduce(into: [String?]()) { $0.append($1) }
             }
             #expect(reads == Array(repeating: "k1", count: 20))
             let second = try #require(tokens.credential?.metadata.identifier)
             #expect(second != first)
             // One login for the twenty callers that saw the refusal: the AppRole tokens alive now are the new one only.
-            let accessors = try #require(try await admin.list("auth/token/accessors").data?["keys"]?.arrayValue?.compactMap(\.stringValue))
+            let accessors = try #require(
+                try await admin.list("auth/token/accessors").data?["keys"]?.arrayValue?.compactMap(\.stringValue)
+            )
             var appRoleTokens: [String] = []
             for accessor in accessors {
                 let token = try await admin.write("auth/token/lookup-accessor", ["accessor": .string(accessor)])
@@ -479,19 +617,33 @@ struct VaultClientTests {
     @Test func theTokenIsRenewedThenReplacedByALoginAtItsMaximumTTL() async throws {
         try await Self.withServer { server, admin in
             try await admin.write("sys/auth/approle", ["type": "approle"])
-            try await admin.write("auth/approle/role/short", ["token_ttl": "4s", "token_max_ttl": "7s", "token_policies": ["default"]])
-            let roleID = try #require(try await admin.read("auth/approle/role/short/role-id").data?["role_id"]?.stringValue)
-            let secretID = try #require(try await admin.write("auth/approle/role/short/secret-id")?.data?["secret_id"]?.stringValue)
+            try await admin.write(
+                "auth/approle/role/short",
+                ["token_ttl": "4s", "token_max_ttl": "7s", "token_policies": ["default"]]
+            )
+            let roleID = try #require(
+                try await admin.read("auth/approle/role/short/role-id").data?["role_id"]?.stringValue
+            )
+            let secretID = try #require(
+                try await admin.write("auth/approle/role/short/secret-id")?.data?["secret_id"]?.stringValue
+            )
 
             let client = try server.client(maximumRetries: 0)
             defer { Task { try? await client.shutdown() } }
             let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             let tokens = RotatingCredentialProvider(
-                source: VaultTokenSource(client: client, method: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID)))),
-                policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)), logger: quiet)
+                source: VaultTokenSource(
+                    client: client,
+                    method: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID)))
+                ),
+                policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)),
+                logger: quiet
+            )
             client.setTokenProvider(tokens)
             let updates = tokens.updates
-            let events = Task { await updates.reduce(into: [RotationEvent<Secret<String>>.Kind]()) { $0.append($1.kind) } }
+            let events = Task {
+                await updates.reduce(into: [RotationEvent<Secret<String>>.Kind]()) { $0.append($1.kind) }
+            }
             let running = Task { try await tokens.run() }
 
             var accessors: Set<String> = []
@@ -529,14 +681,26 @@ struct VaultClientTests {
 
             // A token made inside the namespace works only with the namespace sent.
             try await teamA.write("sys/auth/approle", ["type": "approle"])
-            try await teamA.write("sys/policy/reader", ["policy": #"path "secret/data/app/*" { capabilities = ["read"] }"#])
-            try await teamA.write("auth/approle/role/reader", ["token_policies": ["default", "reader"], "token_ttl": "5m"])
-            let roleID = try #require(try await teamA.read("auth/approle/role/reader/role-id").data?["role_id"]?.stringValue)
-            let secretID = try #require(try await teamA.write("auth/approle/role/reader/secret-id")?.data?["secret_id"]?.stringValue)
+            try await teamA.write(
+                "sys/policy/reader",
+                ["policy": #"path "secret/data/app/*" { capabilities = ["read"] }"#]
+            )
+            try await teamA.write(
+                "auth/approle/role/reader",
+                ["token_policies": ["default", "reader"], "token_ttl": "5m"]
+            )
+            let roleID = try #require(
+                try await teamA.read("auth/approle/role/reader/role-id").data?["role_id"]?.stringValue
+            )
+            let secretID = try #require(
+                try await teamA.write("auth/approle/role/reader/secret-id")?.data?["secret_id"]?.stringValue
+            )
             configuration.token = nil
             let reader = try VaultClient(configuration: configuration)
             defer { Task { try? await reader.shutdown() } }
-            let login = try await reader.login(using: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID))))
+            let login = try await reader.login(
+                using: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID)))
+            )
             #expect(try await reader.kv2().read("app/config").data.reveal()["owner"] == "team-a")
             let outside = try server.client(token: login.clientToken, maximumRetries: 0)
             defer { Task { try? await outside.shutdown() } }
@@ -548,21 +712,40 @@ struct VaultClientTests {
         try await Self.withServer { _, client in
             try await client.write("sys/mounts/pki", ["type": "pki", "config": ["max_lease_ttl": "87600h"]])
             try await client.write("pki/root/generate/internal", ["common_name": "Warden Test Root", "ttl": "8760h"])
-            try await client.write("pki/roles/service", ["allowed_domains": "example.org", "allow_subdomains": true, "allowed_uri_sans": "spiffe://example.org/*", "max_ttl": "72h", "key_type": "any"])
+            try await client.write(
+                "pki/roles/service",
+                [
+                    "allowed_domains": "example.org", "allow_subdomains": true,
+                    "allowed_uri_sans": "spiffe://example.org/*", "max_ttl": "72h", "key_type": "any",
+                ]
+            )
             let key = try PrivateKey.generate(.p256)
             var csr = try CSRBuilder(subject: "CN=api.example.org")
             csr.dnsNames = ["api.example.org"]
-            let signed = try await client.pki().sign(role: "service", csr: try csr.pemEncoded(signingWith: key), commonName: "api.example.org", ttl: .seconds(3600))
+            let signed = try await client.pki().sign(
+                role: "service",
+                csr: try csr.pemEncoded(signingWith: key),
+                commonName: "api.example.org",
+                ttl: .seconds(3600)
+            )
             #expect(signed.privateKey == nil)
             #expect(key.matches(signed.certificate.publicKey))
             let chain = try await client.pki().caChain()
             #expect(!chain.isEmpty)
-            let result = await CertificateChainVerifier(roots: chain).verify(leaf: signed.certificate, dnsName: "api.example.org")
+            let result = await CertificateChainVerifier(roots: chain).verify(
+                leaf: signed.certificate,
+                dnsName: "api.example.org"
+            )
             #expect(result.isValid, "\(String(describing: result.error))")
             let issued = try await client.pki().issue(role: "service", commonName: "web.example.org", keyType: .p256)
             let issuedKey = try #require(issued.privateKey)
             #expect(issuedKey.matches(issued.certificate.publicKey))
-            let source = VaultPKICertificateSource(client: client, role: "service", commonName: "job.example.org", ttl: .seconds(600))
+            let source = VaultPKICertificateSource(
+                client: client,
+                role: "service",
+                commonName: "job.example.org",
+                ttl: .seconds(600)
+            )
             let credential = try await source.fetch()
             #expect(credential.value.privateKey.matches(credential.value.leaf.publicKey))
             #expect(credential.expiresAt == credential.value.leaf.notValidAfter)
@@ -577,11 +760,20 @@ struct VaultClientTests {
         try await Self.withServer { _, client in
             try await client.write("sys/mounts/pki", ["type": "pki", "config": ["max_lease_ttl": "87600h"]])
             try await client.write("pki/root/generate/internal", ["common_name": "Warden Test Root", "ttl": "8760h"])
-            try await client.write("pki/roles/service", ["allowed_domains": "example.org", "allow_subdomains": true, "max_ttl": "1h", "key_type": "any"])
+            try await client.write(
+                "pki/roles/service",
+                ["allowed_domains": "example.org", "allow_subdomains": true, "max_ttl": "1h", "key_type": "any"]
+            )
             let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             let provider = RotatingCredentialProvider(
-                source: VaultPKICertificateSource(client: client, role: "service", commonName: "job.example.org", ttl: .seconds(6)),
-                logger: quiet)
+                source: VaultPKICertificateSource(
+                    client: client,
+                    role: "service",
+                    commonName: "job.example.org",
+                    ttl: .seconds(6)
+                ),
+                logger: quiet
+            )
             let running = Task { try await provider.run() }
             defer { running.cancel() }
 
@@ -589,13 +781,18 @@ struct VaultClientTests {
             var seen: [(certificate: Certificate, key: PrivateKey, at: Date)] = []
             let end = ContinuousClock.now + .milliseconds(5_500)
             while ContinuousClock.now < end {
-                if let held = provider.currentIfAvailable(), held.leaf.serialNumber != seen.last?.certificate.serialNumber {
+                if let held = provider.currentIfAvailable(),
+                    held.leaf.serialNumber != seen.last?.certificate.serialNumber
+                {
                     seen.append((held.leaf, held.privateKey, Date()))
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }
             // Issued at 0 s; re-issued at 50% to 67% of the 6 s left (3 to 4 s), and that one at 6 to 8 s.
-            #expect(seen.count == 2, "\(seen.map { "\($0.certificate.serialNumber) at \($0.at.timeIntervalSince(seen[0].at))" }); \(provider.status)")
+            #expect(
+                seen.count == 2,
+                "\(seen.map { "\($0.certificate.serialNumber) at \($0.at.timeIntervalSince(seen[0].at))" }); \(provider.status)"
+            )
             if seen.count >= 2 {
                 #expect(seen[1].at < seen[0].certificate.notValidAfter, "re-issued before the first one expired")
                 #expect(seen[1].at.timeIntervalSince(seen[0].at) >= 2.5)

@@ -7,30 +7,54 @@ import WardenCore
 import WardenCredentials
 import WardenSPIFFE
 import WardenTestSupport
+
 @testable import WardenVault
 
 /// Dynamic database credentials against real PostgreSQL behind a real OpenBao, and Vault outages.
-@Suite(.enabled(if: OpenBaoServer.shouldRun && PostgresCluster.shouldRun, "OpenBao or PostgreSQL is missing (Scripts/test.sh installs them)"), .serialized)
+@Suite(
+    .enabled(
+        if: OpenBaoServer.shouldRun && PostgresCluster.shouldRun,
+        "OpenBao or PostgreSQL is missing (Scripts/test.sh installs them)"
+    ),
+    .serialized
+)
 struct VaultDatabaseAndOutageTests {
     /// Configures the database engine against `postgres`, with role `app` (TTL 1 h).
-    static func configureDatabase(_ client: VaultClient, _ postgres: PostgresCluster, ttl: String = "1h", maxTTL: String = "24h") async throws {
+    static func configureDatabase(
+        _ client: VaultClient,
+        _ postgres: PostgresCluster,
+        ttl: String = "1h",
+        maxTTL: String = "24h"
+    ) async throws {
         try await client.write("sys/mounts/database", ["type": "database"])
-        try await client.write("database/config/pg", [
-            "plugin_name": "postgresql-database-plugin",
-            "connection_url": .string("postgresql://{{username}}:{{password}}@127.0.0.1:\(postgres.port)/postgres?sslmode=disable"),
-            "username": .string(PostgresCluster.adminUser), "password": .string(PostgresCluster.adminPassword),
-            "allowed_roles": "app", "verify_connection": true,
-        ])
-        try await client.write("database/roles/app", [
-            "db_name": "pg",
-            "creation_statements": [#"CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"#],
-            "default_ttl": .string(ttl), "max_ttl": .string(maxTTL),
-        ])
+        try await client.write(
+            "database/config/pg",
+            [
+                "plugin_name": "postgresql-database-plugin",
+                "connection_url": .string(
+                    "postgresql://{{username}}:{{password}}@127.0.0.1:\(postgres.port)/postgres?sslmode=disable"
+                ),
+                "username": .string(PostgresCluster.adminUser), "password": .string(PostgresCluster.adminPassword),
+                "allowed_roles": "app", "verify_connection": true,
+            ]
+        )
+        try await client.write(
+            "database/roles/app",
+            [
+                "db_name": "pg",
+                "creation_statements": [
+                    #"CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"#
+                ],
+                "default_ttl": .string(ttl), "max_ttl": .string(maxTTL),
+            ]
+        )
     }
 
     /// Runs `body` with a fresh PostgreSQL cluster and OpenBao server, the database engine configured against it.
     static func withDatabase(
-        ttl: String = "1h", maxTTL: String = "24h", persistent: Bool = false,
+        ttl: String = "1h",
+        maxTTL: String = "24h",
+        persistent: Bool = false,
         _ body: (PostgresCluster, OpenBaoServer, VaultClient) async throws -> Void
     ) async throws {
         let postgres = try PostgresCluster()
@@ -50,7 +74,11 @@ struct VaultDatabaseAndOutageTests {
             #expect(credentials.renewable)
             #expect(!credentials.description.contains(credentials.password.reveal()))
             // The credentials are real: PostgreSQL accepts them over TCP with its password check.
-            let query = try postgres.query(user: credentials.username, password: credentials.password.reveal(), "SELECT current_user")
+            let query = try postgres.query(
+                user: credentials.username,
+                password: credentials.password.reveal(),
+                "SELECT current_user"
+            )
             #expect(query.status == 0, "\(query.stderr)")
             #expect(query.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == credentials.username)
             // A wrong password is refused, so the check above means something.
@@ -61,9 +89,16 @@ struct VaultDatabaseAndOutageTests {
             #expect(renewed.leaseDuration > 0)
 
             try await client.revokeLease(credentials.leaseID)
-            let afterRevoke = try postgres.query(user: credentials.username, password: credentials.password.reveal(), "SELECT 1")
+            let afterRevoke = try postgres.query(
+                user: credentials.username,
+                password: credentials.password.reveal(),
+                "SELECT 1"
+            )
             #expect(afterRevoke.status != 0)
-            #expect(afterRevoke.stderr.contains("authentication failed") || afterRevoke.stderr.contains("does not exist"), "\(afterRevoke.stderr)")
+            #expect(
+                afterRevoke.stderr.contains("authentication failed") || afterRevoke.stderr.contains("does not exist"),
+                "\(afterRevoke.stderr)"
+            )
         }
     }
 
@@ -75,14 +110,24 @@ struct VaultDatabaseAndOutageTests {
             let renewed = try await source.renew(first)
             #expect(renewed.value.username == first.value.username)
             #expect(renewed.metadata.leaseID == first.metadata.leaseID)
-            let provider = RotatingCredentialProvider(source: source, policy: RotationPolicy(revokeOnShutdown: true), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-            let group = ServiceGroup(services: [provider], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            let provider = RotatingCredentialProvider(
+                source: source,
+                policy: RotationPolicy(revokeOnShutdown: true),
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            )
+            let group = ServiceGroup(
+                services: [provider],
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            )
             let running = Task { try await group.run() }
             let held = try await provider.current()
             #expect(try postgres.query(user: held.username, password: held.password.reveal(), "SELECT 1").status == 0)
             await group.triggerGracefulShutdown()
             try await running.value
-            #expect(try postgres.query(user: held.username, password: held.password.reveal(), "SELECT 1").status != 0, "revoked on shutdown")
+            #expect(
+                try postgres.query(user: held.username, password: held.password.reveal(), "SELECT 1").status != 0,
+                "revoked on shutdown"
+            )
         }
     }
 
@@ -93,16 +138,22 @@ struct VaultDatabaseAndOutageTests {
             let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             let provider = RotatingCredentialProvider(
                 source: VaultDatabaseCredentialSource(client: client, role: "app"),
-                policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)), logger: quiet)
+                policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)),
+                logger: quiet
+            )
             let group = ServiceGroup(services: [provider], logger: quiet)
             let running = Task { try await group.run() }
             defer { running.cancel() }
             let first = try await provider.current()
-            try await Self.waitUntil(timeout: .seconds(12)) { (try? await provider.current().username) != first.username }
+            try await Self.waitUntil(timeout: .seconds(12)) {
+                (try? await provider.current().username) != first.username
+            }
             let second = try await provider.current()
             #expect(second.username != first.username)
             #expect(second.leaseID != first.leaseID)
-            #expect(try postgres.query(user: second.username, password: second.password.reveal(), "SELECT 1").status == 0)
+            #expect(
+                try postgres.query(user: second.username, password: second.password.reveal(), "SELECT 1").status == 0
+            )
             await group.triggerGracefulShutdown()
         }
     }
@@ -117,12 +168,24 @@ struct VaultDatabaseAndOutageTests {
             let client = try server.client(timeout: .seconds(2), maximumRetries: 0)
             defer { Task { try? await client.shutdown() } }
             let attempts = Counter()
-            let kvSource = CountingSource(VaultKVSecretSource(client: client, path: "app/api", refreshInterval: .seconds(1)), attempts)
-            let backoff = BackoffPolicy(initialDelay: .milliseconds(200), maximumDelay: .seconds(1), minimumDelay: .milliseconds(100), jitter: .equal)
+            let kvSource = CountingSource(
+                VaultKVSecretSource(client: client, path: "app/api", refreshInterval: .seconds(1)),
+                attempts
+            )
+            let backoff = BackoffPolicy(
+                initialDelay: .milliseconds(200),
+                maximumDelay: .seconds(1),
+                minimumDelay: .milliseconds(100),
+                jitter: .equal
+            )
             let policy = RotationPolicy(backoff: backoff)
             let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             let kv = RotatingCredentialProvider(source: kvSource, policy: policy, logger: quiet)
-            let database = RotatingCredentialProvider(source: VaultDatabaseCredentialSource(client: client, role: "app"), policy: policy, logger: quiet)
+            let database = RotatingCredentialProvider(
+                source: VaultDatabaseCredentialSource(client: client, role: "app"),
+                policy: policy,
+                logger: quiet
+            )
             let group = ServiceGroup(services: [kv, database], logger: quiet)
             let running = Task { try await group.run() }
             defer { running.cancel() }
@@ -145,11 +208,17 @@ struct VaultDatabaseAndOutageTests {
             // No retry storm: never more attempts than the backoff schedule allows (each delay at least half its ceiling
             // with equal jitter), and far fewer than the 100 reads callers made meanwhile.
             let allowed = Self.mostAttempts(within: downFor, backoff: backoff) + 1
-            #expect(attemptsDown <= allowed, "\(attemptsDown) fetch attempts in \(downFor); the schedule allows \(allowed)")
+            #expect(
+                attemptsDown <= allowed,
+                "\(attemptsDown) fetch attempts in \(downFor); the schedule allows \(allowed)"
+            )
             #expect(attemptsDown < 20)
             #expect(attemptsDown >= 2, "the provider kept trying")
             // The database credentials still work in PostgreSQL, which never depended on Vault being up.
-            #expect(try postgres.query(user: heldDatabase.username, password: heldDatabase.password.reveal(), "SELECT 1").status == 0)
+            #expect(
+                try postgres.query(user: heldDatabase.username, password: heldDatabase.password.reveal(), "SELECT 1")
+                    .status == 0
+            )
 
             try await admin.shutdown()
             try await server.start()
@@ -175,10 +244,20 @@ struct VaultDatabaseAndOutageTests {
         let client = try server.client(timeout: .seconds(2), maximumRetries: 0)
         defer { Task { try? await client.shutdown() } }
         let attempts = Counter()
-        let backoff = BackoffPolicy(initialDelay: .milliseconds(200), maximumDelay: .seconds(1), minimumDelay: .milliseconds(100), jitter: .equal)
+        let backoff = BackoffPolicy(
+            initialDelay: .milliseconds(200),
+            maximumDelay: .seconds(1),
+            minimumDelay: .milliseconds(100),
+            jitter: .equal
+        )
         let kv = RotatingCredentialProvider(
-            source: CountingSource(VaultKVSecretSource(client: client, path: "app/api", refreshInterval: .seconds(1)), attempts),
-            policy: RotationPolicy(backoff: backoff), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            source: CountingSource(
+                VaultKVSecretSource(client: client, path: "app/api", refreshInterval: .seconds(1)),
+                attempts
+            ),
+            policy: RotationPolicy(backoff: backoff),
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        )
         let running = Task { try await kv.run() }
         defer { running.cancel() }
         #expect(try await kv.current().reveal()["key"] == "k-1")

@@ -7,13 +7,20 @@ import WardenCore
 import WardenCredentials
 import WardenSPIFFE
 import WardenTestSupport
+
 @testable import WardenVault
 
 /// The client's retry, timeout and redirect rules, against faults a healthy server does not produce on demand.
 ///
 /// The one stand-in of these tests: `Peers/fault_proxy.py`, a proxy in front of a real OpenBao that injects 5xx bursts,
 /// a 412, a 429 with `Retry-After: 0`, slowness and redirects for a set number of requests and forwards everything else.
-@Suite(.enabled(if: OpenBaoServer.shouldRun && ExternalTool.python.shouldRun, "OpenBao or Python is missing (Scripts/test.sh installs them)"), .serialized)
+@Suite(
+    .enabled(
+        if: OpenBaoServer.shouldRun && ExternalTool.python.shouldRun,
+        "OpenBao or Python is missing (Scripts/test.sh installs them)"
+    ),
+    .serialized
+)
 final class VaultFaultTests {
     let server: OpenBaoServer
     let proxyPort: Int
@@ -24,7 +31,8 @@ final class VaultFaultTests {
         self.server = try OpenBaoServer()
         try await self.server.start()
         self.proxyPort = try OpenBaoServer.freePort()
-        let script = ExternalTool.repositoryRoot.appendingPathComponent("Tests/WardenVaultTests/Peers/fault_proxy.py").path
+        let script = ExternalTool.repositoryRoot.appendingPathComponent("Tests/WardenVaultTests/Peers/fault_proxy.py")
+            .path
         self.proxy = Process()
         self.proxy.executableURL = URL(fileURLWithPath: try ExternalTool.python.require())
         self.proxy.arguments = [script, String(self.server.port), String(self.proxyPort)]
@@ -48,8 +56,17 @@ final class VaultFaultTests {
     }
 
     func client(timeout: Duration = .seconds(10), retries: Int = 2) throws -> VaultClient {
-        var configuration = VaultConfiguration(address: self.proxyAddress, token: self.server.rootToken, timeout: timeout, maximumRetries: retries)
-        configuration.retryBackoff = BackoffPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(100), minimumDelay: .milliseconds(20))
+        var configuration = VaultConfiguration(
+            address: self.proxyAddress,
+            token: self.server.rootToken,
+            timeout: timeout,
+            maximumRetries: retries
+        )
+        configuration.retryBackoff = BackoffPolicy(
+            initialDelay: .milliseconds(50),
+            maximumDelay: .milliseconds(100),
+            minimumDelay: .milliseconds(20)
+        )
         return try VaultClient(configuration: configuration)
     }
 
@@ -62,7 +79,10 @@ final class VaultFaultTests {
     }
 
     func requestsSeen() async throws -> Int {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(self.proxyAddress)/__count"), timeout: .seconds(5))
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "\(self.proxyAddress)/__count"),
+            timeout: .seconds(5)
+        )
         let body = try await response.body.collect(upTo: 1 << 16)
         return Int(try JSONValue(parsing: Array(body.readableBytesView))["requests"]?.int64Value ?? -1)
     }
@@ -133,8 +153,16 @@ final class VaultFaultTests {
     @Test(arguments: ["in flight", "waiting to retry"])
     func aCancelledRequestThrowsCancellationError(_ when: String) async throws {
         var configuration = VaultConfiguration(
-            address: self.proxyAddress, token: self.server.rootToken, timeout: .seconds(30), maximumRetries: 5)
-        configuration.retryBackoff = BackoffPolicy(initialDelay: .seconds(10), maximumDelay: .seconds(10), jitter: .none)
+            address: self.proxyAddress,
+            token: self.server.rootToken,
+            timeout: .seconds(30),
+            maximumRetries: 5
+        )
+        configuration.retryBackoff = BackoffPolicy(
+            initialDelay: .seconds(10),
+            maximumDelay: .seconds(10),
+            jitter: .none
+        )
         let client = try VaultClient(configuration: configuration)
         defer { Task { try? await client.shutdown() } }
         if when == "in flight" {
@@ -176,7 +204,9 @@ final class VaultFaultTests {
         try await self.inject(["location": JSONValue.string("\(self.proxyAddress)/v1/secret/data/app/key"), "count": 1])
         #expect(try await client.kv2().read("app/key").version == 1)
         // Another origin (localhost is not 127.0.0.1): followed without the token, so Vault refuses.
-        try await self.inject(["location": JSONValue.string("http://localhost:\(self.proxyPort)/v1/secret/data/app/key"), "count": 1])
+        try await self.inject([
+            "location": JSONValue.string("http://localhost:\(self.proxyPort)/v1/secret/data/app/key"), "count": 1,
+        ])
         await #expect(throws: VaultError(.permissionDenied, "")) { try await client.kv2().read("app/key") }
         // A second redirect is refused.
         try await self.inject(["location": JSONValue.string("\(self.proxyAddress)/v1/secret/data/app/key"), "count": 2])

@@ -12,16 +12,27 @@ enum CurrentScaling {
     @inline(never)
     static func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
 
-    static func provider<Value: Sendable>(_ value: Value) -> RotatingCredentialProvider<ClosureCredentialSource<Value>> {
+    static func provider<Value: Sendable>(_ value: Value) -> RotatingCredentialProvider<ClosureCredentialSource<Value>>
+    {
         let source = ClosureCredentialSource(name: "scaling") {
-            Credential(value: value, issuedAt: Date(), expiresAt: Date().addingTimeInterval(3600),
-                       metadata: CredentialMetadata(sourceName: "scaling", kind: "benchmark"))
+            Credential(
+                value: value,
+                issuedAt: Date(),
+                expiresAt: Date().addingTimeInterval(3600),
+                metadata: CredentialMetadata(sourceName: "scaling", kind: "benchmark")
+            )
         }
-        return RotatingCredentialProvider(source: source, logger: Logger(label: "scaling") { _ in SwiftLogNoOpLogHandler() })
+        return RotatingCredentialProvider(
+            source: source,
+            logger: Logger(label: "scaling") { _ in SwiftLogNoOpLogHandler() }
+        )
     }
 
     /// Calls per second, in total, of `threads` threads reading the fresh value.
-    static func rate<Value: Sendable>(_ provider: RotatingCredentialProvider<ClosureCredentialSource<Value>>, threads: Int) -> Double {
+    static func rate<Value: Sendable>(
+        _ provider: RotatingCredentialProvider<ClosureCredentialSource<Value>>,
+        threads: Int
+    ) -> Double {
         let perThread = Self.calls / threads
         let group = DispatchGroup()
         let start = ContinuousClock.now
@@ -39,7 +50,10 @@ enum CurrentScaling {
 
     static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-    static func measure<Value: Sendable>(_ name: String, _ provider: RotatingCredentialProvider<ClosureCredentialSource<Value>>) {
+    static func measure<Value: Sendable>(
+        _ name: String,
+        _ provider: RotatingCredentialProvider<ClosureCredentialSource<Value>>
+    ) {
         var one: [Double] = []
         var two: [Double] = []
         for _ in 0..<5 {

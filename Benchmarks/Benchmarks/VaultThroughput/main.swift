@@ -19,7 +19,9 @@ func measure(_ name: String, _ body: () async throws -> Void) async throws -> Do
             count += 1
         }
         let elapsed = ContinuousClock.now - start
-        rates.append(Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        rates.append(
+            Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        )
     }
     let median = rates.sorted()[rates.count / 2]
     print("\(name) \(Int(median))")

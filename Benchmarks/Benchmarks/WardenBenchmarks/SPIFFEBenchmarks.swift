@@ -11,8 +11,15 @@ enum SPIFFEBenchmarks {
     static let trustDomain = try! TrustDomain("example.org")
 
     static func jwtVerifier(cacheCapacity: Int) -> JWTSVIDVerifier {
-        let bundle = SPIFFEBundle(trustDomain: Self.trustDomain, jwtAuthorities: ["bench": try! JWTPublicKey(fixtures.jwtKey)])
-        return try! JWTSVIDVerifier(bundles: SPIFFEBundleSet([bundle]), audiences: ["bench"], cacheCapacity: cacheCapacity)
+        let bundle = SPIFFEBundle(
+            trustDomain: Self.trustDomain,
+            jwtAuthorities: ["bench": try! JWTPublicKey(fixtures.jwtKey)]
+        )
+        return try! JWTSVIDVerifier(
+            bundles: SPIFFEBundleSet([bundle]),
+            audiences: ["bench"],
+            cacheCapacity: cacheCapacity
+        )
     }
 
     static func register() {
@@ -52,7 +59,9 @@ enum SPIFFEBenchmarks {
             _ = try verifier.verify(token, at: time, authorizer: .any)
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
-                for _ in 0..<Self.cacheCallsPerSample { blackHole(try verifier.verify(token, at: time, authorizer: .any)) }
+                for _ in 0..<Self.cacheCallsPerSample {
+                    blackHole(try verifier.verify(token, at: time, authorizer: .any))
+                }
             }
         }
 

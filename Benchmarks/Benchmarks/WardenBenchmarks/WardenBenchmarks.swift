@@ -1,6 +1,6 @@
 import Benchmark
-import Logging
 import Foundation
+import Logging
 import Warden
 import X509
 
@@ -23,7 +23,9 @@ struct Fixtures {
         .appendingPathComponent(".fixtures").path
 
     static func load() throws -> Fixtures {
-        func read(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: "\(Self.directory)/\(name)"))) }
+        func read(_ name: String) throws -> [UInt8] {
+            Array(try Data(contentsOf: URL(fileURLWithPath: "\(Self.directory)/\(name)")))
+        }
         func certificate(_ name: String) throws -> Certificate {
             try CertificateDecoder.decodeAll(read(name))[0].certificate
         }
@@ -45,7 +47,9 @@ nonisolated(unsafe) let fixtures: Fixtures = {
     do {
         return try Fixtures.load()
     } catch {
-        fatalError("benchmark fixtures missing in \(Fixtures.directory): run Benchmarks/compare.sh, which makes them (\(error))")
+        fatalError(
+            "benchmark fixtures missing in \(Fixtures.directory): run Benchmarks/compare.sh, which makes them (\(error))"
+        )
     }
 }()
 
@@ -102,7 +106,10 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             for _ in 0..<Batch.size {
                 let result = await verifier.verify(
-                    leaf: fixtures.chainLeaf, intermediates: intermediates, at: fixtures.verificationTime)
+                    leaf: fixtures.chainLeaf,
+                    intermediates: intermediates,
+                    at: fixtures.verificationTime
+                )
                 precondition(result.isValid, "\(String(describing: result.error))")
                 blackHole(result)
             }
@@ -125,7 +132,8 @@ enum CurrentBenchmark {
     static let callsPerSample = 100_000
 
     static func run<Value: Sendable>(
-        _ benchmark: Benchmark, provider: RotatingCredentialProvider<ClosureCredentialSource<Value>>
+        _ benchmark: Benchmark,
+        provider: RotatingCredentialProvider<ClosureCredentialSource<Value>>
     ) async throws {
         _ = try await provider.current()
         benchmark.startMeasurement()
@@ -139,11 +147,20 @@ enum CurrentBenchmark {
         Self.makeProvider(value: Secret(String(repeating: "s", count: 64)))
     }
 
-    static func makeProvider<Value: Sendable>(value: Value) -> RotatingCredentialProvider<ClosureCredentialSource<Value>> {
+    static func makeProvider<Value: Sendable>(
+        value: Value
+    ) -> RotatingCredentialProvider<ClosureCredentialSource<Value>> {
         let source = ClosureCredentialSource(name: "benchmark") {
-            Credential(value: value, issuedAt: Date(), expiresAt: Date().addingTimeInterval(3600),
-                       metadata: CredentialMetadata(sourceName: "benchmark", kind: "benchmark"))
+            Credential(
+                value: value,
+                issuedAt: Date(),
+                expiresAt: Date().addingTimeInterval(3600),
+                metadata: CredentialMetadata(sourceName: "benchmark", kind: "benchmark")
+            )
         }
-        return RotatingCredentialProvider(source: source, logger: Logger(label: "benchmark") { _ in SwiftLogNoOpLogHandler() })
+        return RotatingCredentialProvider(
+            source: source,
+            logger: Logger(label: "benchmark") { _ in SwiftLogNoOpLogHandler() }
+        )
     }
 }

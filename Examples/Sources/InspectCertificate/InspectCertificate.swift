@@ -19,13 +19,17 @@ enum InspectCertificate {
                 let info = try CertificateInfo(certificate)
                 let days = Int(info.validity.remaining(at: Date()).components.seconds / 86_400)
                 print("\(info.subject.isEmpty ? "(empty subject)" : info.subject)")
-                print("  SPIFFE/URI SANs: \(info.subjectAlternativeNames.uri), DNS SANs: \(info.subjectAlternativeNames.dns)")
+                print(
+                    "  SPIFFE/URI SANs: \(info.subjectAlternativeNames.uri), DNS SANs: \(info.subjectAlternativeNames.dns)"
+                )
                 print("  \(info.publicKey), expires \(info.validity.notAfter) (\(days) days left)")
             }
             if let caFile = arguments.dropFirst().first {
                 let roots = try CertificateDecoder.load(from: caFile).map(\.certificate)
                 let result = await CertificateChainVerifier(roots: roots).verify(
-                    leaf: decoded[0].certificate, intermediates: decoded.dropFirst().map(\.certificate))
+                    leaf: decoded[0].certificate,
+                    intermediates: decoded.dropFirst().map(\.certificate)
+                )
                 switch result {
                 case .valid(let chain): print("verified: \(chain.count) certificates up to a trusted root")
                 case .invalid(let error): print("rejected: \(error.code): \(error.message)")

@@ -27,8 +27,12 @@ final class LocalServers: @unchecked Sendable {
         self.vaultPort = try Self.freePort()
         self.clusterPort = try Self.freePort()
         self.postgresPort = try Self.freePort()
-        guard let bin = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted(by: >)
-            .map({ "/usr/lib/postgresql/\($0)/bin" }).first(where: { FileManager.default.isExecutableFile(atPath: "\($0)/initdb") }) else {
+        guard
+            let bin = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted(by: >)
+                .map({ "/usr/lib/postgresql/\($0)/bin" }).first(where: {
+                    FileManager.default.isExecutableFile(atPath: "\($0)/initdb")
+                })
+        else {
             throw DemoError("PostgreSQL is not installed; run Scripts/outage-demo.sh, which installs it")
         }
         self.pgBin = bin
@@ -41,7 +45,9 @@ final class LocalServers: @unchecked Sendable {
         let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".venv/bin/bao").path
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        return ([ProcessInfo.processInfo.environment["WARDEN_BAO"] ?? "", here] + path.split(separator: ":").map { "\($0)/bao" })
+        return
+            ([ProcessInfo.processInfo.environment["WARDEN_BAO"] ?? "", here]
+            + path.split(separator: ":").map { "\($0)/bao" })
             .first { !$0.isEmpty && FileManager.default.isExecutableFile(atPath: $0) }
     }
 
@@ -49,23 +55,42 @@ final class LocalServers: @unchecked Sendable {
 
     func startPostgres() throws {
         let data = "\(self.directory)/pg/data"
-        try Self.run(self.asPostgres + ["\(self.pgBin)/initdb", "-D", data, "--auth-local=trust", "--auth-host=scram-sha-256", "-U", "postgres"])
+        try Self.run(
+            self.asPostgres + [
+                "\(self.pgBin)/initdb", "-D", data, "--auth-local=trust", "--auth-host=scram-sha-256", "-U", "postgres",
+            ]
+        )
         // The server inherits pg_ctl's descriptors; close them so that nothing here waits for the server to exit.
-        try Self.run(self.asPostgres + ["/bin/bash", "-c", "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec '\(self.pgBin)/pg_ctl' -D '\(data)' -l '\(self.directory)/pg/log' -w -o '-p \(self.postgresPort) -k \(self.directory)/pg -c listen_addresses=127.0.0.1' start >> '\(self.directory)/pg/pg_ctl.log' 2>&1 < /dev/null"])
-        try Self.run(self.asPostgres + ["/usr/bin/psql", "-h", "\(self.directory)/pg", "-p", "\(self.postgresPort)", "-U", "postgres", "-d", "postgres", "-tAc",
-                                        "CREATE ROLE \(Self.databaseAdmin) WITH LOGIN SUPERUSER PASSWORD '\(self.databasePassword)'"])
+        try Self.run(
+            self.asPostgres + [
+                "/bin/bash", "-c",
+                "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec '\(self.pgBin)/pg_ctl' -D '\(data)' -l '\(self.directory)/pg/log' -w -o '-p \(self.postgresPort) -k \(self.directory)/pg -c listen_addresses=127.0.0.1' start >> '\(self.directory)/pg/pg_ctl.log' 2>&1 < /dev/null",
+            ]
+        )
+        try Self.run(
+            self.asPostgres + [
+                "/usr/bin/psql", "-h", "\(self.directory)/pg", "-p", "\(self.postgresPort)", "-U", "postgres", "-d",
+                "postgres", "-tAc",
+                "CREATE ROLE \(Self.databaseAdmin) WITH LOGIN SUPERUSER PASSWORD '\(self.databasePassword)'",
+            ]
+        )
     }
 
     /// Runs `SELECT current_user` as `user` over TCP with its password, as an application's connection does.
     func query(user: String, password: Secret<String>) -> Bool {
-        (try? Self.run(["/usr/bin/env", "PGPASSWORD=\(password.reveal())", "PGCONNECT_TIMEOUT=3", "/usr/bin/psql", "-h", "127.0.0.1",
-                        "-p", "\(self.postgresPort)", "-U", user, "-d", "postgres", "-tAc", "SELECT current_user"])) == user
+        (try? Self.run([
+            "/usr/bin/env", "PGPASSWORD=\(password.reveal())", "PGCONNECT_TIMEOUT=3", "/usr/bin/psql", "-h",
+            "127.0.0.1",
+            "-p", "\(self.postgresPort)", "-U", user, "-d", "postgres", "-tAc", "SELECT current_user",
+        ])) == user
     }
 
     // MARK: OpenBao
 
     func startVault() async throws {
-        guard let binary = Self.baoBinary else { throw DemoError("OpenBao (bao) is not installed; run Scripts/outage-demo.sh, which installs it into .venv") }
+        guard let binary = Self.baoBinary else {
+            throw DemoError("OpenBao (bao) is not installed; run Scripts/outage-demo.sh, which installs it into .venv")
+        }
         let config = """
             storage "raft" {
               path = "\(self.directory)/bao"
@@ -94,7 +119,9 @@ final class LocalServers: @unchecked Sendable {
             try process.run()
             self.bao = process
         }
-        let client = try VaultClient(configuration: VaultConfiguration(address: self.vaultAddress, timeout: .seconds(30), maximumRetries: 0))
+        let client = try VaultClient(
+            configuration: VaultConfiguration(address: self.vaultAddress, timeout: .seconds(30), maximumRetries: 0)
+        )
         defer { Task { try? await client.shutdown() } }
         for _ in 0..<200 {
             if (try? await client.health()) != nil { break }
@@ -102,8 +129,15 @@ final class LocalServers: @unchecked Sendable {
         }
         let firstStart = self.unsealKey.isEmpty
         if firstStart {
-            let document = try await client.requestDocument(.PUT, "sys/init", body: ["secret_shares": 1, "secret_threshold": 1], authenticated: false)
-            guard let key = document?["keys"]?.arrayValue?.first?.stringValue, let root = document?["root_token"]?.stringValue else {
+            let document = try await client.requestDocument(
+                .PUT,
+                "sys/init",
+                body: ["secret_shares": 1, "secret_threshold": 1],
+                authenticated: false
+            )
+            guard let key = document?["keys"]?.arrayValue?.first?.stringValue,
+                let root = document?["root_token"]?.stringValue
+            else {
                 throw DemoError("OpenBao did not initialize; see \(self.directory)/bao.log")
             }
             self.unsealKey = key
@@ -134,7 +168,11 @@ final class LocalServers: @unchecked Sendable {
             guard !self.isCleanedUp else { return }
             self.isCleanedUp = true
             self.stopVault()
-            _ = try? Self.run(self.asPostgres + ["\(self.pgBin)/pg_ctl", "-D", "\(self.directory)/pg/data", "-m", "immediate", "stop"])
+            _ = try? Self.run(
+                self.asPostgres + [
+                    "\(self.pgBin)/pg_ctl", "-D", "\(self.directory)/pg/data", "-m", "immediate", "stop",
+                ]
+            )
             try? FileManager.default.removeItem(atPath: self.directory)
         }
     }
@@ -169,7 +207,9 @@ final class LocalServers: @unchecked Sendable {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard process.terminationStatus == 0 else { throw DemoError("\(command.joined(separator: " ")) failed: \(text)") }
+        guard process.terminationStatus == 0 else {
+            throw DemoError("\(command.joined(separator: " ")) failed: \(text)")
+        }
         return text
     }
 
@@ -180,10 +220,17 @@ final class LocalServers: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        guard withUnsafePointer(to: &address, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }) == 0 else {
+        guard
+            withUnsafePointer(
+                to: &address,
+                { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+            ) == 0
+        else {
             throw DemoError("cannot bind a loopback port")
         }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -17,7 +17,12 @@ enum VaultOutageDemo {
     static func main() async {
         let json = CommandLine.arguments.contains("--json")
         if ProcessInfo.processInfo.environment["VAULT_ADDR"] != nil {
-            FileHandle.standardError.write(Data("VaultOutageDemo stops and starts the Vault server itself, so it runs its own: unset VAULT_ADDR\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "VaultOutageDemo stops and starts the Vault server itself, so it runs its own: unset VAULT_ADDR\n"
+                        .utf8
+                )
+            )
             exit(2)
         }
         // A reader that goes away (`| head`) must not kill the demo before it removes its servers: writes then fail,
@@ -52,37 +57,77 @@ enum VaultOutageDemo {
         try await servers.startVault()
 
         // Set-up, as an operator would: a KV secret, the database engine, a token for the service.
-        let admin = try VaultClient(configuration: VaultConfiguration(address: servers.vaultAddress, token: servers.rootToken))
+        let admin = try VaultClient(
+            configuration: VaultConfiguration(address: servers.vaultAddress, token: servers.rootToken)
+        )
         try await admin.kv2().write("demo/api", ["key": "api-key-v1"])
         try await admin.write("sys/mounts/database", ["type": "database"])
-        try await admin.write("database/config/pg", [
-            "plugin_name": "postgresql-database-plugin",
-            "connection_url": .string("postgresql://{{username}}:{{password}}@127.0.0.1:\(servers.postgresPort)/postgres?sslmode=disable"),
-            "username": .string(LocalServers.databaseAdmin), "password": .string(servers.databasePassword), "allowed_roles": "app",
-        ])
-        try await admin.write("database/roles/app", [
-            "db_name": "pg", "default_ttl": "2m", "max_ttl": "10m",
-            "creation_statements": [#"CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"#],
-        ])
+        try await admin.write(
+            "database/config/pg",
+            [
+                "plugin_name": "postgresql-database-plugin",
+                "connection_url": .string(
+                    "postgresql://{{username}}:{{password}}@127.0.0.1:\(servers.postgresPort)/postgres?sslmode=disable"
+                ),
+                "username": .string(LocalServers.databaseAdmin), "password": .string(servers.databasePassword),
+                "allowed_roles": "app",
+            ]
+        )
+        try await admin.write(
+            "database/roles/app",
+            [
+                "db_name": "pg", "default_ttl": "2m", "max_ttl": "10m",
+                "creation_statements": [
+                    #"CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"#
+                ],
+            ]
+        )
         // The service's token may read its two secrets and manage its own leases, nothing more.
-        try await admin.write("sys/policy/demo-service", ["policy": .string("""
-            path "secret/data/demo/*" { capabilities = ["read"] }
-            path "database/creds/app" { capabilities = ["read"] }
-            path "sys/leases/renew" { capabilities = ["update"] }
-            path "sys/leases/revoke" { capabilities = ["update"] }
-            """)])
-        let serviceToken = try await admin.write("auth/token/create", ["ttl": "10m", "policies": ["default", "demo-service"]])?.auth?.clientToken
+        try await admin.write(
+            "sys/policy/demo-service",
+            [
+                "policy": .string(
+                    """
+                    path "secret/data/demo/*" { capabilities = ["read"] }
+                    path "database/creds/app" { capabilities = ["read"] }
+                    path "sys/leases/renew" { capabilities = ["update"] }
+                    path "sys/leases/revoke" { capabilities = ["update"] }
+                    """
+                )
+            ]
+        )
+        let serviceToken = try await admin.write(
+            "auth/token/create",
+            ["ttl": "10m", "policies": ["default", "demo-service"]]
+        )?.auth?.clientToken
         try await admin.shutdown()
 
         // The service: its client takes its token from a rotating provider; its secrets come from two more.
         let quiet = Logger(label: "demo") { _ in SwiftLogNoOpLogHandler() }
         let client = try VaultClient(
-            configuration: VaultConfiguration(address: servers.vaultAddress, timeout: .seconds(2), maximumRetries: 1), logger: quiet)
-        let policy = RotationPolicy(backoff: BackoffPolicy(initialDelay: .milliseconds(500), maximumDelay: .seconds(2), jitter: .equal), revokeOnShutdown: true)
-        let tokens = RotatingCredentialProvider(source: VaultTokenSource(client: client, method: VaultTokenAuth(token: serviceToken!)), policy: policy, logger: quiet)
+            configuration: VaultConfiguration(address: servers.vaultAddress, timeout: .seconds(2), maximumRetries: 1),
+            logger: quiet
+        )
+        let policy = RotationPolicy(
+            backoff: BackoffPolicy(initialDelay: .milliseconds(500), maximumDelay: .seconds(2), jitter: .equal),
+            revokeOnShutdown: true
+        )
+        let tokens = RotatingCredentialProvider(
+            source: VaultTokenSource(client: client, method: VaultTokenAuth(token: serviceToken!)),
+            policy: policy,
+            logger: quiet
+        )
         client.setTokenProvider(tokens)
-        let apiKey = RotatingCredentialProvider(source: VaultKVSecretSource(client: client, path: "demo/api", refreshInterval: .seconds(2)), policy: policy, logger: quiet)
-        let database = RotatingCredentialProvider(source: VaultDatabaseCredentialSource(client: client, role: "app"), policy: policy, logger: quiet)
+        let apiKey = RotatingCredentialProvider(
+            source: VaultKVSecretSource(client: client, path: "demo/api", refreshInterval: .seconds(2)),
+            policy: policy,
+            logger: quiet
+        )
+        let database = RotatingCredentialProvider(
+            source: VaultDatabaseCredentialSource(client: client, role: "app"),
+            policy: policy,
+            logger: quiet
+        )
         let group = ServiceGroup(services: [tokens, apiKey, database], logger: quiet)
         let running = Task { try await group.run() }
 
@@ -92,7 +137,9 @@ enum VaultOutageDemo {
         var lastUser = ""
         func status() -> String {
             let names = [tokens.status.name, apiKey.status.name, database.status.name]
-            for worst in ["revoked", "expired", "unavailable", "degraded", "pending"] where names.contains(worst) { return worst }
+            for worst in ["revoked", "expired", "unavailable", "degraded", "pending"] where names.contains(worst) {
+                return worst
+            }
             return "fresh"
         }
         /// One request: the API key must be there, and the database credentials must log in to PostgreSQL.
@@ -106,7 +153,9 @@ enum VaultOutageDemo {
                 }
                 counters.recordSuccess()
                 if key != lastKey {
-                    if !lastKey.isEmpty { timeline.emit("the service now uses the rotated API key (\(key))", status: status(), counters) }
+                    if !lastKey.isEmpty {
+                        timeline.emit("the service now uses the rotated API key (\(key))", status: status(), counters)
+                    }
                     lastKey = key
                 }
                 if credentials.username != lastUser {
@@ -123,14 +172,31 @@ enum VaultOutageDemo {
         timeline.restart()
         timeline.emit("Vault up: serving requests", status: status(), counters)
         let phases: [(at: Double, action: @Sendable () async throws -> String)] = [
-            (6, { servers.stopVault(); return "Vault down: the demo stopped the server" }),
-            (18, { try await servers.startVault(); return "Vault back: restarted and unsealed" }),
-            (19, {
-                let operatorClient = try VaultClient(configuration: VaultConfiguration(address: servers.vaultAddress, token: servers.rootToken))
-                try await operatorClient.kv2().write("demo/api", ["key": "api-key-v2"])
-                try await operatorClient.shutdown()
-                return "an operator rotated the API key in Vault"
-            }),
+            (
+                6,
+                {
+                    servers.stopVault()
+                    return "Vault down: the demo stopped the server"
+                }
+            ),
+            (
+                18,
+                {
+                    try await servers.startVault()
+                    return "Vault back: restarted and unsealed"
+                }
+            ),
+            (
+                19,
+                {
+                    let operatorClient = try VaultClient(
+                        configuration: VaultConfiguration(address: servers.vaultAddress, token: servers.rootToken)
+                    )
+                    try await operatorClient.kv2().write("demo/api", ["key": "api-key-v2"])
+                    try await operatorClient.shutdown()
+                    return "an operator rotated the API key in Vault"
+                }
+            ),
         ]
         var next = 0
         var lastTick = 0
@@ -158,9 +224,14 @@ enum VaultOutageDemo {
         try await client.shutdown()
         // Shutting down revoked the lease: the database login it held must no longer work.
         let revoked = !servers.query(user: lastCredentials.username, password: lastCredentials.password)
-        timeline.emit("done: \(counters.ok) requests served, \(counters.failed) failed; "
-            + (revoked ? "the database lease was revoked on shutdown (its login is refused now)" : "the database lease was NOT revoked"),
-            status: status(), counters)
+        timeline.emit(
+            "done: \(counters.ok) requests served, \(counters.failed) failed; "
+                + (revoked
+                    ? "the database lease was revoked on shutdown (its login is refused now)"
+                    : "the database lease was NOT revoked"),
+            status: status(),
+            counters
+        )
         if !revoked { throw DemoError("the database credentials still log in after shutdown") }
     }
 }

@@ -82,7 +82,10 @@ public struct CertificateFileSource: CredentialSource {
         }
         let leaf = decoded[0]
         guard key.matches(leaf.certificate.publicKey) else {
-            throw CredentialsError(.invalidCredential, "the key in \(self.keyPath) does not match the certificate in \(self.certificatePath) (a write in progress, or mismatched files)")
+            throw CredentialsError(
+                .invalidCredential,
+                "the key in \(self.keyPath) does not match the certificate in \(self.certificatePath) (a write in progress, or mismatched files)"
+            )
         }
         return Credential(
             value: CertificateAndKey(chain: decoded.map(\.certificate), privateKey: key, bundle: bundle),

@@ -32,13 +32,19 @@ public struct FallbackCredentialSource<Value: Sendable>: CredentialSource {
                 failures.append("\(source.name): \(error)")
             }
         }
-        throw CredentialsError(.allSourcesFailed, "every source of \(self.name) failed: \(failures.joined(separator: "; "))")
+        throw CredentialsError(
+            .allSourcesFailed,
+            "every source of \(self.name) failed: \(failures.joined(separator: "; "))"
+        )
     }
 
     /// Renews through the source that issued `credential`.
     public func renew(_ credential: Credential<Value>) async throws -> Credential<Value> {
         guard let issuer = self.issuer(of: credential) else {
-            throw CredentialsError(.renewalUnsupported, "no source of \(self.name) issued \(credential.metadata.sourceName)")
+            throw CredentialsError(
+                .renewalUnsupported,
+                "no source of \(self.name) issued \(credential.metadata.sourceName)"
+            )
         }
         return try await issuer.renew(credential)
     }

@@ -10,8 +10,10 @@ public struct StaticCredentialSource<Value: Sendable>: CredentialSource {
     public init(name: String, value: Value, kind: String = "static", owner: String? = nil, issuedAt: Date = Date()) {
         self.name = name
         self.credential = Credential(
-            value: value, issuedAt: issuedAt,
-            metadata: CredentialMetadata(sourceName: name, kind: kind, owner: owner, identifier: "static"))
+            value: value,
+            issuedAt: issuedAt,
+            metadata: CredentialMetadata(sourceName: name, kind: kind, owner: owner, identifier: "static")
+        )
     }
 
     /// A source that always returns `credential`.

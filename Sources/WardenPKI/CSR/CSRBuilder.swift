@@ -1,5 +1,5 @@
-public import X509
 import SwiftASN1
+public import X509
 
 /// Builds PKCS#10 certificate signing requests: subject, subject alternative names, key usage and extended key usage
 /// requests, signed by any ``PrivateKey``.
@@ -49,7 +49,10 @@ public struct CSRBuilder: Sendable {
         names += self.dnsNames.map { .dnsName($0) }
         for address in self.ipAddresses {
             guard let bytes = IPAddressText.parse(address) else {
-                throw PKIError(.invalidSubjectAlternativeName, "IP address SAN '\(address)' is neither IPv4 nor IPv6 text")
+                throw PKIError(
+                    .invalidSubjectAlternativeName,
+                    "IP address SAN '\(address)' is neither IPv4 nor IPv6 text"
+                )
             }
             names.append(.ipAddress(ASN1OctetString(contentBytes: bytes[...])))
         }

@@ -1,5 +1,5 @@
-public import X509
 import SwiftASN1
+public import X509
 
 /// Reads PKCS#10 certificate signing requests from DER or PEM.
 public enum CSRDecoder {
@@ -8,7 +8,11 @@ public enum CSRDecoder {
     /// - Throws: ``PKIError``: a PEM error naming the block, ``PKIError/Code/noObjectFound``,
     ///   ``PKIError/Code/unrecognizedFormat`` or ``PKIError/Code/malformedCertificateSigningRequest``.
     public static func decode(_ bytes: some Collection<UInt8>) throws -> CertificateSigningRequest {
-        let object = try PKIInput.objects(in: Array(bytes), kind: .certificateSigningRequest, label: "CERTIFICATE REQUEST")[0]
+        let object = try PKIInput.objects(
+            in: Array(bytes),
+            kind: .certificateSigningRequest,
+            label: "CERTIFICATE REQUEST"
+        )[0]
         return try Self.parse(object.der, context: object.context)
     }
 
@@ -32,7 +36,10 @@ public enum CSRDecoder {
         do {
             return try CertificateSigningRequest(derEncoded: der)
         } catch {
-            throw PKIError(.malformedCertificateSigningRequest, "\(context) is not a well-formed PKCS#10 request: \(error)")
+            throw PKIError(
+                .malformedCertificateSigningRequest,
+                "\(context) is not a well-formed PKCS#10 request: \(error)"
+            )
         }
     }
 }

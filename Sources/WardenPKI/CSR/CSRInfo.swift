@@ -30,12 +30,19 @@ public struct CSRInfo: Hashable, Sendable, Codable {
         self.signatureValid = request.publicKey.isValidSignature(request.signature, for: request)
         do {
             let extensions = try request.attributes.extensionRequest?.extensions ?? Certificate.Extensions()
-            self.subjectAlternativeNames = try extensions.subjectAlternativeNames.map(SubjectAlternativeNameList.init)
+            self.subjectAlternativeNames =
+                try extensions.subjectAlternativeNames.map(SubjectAlternativeNameList.init)
                 ?? SubjectAlternativeNameList()
             self.keyUsage = try KeyUsageBits.decode(extensions)?.names
-            self.extendedKeyUsage = try extensions.extendedKeyUsage.map { $0.map(ObjectIdentifierNames.extendedKeyUsageName) }
+            self.extendedKeyUsage = try extensions.extendedKeyUsage.map {
+                $0.map(ObjectIdentifierNames.extendedKeyUsageName)
+            }
             self.requestedExtensions = extensions.map {
-                CertificateInfo.ExtensionInfo(oid: $0.oid.description, name: ObjectIdentifierNames.extensionName($0.oid), critical: $0.critical)
+                CertificateInfo.ExtensionInfo(
+                    oid: $0.oid.description,
+                    name: ObjectIdentifierNames.extensionName($0.oid),
+                    critical: $0.critical
+                )
             }
         } catch {
             throw PKIError(.malformedCertificateSigningRequest, "the CSR's extension request is malformed: \(error)")

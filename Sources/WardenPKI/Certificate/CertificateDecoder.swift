@@ -1,5 +1,5 @@
-public import X509
 import SwiftASN1
+public import X509
 
 /// Reads certificates from DER or PEM, detecting which automatically.
 public enum CertificateDecoder {

@@ -1,7 +1,7 @@
-public import WardenCore
-public import X509
 import Crypto
 import SwiftASN1
+public import WardenCore
+public import X509
 
 /// Everything a person or a tool wants to know about one certificate, decoded once into plain values.
 ///
@@ -103,15 +103,19 @@ public struct CertificateInfo: Hashable, Sendable, Codable {
 
         let extensions = certificate.extensions
         do {
-            self.subjectAlternativeNames = try extensions.subjectAlternativeNames.map(SubjectAlternativeNameList.init)
+            self.subjectAlternativeNames =
+                try extensions.subjectAlternativeNames.map(SubjectAlternativeNameList.init)
                 ?? SubjectAlternativeNameList()
             let keyUsage = try KeyUsageBits.decode(extensions)
             self.keyUsage = keyUsage?.names
             self.anomalies = keyUsage?.anomaly.map { [$0] } ?? []
-            self.extendedKeyUsage = try extensions.extendedKeyUsage.map { $0.map(ObjectIdentifierNames.extendedKeyUsageName) }
+            self.extendedKeyUsage = try extensions.extendedKeyUsage.map {
+                $0.map(ObjectIdentifierNames.extendedKeyUsageName)
+            }
             self.basicConstraints = try extensions.basicConstraints.map { constraints in
                 switch constraints {
-                case .isCertificateAuthority(let maxPathLength): BasicConstraintsInfo(isCA: true, pathLength: maxPathLength)
+                case .isCertificateAuthority(let maxPathLength):
+                    BasicConstraintsInfo(isCA: true, pathLength: maxPathLength)
                 case .notCertificateAuthority: BasicConstraintsInfo(isCA: false, pathLength: nil)
                 }
             }
@@ -122,10 +126,17 @@ public struct CertificateInfo: Hashable, Sendable, Codable {
                 $0.keyIdentifier.map { Hex.encode($0, separator: UInt8(ascii: ":")) }
             }
         } catch {
-            throw PKIError(.malformedCertificate, "certificate \(DistinguishedNameFormatter.string(from: certificate.subject)) has a malformed extension: \(error)")
+            throw PKIError(
+                .malformedCertificate,
+                "certificate \(DistinguishedNameFormatter.string(from: certificate.subject)) has a malformed extension: \(error)"
+            )
         }
         self.extensions = extensions.map {
-            ExtensionInfo(oid: $0.oid.description, name: ObjectIdentifierNames.extensionName($0.oid), critical: $0.critical)
+            ExtensionInfo(
+                oid: $0.oid.description,
+                name: ObjectIdentifierNames.extensionName($0.oid),
+                critical: $0.critical
+            )
         }
         self.isSelfIssued = certificate.subject == certificate.issuer
         self.isSelfSigned =

@@ -43,7 +43,7 @@ enum IPAddressText {
         var bytes: [UInt8] = []
         for part in parts {
             guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCIIDigit),
-                  !(part.count > 1 && part.first == "0"), let value = UInt8(part)
+                !(part.count > 1 && part.first == "0"), let value = UInt8(part)
             else { return nil }
             bytes.append(value)
         }

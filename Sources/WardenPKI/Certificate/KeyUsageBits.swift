@@ -18,7 +18,7 @@ enum KeyUsageBits {
         }
         let node = try DER.parse(ext.value)
         guard node.identifier == .bitString, case .primitive(let content) = node.content,
-              let unusedBits = content.first, unusedBits < 8, content.count > 1 || unusedBits == 0
+            let unusedBits = content.first, unusedBits < 8, content.count > 1 || unusedBits == 0
         else {
             throw ASN1Error.invalidASN1Object(reason: "keyUsage is not a BIT STRING")
         }

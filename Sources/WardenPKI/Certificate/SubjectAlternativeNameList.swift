@@ -1,5 +1,5 @@
-public import X509
 import SwiftASN1
+public import X509
 
 /// A certificate's or CSR's subject alternative names, grouped by kind, as strings.
 public struct SubjectAlternativeNameList: Hashable, Sendable, Codable {

@@ -1,8 +1,8 @@
 public import Crypto
-public import _CryptoExtras
+import SwiftASN1
 public import WardenCore
 public import X509
-import SwiftASN1
+public import _CryptoExtras
 
 /// A private key for signing: P-256, P-384, Ed25519 or RSA 2048/3072/4096.
 ///
@@ -151,7 +151,10 @@ extension PrivateKey {
             let blocks = try PEM.decode(bytes)
             guard let block = blocks.first(where: { $0.kind.isPrivateKey }) else {
                 let labels = blocks.map(\.label)
-                throw PKIError(.noObjectFound, "no private key block found (blocks found: \(labels.isEmpty ? "none" : labels.joined(separator: ", ")))")
+                throw PKIError(
+                    .noObjectFound,
+                    "no private key block found (blocks found: \(labels.isEmpty ? "none" : labels.joined(separator: ", ")))"
+                )
             }
             try self.init(pemBlock: block)
         } else {
@@ -227,7 +230,10 @@ extension PrivateKey {
             case ("1.2.840.10045.2.1", "1.3.132.0.34"):
                 self.init(backing: .p384(try P384.Signing.PrivateKey(derRepresentation: der)))
             case ("1.2.840.10045.2.1", let curve):
-                throw PKIError(.unsupportedKeyType, "\(context) is an EC key on curve \(curve ?? "(none)"); supported curves are P-256 and P-384")
+                throw PKIError(
+                    .unsupportedKeyType,
+                    "\(context) is an EC key on curve \(curve ?? "(none)"); supported curves are P-256 and P-384"
+                )
             case ("1.3.101.112", _):
                 let seed = try ASN1OctetString(derEncoded: privateKey)
                 self.init(backing: .ed25519(try Curve25519.Signing.PrivateKey(rawRepresentation: seed.bytes)))
@@ -235,7 +241,10 @@ extension PrivateKey {
                 let key = try _RSA.Signing.PrivateKey(derRepresentation: der)
                 self.init(backing: .rsa(key, try Self.rsaType(bits: key.keySizeInBits)))
             default:
-                throw PKIError(.unsupportedKeyType, "\(context) has key algorithm \(algorithm); supported are EC (P-256, P-384), Ed25519 and RSA")
+                throw PKIError(
+                    .unsupportedKeyType,
+                    "\(context) has key algorithm \(algorithm); supported are EC (P-256, P-384), Ed25519 and RSA"
+                )
             }
         } catch let error as PKIError {
             throw error
@@ -252,7 +261,10 @@ extension PrivateKey {
         } else if (try? P521.Signing.PrivateKey(derRepresentation: der)) != nil {
             throw PKIError(.unsupportedKeyType, "\(context) is a P-521 key; supported curves are P-256 and P-384")
         } else {
-            throw PKIError(.malformedPrivateKey, "\(context) is not a well-formed SEC 1 EC private key on P-256 or P-384")
+            throw PKIError(
+                .malformedPrivateKey,
+                "\(context) is not a well-formed SEC 1 EC private key on P-256 or P-384"
+            )
         }
     }
 
@@ -271,7 +283,8 @@ extension PrivateKey {
         case 2048: return .rsa2048
         case 3072: return .rsa3072
         case 4096: return .rsa4096
-        default: throw PKIError(.unsupportedKeyType, "RSA keys of \(bits) bits are not supported; use 2048, 3072 or 4096")
+        default:
+            throw PKIError(.unsupportedKeyType, "RSA keys of \(bits) bits are not supported; use 2048, 3072 or 4096")
         }
     }
 

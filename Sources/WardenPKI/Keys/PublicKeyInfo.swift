@@ -1,6 +1,6 @@
 import Crypto
-import _CryptoExtras
 public import X509
+import _CryptoExtras
 
 /// What a public key is: its algorithm, curve and size.
 public struct PublicKeyInfo: Hashable, Sendable, Codable, CustomStringConvertible {

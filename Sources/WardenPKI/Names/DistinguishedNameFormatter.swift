@@ -48,7 +48,10 @@ public enum DistinguishedNameFormatter {
             let typeStart = index
             while index < text.count && text[index] != UInt8(ascii: "=") { index += 1 }
             guard index < text.count else {
-                throw PKIError(.invalidDistinguishedName, "'\(string)': attribute '\(String(decoding: text[typeStart...], as: UTF8.self))' has no '='")
+                throw PKIError(
+                    .invalidDistinguishedName,
+                    "'\(string)': attribute '\(String(decoding: text[typeStart...], as: UTF8.self))' has no '='"
+                )
             }
             let typeName = String(decoding: text[typeStart..<index], as: UTF8.self).trimmingSpaces()
             guard let oid = Self.oid(forName: typeName) else {
@@ -69,10 +72,14 @@ public enum DistinguishedNameFormatter {
                 }
                 if byte == UInt8(ascii: "\\") {
                     guard index + 1 < text.count else {
-                        throw PKIError(.invalidDistinguishedName, "'\(string)': attribute \(typeName) ends with a lone backslash")
+                        throw PKIError(
+                            .invalidDistinguishedName,
+                            "'\(string)': attribute \(typeName) ends with a lone backslash"
+                        )
                     }
                     let next = text[index + 1]
-                    if let high = Self.hexValue(next), index + 2 < text.count, let low = Self.hexValue(text[index + 2]) {
+                    if let high = Self.hexValue(next), index + 2 < text.count, let low = Self.hexValue(text[index + 2])
+                    {
                         value.append(high << 4 | low)
                         index += 3
                     } else {
@@ -94,7 +101,10 @@ public enum DistinguishedNameFormatter {
             do {
                 attributes.append(try Self.attribute(oid: oid, value: text))
             } catch {
-                throw PKIError(.invalidDistinguishedName, "'\(string)': attribute \(typeName) has a value that cannot be encoded: \(error)")
+                throw PKIError(
+                    .invalidDistinguishedName,
+                    "'\(string)': attribute \(typeName) has a value that cannot be encoded: \(error)"
+                )
             }
             if separator == UInt8(ascii: "+") { continue }
             rdns.append(RelativeDistinguishedName(attributes))
@@ -111,9 +121,9 @@ public enum DistinguishedNameFormatter {
     private static func legacyString(_ value: RelativeDistinguishedName.Attribute.Value) -> String? {
         var serializer = DER.Serializer()
         guard (try? serializer.serialize(ASN1Any(value))) != nil,
-              let node = try? DER.parse(serializer.serializedBytes),
-              node.identifier.tagClass == .universal,
-              case .primitive(let bytes) = node.content
+            let node = try? DER.parse(serializer.serializedBytes),
+            node.identifier.tagClass == .universal,
+            case .primitive(let bytes) = node.content
         else { return nil }
         switch node.identifier.tagNumber {
         case 20:  // TeletexString
@@ -140,7 +150,10 @@ public enum DistinguishedNameFormatter {
         }
     }
 
-    private static func attribute(oid: ASN1ObjectIdentifier, value: String) throws -> RelativeDistinguishedName.Attribute {
+    private static func attribute(
+        oid: ASN1ObjectIdentifier,
+        value: String
+    ) throws -> RelativeDistinguishedName.Attribute {
         switch oid {
         case .RDNAttributeType.countryName:
             return try .init(type: oid, printableString: value)
@@ -182,7 +195,9 @@ public enum DistinguishedNameFormatter {
         case "E", "EMAILADDRESS": return .RDNAttributeType.emailAddress
         case "SERIALNUMBER": return [2, 5, 4, 5]
         default:
-            guard let first = name.utf8.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return nil }
+            guard let first = name.utf8.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else {
+                return nil
+            }
             return try? ASN1ObjectIdentifier(dotRepresentation: name)
         }
     }

@@ -27,7 +27,10 @@ public enum PEM {
     ///   Text with no block at all gives an empty array.
     public static func decode(_ bytes: some Collection<UInt8>) throws -> [PEMBlock] {
         guard bytes.count <= PKILimits.maximumInputSize else {
-            throw PKIError(.inputTooLarge, "the input has \(bytes.count) bytes, more than the limit of \(PKILimits.maximumInputSize)")
+            throw PKIError(
+                .inputTooLarge,
+                "the input has \(bytes.count) bytes, more than the limit of \(PKILimits.maximumInputSize)"
+            )
         }
         let text = Array(bytes)
         var blocks: [PEMBlock] = []
@@ -49,8 +52,12 @@ public enum PEM {
 
             if let label = Self.boundaryLabel(line, keyword: "BEGIN") {
                 if let current = open {
-                    throw Self.truncated(ordinal: blocks.count + 1, label: current.label, line: current.line,
-                                         found: "another BEGIN line at line \(lineNumber)")
+                    throw Self.truncated(
+                        ordinal: blocks.count + 1,
+                        label: current.label,
+                        line: current.line,
+                        found: "another BEGIN line at line \(lineNumber)"
+                    )
                 }
                 open = (label, lineNumber, [], true)
                 continue
@@ -59,15 +66,22 @@ public enum PEM {
             if let label = Self.boundaryLabel(line, keyword: "END") {
                 let ordinal = blocks.count + 1
                 guard label == current.label else {
-                    throw PKIError(.pemLabelMismatch,
-                                   "PEM block \(ordinal) begins with label '\(current.label)' at line \(current.line) but ends with label '\(label)' at line \(lineNumber)")
+                    throw PKIError(
+                        .pemLabelMismatch,
+                        "PEM block \(ordinal) begins with label '\(current.label)' at line \(current.line) but ends with label '\(label)' at line \(lineNumber)"
+                    )
                 }
                 if current.label == "ENCRYPTED PRIVATE KEY" {
-                    throw PKIError(.pemEncrypted, "PEM block \(ordinal) (ENCRYPTED PRIVATE KEY, line \(current.line)) is encrypted; decrypt it first (for example with `openssl pkcs8`)")
+                    throw PKIError(
+                        .pemEncrypted,
+                        "PEM block \(ordinal) (ENCRYPTED PRIVATE KEY, line \(current.line)) is encrypted; decrypt it first (for example with `openssl pkcs8`)"
+                    )
                 }
                 guard let der = Base64.decode(current.body) else {
-                    throw PKIError(.pemInvalidBase64,
-                                   "PEM block \(ordinal) (\(current.label), line \(current.line)) has a body that is not valid base64")
+                    throw PKIError(
+                        .pemInvalidBase64,
+                        "PEM block \(ordinal) (\(current.label), line \(current.line)) has a body that is not valid base64"
+                    )
                 }
                 blocks.append(PEMBlock(label: current.label, derBytes: der, ordinal: ordinal, line: current.line))
                 open = nil
@@ -78,7 +92,10 @@ public enum PEM {
                 let name = String(decoding: line[..<colon], as: UTF8.self)
                 let value = String(decoding: line[(colon + 1)...], as: UTF8.self)
                 if name == "Proc-Type" && value.contains("ENCRYPTED") {
-                    throw PKIError(.pemEncrypted, "PEM block \(blocks.count + 1) (\(current.label), line \(current.line)) is encrypted (Proc-Type: ENCRYPTED); decrypt it first")
+                    throw PKIError(
+                        .pemEncrypted,
+                        "PEM block \(blocks.count + 1) (\(current.label), line \(current.line)) is encrypted (Proc-Type: ENCRYPTED); decrypt it first"
+                    )
                 }
                 open = current
                 continue
@@ -88,8 +105,12 @@ public enum PEM {
             open = current
         }
         if let current = open {
-            throw Self.truncated(ordinal: blocks.count + 1, label: current.label, line: current.line,
-                                 found: "the end of the input")
+            throw Self.truncated(
+                ordinal: blocks.count + 1,
+                label: current.label,
+                line: current.line,
+                found: "the end of the input"
+            )
         }
         return blocks
     }
@@ -111,8 +132,10 @@ public enum PEM {
     }
 
     private static func truncated(ordinal: Int, label: String, line: Int, found: String) -> PKIError {
-        PKIError(.pemTruncatedBlock,
-                 "PEM block \(ordinal) (\(label), line \(line)) has no END line: found \(found) first")
+        PKIError(
+            .pemTruncatedBlock,
+            "PEM block \(ordinal) (\(label), line \(line)) has no END line: found \(found) first"
+        )
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {
@@ -124,8 +147,8 @@ public enum PEM {
         let prefix = Array("-----\(keyword) ".utf8)
         let suffix = Array("-----".utf8)
         guard line.count >= prefix.count + suffix.count,
-              line.starts(with: prefix),
-              line.suffix(suffix.count).elementsEqual(suffix)
+            line.starts(with: prefix),
+            line.suffix(suffix.count).elementsEqual(suffix)
         else { return nil }
         let label = line.dropFirst(prefix.count).dropLast(suffix.count)
         return String(decoding: label, as: UTF8.self)

@@ -82,6 +82,10 @@ extension PEMBlock: CustomStringConvertible {
 extension PEMBlock: CustomReflectable {
     /// A mirror without the bytes, so that `dump` cannot print a key.
     public var customMirror: Mirror {
-        Mirror(self, children: ["label": self.label, "ordinal": self.ordinal, "line": self.line], displayStyle: .struct)
+        Mirror(
+            self,
+            children: ["label": self.label, "ordinal": self.ordinal, "line": self.line],
+            displayStyle: .struct
+        )
     }
 }

@@ -12,7 +12,10 @@ enum PKIInput {
     ///   (PEM text without a `label` block), or ``PKIError/Code/unrecognizedFormat`` (neither PEM nor DER).
     static func objects(in bytes: [UInt8], kind: PEMBlock.Kind, label: String) throws -> [Object] {
         guard bytes.count <= PKILimits.maximumInputSize else {
-            throw PKIError(.inputTooLarge, "the input has \(bytes.count) bytes, more than the limit of \(PKILimits.maximumInputSize)")
+            throw PKIError(
+                .inputTooLarge,
+                "the input has \(bytes.count) bytes, more than the limit of \(PKILimits.maximumInputSize)"
+            )
         }
         if PEM.looksLikePEM(bytes) {
             let blocks = try PEM.decode(bytes)
@@ -24,7 +27,12 @@ enum PKIInput {
             return matching
         }
         guard bytes.first == 0x30 else {
-            throw PKIError(.unrecognizedFormat, bytes.isEmpty ? "the input is empty" : "the input is neither PEM (no BEGIN line) nor DER (does not start with a SEQUENCE)")
+            throw PKIError(
+                .unrecognizedFormat,
+                bytes.isEmpty
+                    ? "the input is empty"
+                    : "the input is neither PEM (no BEGIN line) nor DER (does not start with a SEQUENCE)"
+            )
         }
         return [Object(der: bytes, context: "the DER input")]
     }

@@ -1,7 +1,7 @@
 public import Foundation
+import SwiftASN1
 public import WardenCore
 public import X509
-import SwiftASN1
 
 /// Verifies a certificate chain against trusted roots, and says which rule failed when it does not verify.
 ///
@@ -50,7 +50,12 @@ public struct CertificateChainVerifier: Sendable {
     ) async -> ChainVerificationResult {
         let time = time ?? self.clock.now
         if let unhandled = Self.unhandledCriticalExtension(of: leaf) {
-            return .invalid(PKIError(.unhandledCriticalExtension, "\(ChainPolicy.name(leaf, 0)) has critical extension \(unhandled) that the verifier does not process"))
+            return .invalid(
+                PKIError(
+                    .unhandledCriticalExtension,
+                    "\(ChainPolicy.name(leaf, 0)) has critical extension \(unhandled) that the verifier does not process"
+                )
+            )
         }
         let failures = FailureLog()
         var verifier = Verifier(rootCertificates: self.rootStore) {
@@ -78,14 +83,26 @@ public struct CertificateChainVerifier: Sendable {
             let candidates = pool.filter { $0.subject == current.issuer }
             guard !candidates.isEmpty else {
                 let issuer = DistinguishedNameFormatter.string(from: current.issuer)
-                return PKIError(.unknownIssuer, "\(ChainPolicy.name(current, index)) is issued by '\(issuer)', which is neither a trusted root nor among the intermediates")
+                return PKIError(
+                    .unknownIssuer,
+                    "\(ChainPolicy.name(current, index)) is issued by '\(issuer)', which is neither a trusted root nor among the intermediates"
+                )
             }
             if let blocked = candidates.first(where: { Self.unhandledCriticalExtension(of: $0) != nil }),
-               let unhandled = Self.unhandledCriticalExtension(of: blocked) {
-                return PKIError(.unhandledCriticalExtension, "\(ChainPolicy.name(blocked, index + 1)) has critical extension \(unhandled) that the verifier does not process")
+                let unhandled = Self.unhandledCriticalExtension(of: blocked)
+            {
+                return PKIError(
+                    .unhandledCriticalExtension,
+                    "\(ChainPolicy.name(blocked, index + 1)) has critical extension \(unhandled) that the verifier does not process"
+                )
             }
-            guard let issuer = candidates.first(where: { $0.publicKey.isValidSignature(current.signature, for: current) }) else {
-                return PKIError(.invalidSignature, "the signature of \(ChainPolicy.name(current, index)) does not verify with the key of any certificate named '\(DistinguishedNameFormatter.string(from: current.issuer))'")
+            guard
+                let issuer = candidates.first(where: { $0.publicKey.isValidSignature(current.signature, for: current) })
+            else {
+                return PKIError(
+                    .invalidSignature,
+                    "the signature of \(ChainPolicy.name(current, index)) does not verify with the key of any certificate named '\(DistinguishedNameFormatter.string(from: current.issuer))'"
+                )
             }
             guard !visited.contains(issuer) else { break }
             visited.insert(issuer)
@@ -96,7 +113,8 @@ public struct CertificateChainVerifier: Sendable {
     }
 
     private static func unhandledCriticalExtension(of certificate: Certificate) -> String? {
-        for ext in certificate.extensions where ext.critical && !ChainPolicy.handledCriticalExtensions.contains(ext.oid) {
+        for ext in certificate.extensions where ext.critical && !ChainPolicy.handledCriticalExtensions.contains(ext.oid)
+        {
             return ObjectIdentifierNames.extensionName(ext.oid).map { "\($0) (\(ext.oid))" } ?? "\(ext.oid)"
         }
         return nil

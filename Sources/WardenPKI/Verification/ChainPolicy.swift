@@ -50,13 +50,22 @@ struct ChainPolicy: VerifierPolicy {
         let chain = Array(unverified)
         for (index, certificate) in chain.enumerated() {
             if certificate.version == .v1 && !certificate.extensions.isEmpty {
-                return PKIError(.unsupportedCertificateVersion, "\(Self.name(certificate, index)) is a version 1 certificate with extensions")
+                return PKIError(
+                    .unsupportedCertificateVersion,
+                    "\(Self.name(certificate, index)) is a version 1 certificate with extensions"
+                )
             }
             if self.time < certificate.notValidBefore {
-                return PKIError(.certificateNotYetValid, "\(Self.name(certificate, index)) is not valid before \(Self.format(certificate.notValidBefore)) (verification time \(Self.format(self.time)))")
+                return PKIError(
+                    .certificateNotYetValid,
+                    "\(Self.name(certificate, index)) is not valid before \(Self.format(certificate.notValidBefore)) (verification time \(Self.format(self.time)))"
+                )
             }
             if self.time > certificate.notValidAfter {
-                return PKIError(.certificateExpired, "\(Self.name(certificate, index)) expired at \(Self.format(certificate.notValidAfter)) (verification time \(Self.format(self.time)))")
+                return PKIError(
+                    .certificateExpired,
+                    "\(Self.name(certificate, index)) expired at \(Self.format(certificate.notValidAfter)) (verification time \(Self.format(self.time)))"
+                )
             }
         }
         var nonSelfIssuedBelow = 0
@@ -68,15 +77,27 @@ struct ChainPolicy: VerifierPolicy {
             } catch {
                 switch error {
                 case .malformedExtension(let detail):
-                    return PKIError(.chainPolicyViolation, "\(Self.name(issuer, index)) has a malformed extension: \(detail)")
+                    return PKIError(
+                        .chainPolicyViolation,
+                        "\(Self.name(issuer, index)) has a malformed extension: \(detail)"
+                    )
                 case .notCA(let absent):
-                    return PKIError(.issuerNotCA, "\(Self.name(issuer, index)) issues \(Self.name(chain[index - 1], index - 1)) but is not a CA (basic constraints \(absent ? "absent" : "cA=false"))")
+                    return PKIError(
+                        .issuerNotCA,
+                        "\(Self.name(issuer, index)) issues \(Self.name(chain[index - 1], index - 1)) but is not a CA (basic constraints \(absent ? "absent" : "cA=false"))"
+                    )
                 case .missingKeyCertSign:
-                    return PKIError(.issuerMissingKeyCertSign, "\(Self.name(issuer, index)) issues certificates but its key usage lacks keyCertSign")
+                    return PKIError(
+                        .issuerMissingKeyCertSign,
+                        "\(Self.name(issuer, index)) issues certificates but its key usage lacks keyCertSign"
+                    )
                 }
             }
             if let pathLength, nonSelfIssuedBelow > pathLength {
-                return PKIError(.pathLengthExceeded, "\(Self.name(issuer, index)) allows \(pathLength) intermediate CA(s) below it (pathLenConstraint) but the chain has \(nonSelfIssuedBelow)")
+                return PKIError(
+                    .pathLengthExceeded,
+                    "\(Self.name(issuer, index)) allows \(pathLength) intermediate CA(s) below it (pathLenConstraint) but the chain has \(nonSelfIssuedBelow)"
+                )
             }
             // RFC 5280 §6.1.4 (l): self-issued certificates do not count towards the path length.
             if issuer.subject != issuer.issuer { nonSelfIssuedBelow += 1 }
@@ -88,18 +109,28 @@ struct ChainPolicy: VerifierPolicy {
         if let requiredUsage, let leaf = chain.first {
             let usages: ExtendedKeyUsage?
             do { usages = try leaf.extensions.extendedKeyUsage } catch {
-                return PKIError(.chainPolicyViolation, "\(Self.name(leaf, 0)) has a malformed extended key usage extension: \(error)")
+                return PKIError(
+                    .chainPolicyViolation,
+                    "\(Self.name(leaf, 0)) has a malformed extended key usage extension: \(error)"
+                )
             }
             if let usages, !usages.contains(requiredUsage), !usages.contains(.any) {
                 let found = usages.map(ObjectIdentifierNames.extendedKeyUsageName).joined(separator: ", ")
-                return PKIError(.extendedKeyUsageMismatch, "\(Self.name(leaf, 0)) allows extended key usages [\(found)], not \(ObjectIdentifierNames.extendedKeyUsageName(requiredUsage))")
+                return PKIError(
+                    .extendedKeyUsageMismatch,
+                    "\(Self.name(leaf, 0)) allows extended key usages [\(found)], not \(ObjectIdentifierNames.extendedKeyUsageName(requiredUsage))"
+                )
             }
         }
         if var serverIdentity = self.serverIdentity, let dnsName {
             if case .failsToMeetPolicy = serverIdentity.chainMeetsPolicyRequirements(chain: unverified) {
-                let names = (try? chain.first?.extensions.subjectAlternativeNames).flatMap { $0 }
+                let names =
+                    (try? chain.first?.extensions.subjectAlternativeNames).flatMap { $0 }
                     .map { SubjectAlternativeNameList($0).dns.joined(separator: ", ") } ?? ""
-                return PKIError(.hostnameMismatch, "\(Self.name(chain[0], 0)) is not valid for DNS name '\(dnsName)' (DNS SANs: \(names.isEmpty ? "none" : names))")
+                return PKIError(
+                    .hostnameMismatch,
+                    "\(Self.name(chain[0], 0)) is not valid for DNS name '\(dnsName)' (DNS SANs: \(names.isEmpty ? "none" : names))"
+                )
             }
             self.serverIdentity = serverIdentity
         }

@@ -6,7 +6,10 @@ enum JSONWebKeySet {
     /// Parses `bytes` as a JSON object; `what` names the document in errors.
     static func document(_ bytes: some Collection<UInt8>, what: String) throws(SPIFFEError) -> [String: JSONValue] {
         guard bytes.count <= Self.maximumSize else {
-            throw SPIFFEError(.malformedBundle, "\(what) is \(bytes.count) bytes, over the limit of \(Self.maximumSize)")
+            throw SPIFFEError(
+                .malformedBundle,
+                "\(what) is \(bytes.count) bytes, over the limit of \(Self.maximumSize)"
+            )
         }
         guard !bytes.isEmpty else { throw SPIFFEError(.malformedBundle, "\(what) is empty") }
         let value: JSONValue
@@ -15,14 +18,18 @@ enum JSONWebKeySet {
         } catch {
             throw SPIFFEError(.malformedBundle, "\(what) is not valid JSON: \(error)")
         }
-        guard let object = value.objectValue else { throw SPIFFEError(.malformedBundle, "\(what) is not a JSON object") }
+        guard let object = value.objectValue else {
+            throw SPIFFEError(.malformedBundle, "\(what) is not a JSON object")
+        }
         return object
     }
 
     /// The key objects of `keys`, or `nil` when the member is absent.
     static func keys(of document: [String: JSONValue], what: String) throws(SPIFFEError) -> [[String: JSONValue]]? {
         guard let member = document["keys"] else { return nil }
-        guard let array = member.arrayValue else { throw SPIFFEError(.malformedBundle, "\(what): \"keys\" is not an array") }
+        guard let array = member.arrayValue else {
+            throw SPIFFEError(.malformedBundle, "\(what): \"keys\" is not an array")
+        }
         var keys: [[String: JSONValue]] = []
         keys.reserveCapacity(array.count)
         for (index, element) in array.enumerated() {
@@ -37,7 +44,10 @@ enum JSONWebKeySet {
     /// Reads a JWT authority: its `kid` and key. Returns `nil` for a key type Warden does not verify with, which a bundle
     /// skips rather than rejects; `skipped` receives the reason.
     static func jwtAuthority(
-        _ jwk: [String: JSONValue], index: Int, what: String, skipped: inout [String]
+        _ jwk: [String: JSONValue],
+        index: Int,
+        what: String,
+        skipped: inout [String]
     ) throws(SPIFFEError) -> (keyID: String, key: JWTPublicKey)? {
         let entry = "\(what): entry \(index)"
         guard let keyID = jwk["kid"]?.stringValue, !keyID.isEmpty else {

@@ -22,7 +22,10 @@ public struct JWTBundle: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a plain JWKS (RFC 7517). Every key needs a `kid`; `use` is not consulted; keys of types Warden does not
     /// verify with are skipped and listed in ``skippedEntries``.
-    public static func parse(trustDomain: TrustDomain, jwks bytes: some Collection<UInt8>) throws(SPIFFEError) -> JWTBundle {
+    public static func parse(
+        trustDomain: TrustDomain,
+        jwks bytes: some Collection<UInt8>
+    ) throws(SPIFFEError) -> JWTBundle {
         let what = "the JWKS of \(trustDomain)"
         let document = try JSONWebKeySet.document(bytes, what: what)
         guard let keys = try JSONWebKeySet.keys(of: document, what: what) else {
@@ -31,7 +34,8 @@ public struct JWTBundle: Sendable, Hashable, CustomStringConvertible {
         var authorities: [String: JWTPublicKey] = [:]
         var skipped: [String] = []
         for (index, jwk) in keys.enumerated() {
-            guard let (keyID, key) = try JSONWebKeySet.jwtAuthority(jwk, index: index, what: what, skipped: &skipped) else { continue }
+            guard let (keyID, key) = try JSONWebKeySet.jwtAuthority(jwk, index: index, what: what, skipped: &skipped)
+            else { continue }
             guard authorities.updateValue(key, forKey: keyID) == nil else {
                 throw SPIFFEError(.malformedBundle, "\(what): entry \(index) repeats key ID \"\(keyID)\"")
             }
@@ -46,7 +50,9 @@ public struct JWTBundle: Sendable, Hashable, CustomStringConvertible {
 
     /// The bundle as a JWKS, keys in key-ID order.
     public func jwksEncoded() -> String {
-        let keys = self.authorities.keys.sorted().map { JSONWebKeySet.jwk(keyID: $0, key: self.authorities[$0]!, use: nil) }
+        let keys = self.authorities.keys.sorted().map {
+            JSONWebKeySet.jwk(keyID: $0, key: self.authorities[$0]!, use: nil)
+        }
         return JSONValue.object(["keys": .array(keys)]).description
     }
 

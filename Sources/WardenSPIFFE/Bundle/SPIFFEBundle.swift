@@ -41,7 +41,14 @@ public struct SPIFFEBundle: Sendable, Hashable, CustomStringConvertible {
         self.skippedEntries = []
     }
 
-    private init(trustDomain: TrustDomain, x509: [Certificate], jwt: [String: JWTPublicKey], hint: Duration?, sequence: UInt64?, skipped: [String]) {
+    private init(
+        trustDomain: TrustDomain,
+        x509: [Certificate],
+        jwt: [String: JWTPublicKey],
+        hint: Duration?,
+        sequence: UInt64?,
+        skipped: [String]
+    ) {
         self.trustDomain = trustDomain
         self.x509Authorities = x509
         self.jwtAuthorities = jwt
@@ -60,7 +67,10 @@ public struct SPIFFEBundle: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``SPIFFEError`` with ``SPIFFEError/Code/malformedBundle`` (naming the entry and member),
     ///   ``SPIFFEError/Code/bundleHasNoKeys`` or ``SPIFFEError/Code/bundleMissingKeyID``.
-    public static func parse(trustDomain: TrustDomain, json bytes: some Collection<UInt8>) throws(SPIFFEError) -> SPIFFEBundle {
+    public static func parse(
+        trustDomain: TrustDomain,
+        json bytes: some Collection<UInt8>
+    ) throws(SPIFFEError) -> SPIFFEBundle {
         let what = "the SPIFFE bundle of \(trustDomain)"
         let document = try JSONWebKeySet.document(bytes, what: what)
         guard let keys = try JSONWebKeySet.keys(of: document, what: what) else {
@@ -69,7 +79,10 @@ public struct SPIFFEBundle: Sendable, Hashable, CustomStringConvertible {
         var hint: Duration?
         if let value = document["spiffe_refresh_hint"] {
             guard let seconds = value.int64Value, seconds >= 0 else {
-                throw SPIFFEError(.malformedBundle, "\(what): \"spiffe_refresh_hint\" is not a non-negative integer number of seconds")
+                throw SPIFFEError(
+                    .malformedBundle,
+                    "\(what): \"spiffe_refresh_hint\" is not a non-negative integer number of seconds"
+                )
             }
             hint = .seconds(seconds)
         }
@@ -87,27 +100,47 @@ public struct SPIFFEBundle: Sendable, Hashable, CustomStringConvertible {
             switch jwk["use"]?.stringValue {
             case "x509-svid":
                 guard let first = jwk["x5c"]?.arrayValue?.first?.stringValue else {
-                    throw SPIFFEError(.malformedBundle, "\(what): entry \(index) is an x509-svid authority without a certificate in \"x5c\"")
+                    throw SPIFFEError(
+                        .malformedBundle,
+                        "\(what): entry \(index) is an x509-svid authority without a certificate in \"x5c\""
+                    )
                 }
                 // x5c holds standard base64 (RFC 7517 §4.7), not base64url.
                 guard let der = Base64.decode(first.utf8) else {
-                    throw SPIFFEError(.malformedBundle, "\(what): entry \(index): the first \"x5c\" value is not base64")
+                    throw SPIFFEError(
+                        .malformedBundle,
+                        "\(what): entry \(index): the first \"x5c\" value is not base64"
+                    )
                 }
                 do {
                     x509.add(try CertificateDecoder.certificate(derEncoded: der))
                 } catch {
-                    throw SPIFFEError(.malformedBundle, "\(what): entry \(index): the x5c certificate does not parse: \(error)")
+                    throw SPIFFEError(
+                        .malformedBundle,
+                        "\(what): entry \(index): the x5c certificate does not parse: \(error)"
+                    )
                 }
             case "jwt-svid":
-                guard let (keyID, key) = try JSONWebKeySet.jwtAuthority(jwk, index: index, what: what, skipped: &skipped) else { continue }
+                guard
+                    let (keyID, key) = try JSONWebKeySet.jwtAuthority(jwk, index: index, what: what, skipped: &skipped)
+                else { continue }
                 guard jwt.updateValue(key, forKey: keyID) == nil else {
                     throw SPIFFEError(.malformedBundle, "\(what): entry \(index) repeats key ID \"\(keyID)\"")
                 }
             case let use:
-                skipped.append("\(what): entry \(index) has use \(use.map { "\"\($0)\"" } ?? "absent"), which is neither x509-svid nor jwt-svid")
+                skipped.append(
+                    "\(what): entry \(index) has use \(use.map { "\"\($0)\"" } ?? "absent"), which is neither x509-svid nor jwt-svid"
+                )
             }
         }
-        return SPIFFEBundle(trustDomain: trustDomain, x509: x509.authorities, jwt: jwt, hint: hint, sequence: sequence, skipped: skipped)
+        return SPIFFEBundle(
+            trustDomain: trustDomain,
+            x509: x509.authorities,
+            jwt: jwt,
+            hint: hint,
+            sequence: sequence,
+            skipped: skipped
+        )
     }
 
     /// Reads a SPIFFE bundle file.

@@ -32,7 +32,8 @@ public struct X509Bundle: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``SPIFFEError/Code/malformedBundle`` naming the block that does not parse; DER with trailing data is
     ///   rejected even where OpenSSL accepts it.
-    public static func parse(trustDomain: TrustDomain, bytes: some Collection<UInt8>) throws(SPIFFEError) -> X509Bundle {
+    public static func parse(trustDomain: TrustDomain, bytes: some Collection<UInt8>) throws(SPIFFEError) -> X509Bundle
+    {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return X509Bundle(trustDomain: trustDomain)
         }
@@ -53,7 +54,8 @@ public struct X509Bundle: Sendable, Hashable, CustomStringConvertible {
 
     /// The authorities as PEM, 64-column base64, one block after another.
     public func pemEncoded() -> String {
-        self.authorities.map { PEM.encode(label: "CERTIFICATE", derBytes: CertificateDecoder.derBytes(of: $0)) }.joined()
+        self.authorities.map { PEM.encode(label: "CERTIFICATE", derBytes: CertificateDecoder.derBytes(of: $0)) }
+            .joined()
     }
 
     /// `X509Bundle(example.org, 2 authorities)`.

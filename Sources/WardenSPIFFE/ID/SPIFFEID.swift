@@ -40,7 +40,10 @@ public struct SPIFFEID: Hashable, Sendable, Comparable, CustomStringConvertible 
             throw SPIFFEError(.wrongScheme, "'\(string)' does not start with 'spiffe://'")
         }
         guard bytes.count <= SPIFFEIDRules.maximumIDLength else {
-            throw SPIFFEError(.tooLong, "the SPIFFE ID has \(bytes.count) bytes, more than \(SPIFFEIDRules.maximumIDLength)")
+            throw SPIFFEError(
+                .tooLong,
+                "the SPIFFE ID has \(bytes.count) bytes, more than \(SPIFFEIDRules.maximumIDLength)"
+            )
         }
         let rest = bytes[SPIFFEIDRules.scheme.count...]
         let slash = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
@@ -85,7 +88,10 @@ public struct SPIFFEID: Hashable, Sendable, Comparable, CustomStringConvertible 
     private init(checkingLength trustDomain: TrustDomain, path: String) throws(SPIFFEError) {
         let length = SPIFFEIDRules.scheme.count + trustDomain.name.utf8.count + path.utf8.count
         guard length <= SPIFFEIDRules.maximumIDLength else {
-            throw SPIFFEError(.tooLong, "the SPIFFE ID would have \(length) bytes, more than \(SPIFFEIDRules.maximumIDLength)")
+            throw SPIFFEError(
+                .tooLong,
+                "the SPIFFE ID would have \(length) bytes, more than \(SPIFFEIDRules.maximumIDLength)"
+            )
         }
         self.init(trustDomain: trustDomain, validatedPath: path)
     }

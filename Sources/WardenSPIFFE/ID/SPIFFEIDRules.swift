@@ -29,10 +29,16 @@ enum SPIFFEIDRules {
             throw SPIFFEError(.missingTrustDomain, "'\(input)' has no trust domain")
         }
         for byte in name where !Self.isTrustDomainCharacter(byte) {
-            throw SPIFFEError(.badTrustDomainCharacter, "'\(input)': trust domain characters are limited to lowercase letters, numbers, dots, dashes and underscores")
+            throw SPIFFEError(
+                .badTrustDomainCharacter,
+                "'\(input)': trust domain characters are limited to lowercase letters, numbers, dots, dashes and underscores"
+            )
         }
         guard name.count <= Self.maximumTrustDomainLength else {
-            throw SPIFFEError(.tooLong, "'\(input)': the trust domain has \(name.count) bytes, more than \(Self.maximumTrustDomainLength)")
+            throw SPIFFEError(
+                .tooLong,
+                "'\(input)': the trust domain has \(name.count) bytes, more than \(Self.maximumTrustDomainLength)"
+            )
         }
     }
 
@@ -47,7 +53,10 @@ enum SPIFFEIDRules {
         for index in 1...path.count {
             if index < path.count && path[index] != UInt8(ascii: "/") {
                 guard Self.isPathSegmentCharacter(path[index]) else {
-                    throw SPIFFEError(.badPathSegmentCharacter, "'\(input)': path segment characters are limited to letters, numbers, dots, dashes and underscores")
+                    throw SPIFFEError(
+                        .badPathSegmentCharacter,
+                        "'\(input)': path segment characters are limited to letters, numbers, dots, dashes and underscores"
+                    )
                 }
                 continue
             }
@@ -58,7 +67,9 @@ enum SPIFFEIDRules {
                     ? SPIFFEError(.trailingSlash, "'\(input)': the path cannot end with a slash")
                     : SPIFFEError(.emptySegment, "'\(input)': the path cannot contain empty segments")
             }
-            if segment.elementsEqual([UInt8(ascii: ".")]) || segment.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+            if segment.elementsEqual([UInt8(ascii: ".")])
+                || segment.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")])
+            {
                 throw SPIFFEError(.dotSegment, "'\(input)': the path cannot contain dot segments")
             }
             segmentStart = index
@@ -73,7 +84,10 @@ enum SPIFFEIDRules {
             throw SPIFFEError(.dotSegment, "'\(input)': the path cannot contain dot segments")
         }
         for byte in segment.utf8 where !Self.isPathSegmentCharacter(byte) {
-            throw SPIFFEError(.badPathSegmentCharacter, "'\(input)': path segment characters are limited to letters, numbers, dots, dashes and underscores")
+            throw SPIFFEError(
+                .badPathSegmentCharacter,
+                "'\(input)': path segment characters are limited to letters, numbers, dots, dashes and underscores"
+            )
         }
     }
 }

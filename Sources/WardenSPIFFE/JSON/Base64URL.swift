@@ -48,9 +48,14 @@ enum Base64URL {
         var read = 0
         var written = 0
         while count - read >= 4 {
-            let a = Self.value(source[read]), b = Self.value(source[read + 1])
-            let c = Self.value(source[read + 2]), d = Self.value(source[read + 3])
-            guard (a | b | c | d) & 0xC0 == 0 else { valid = false; break }
+            let a = Self.value(source[read])
+            let b = Self.value(source[read + 1])
+            let c = Self.value(source[read + 2])
+            let d = Self.value(source[read + 3])
+            guard (a | b | c | d) & 0xC0 == 0 else {
+                valid = false
+                break
+            }
             let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
             buffer[written] = UInt8(truncatingIfNeeded: group >> 16)
             buffer[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
@@ -59,7 +64,8 @@ enum Base64URL {
             written += 3
         }
         if valid && read < count {
-            let a = Self.value(source[read]), b = Self.value(source[read + 1])
+            let a = Self.value(source[read])
+            let b = Self.value(source[read + 1])
             let c = count - read == 3 ? Self.value(source[read + 2]) : 0
             if (a | b | c) & 0xC0 != 0 {
                 valid = false

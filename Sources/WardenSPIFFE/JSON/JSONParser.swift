@@ -73,7 +73,9 @@ struct JSONParser {
             let keyOffset = self.index
             let key = try self.parseString()
             self.skipWhitespace()
-            guard self.index < self.end, self.bytes[self.index] == UInt8(ascii: ":") else { throw self.failure("expected ':'") }
+            guard self.index < self.end, self.bytes[self.index] == UInt8(ascii: ":") else {
+                throw self.failure("expected ':'")
+            }
             self.index += 1
             self.skipWhitespace()
             let value = try self.parseValue(depth: depth)
@@ -90,7 +92,9 @@ struct JSONParser {
             guard self.index < self.end else { throw self.failure("unexpected end of input") }
             switch self.bytes[self.index] {
             case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "}"): self.index += 1; return members
+            case UInt8(ascii: "}"):
+                self.index += 1
+                return members
             default: throw self.failure("expected ',' or '}'")
             }
         }
@@ -115,9 +119,15 @@ struct JSONParser {
         case UInt8(ascii: "{"): return try self.parseObject(depth: depth + 1)
         case UInt8(ascii: "["): return try self.parseArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try self.parseString())
-        case UInt8(ascii: "t"): try self.expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try self.expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try self.expectLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try self.expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try self.expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try self.expectLiteral("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try self.parseNumber()
         default: throw self.failure("unexpected character")
         }
@@ -155,7 +165,9 @@ struct JSONParser {
             guard self.index < self.end else { throw self.failure("unexpected end of input") }
             switch self.bytes[self.index] {
             case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "]"): self.index += 1; return .array(elements)
+            case UInt8(ascii: "]"):
+                self.index += 1
+                return .array(elements)
             default: throw self.failure("expected ',' or ']'")
             }
         }
@@ -172,15 +184,21 @@ struct JSONParser {
         }
         if self.index < self.end, self.bytes[self.index] == UInt8(ascii: ".") {
             self.index += 1
-            guard self.index < self.end, Self.isDigit(self.bytes[self.index]) else { throw self.failure("invalid number") }
+            guard self.index < self.end, Self.isDigit(self.bytes[self.index]) else {
+                throw self.failure("invalid number")
+            }
             while self.index < self.end, Self.isDigit(self.bytes[self.index]) { self.index += 1 }
         }
         if self.index < self.end, self.bytes[self.index] | 0x20 == UInt8(ascii: "e") {
             self.index += 1
-            if self.index < self.end, self.bytes[self.index] == UInt8(ascii: "+") || self.bytes[self.index] == UInt8(ascii: "-") {
+            if self.index < self.end,
+                self.bytes[self.index] == UInt8(ascii: "+") || self.bytes[self.index] == UInt8(ascii: "-")
+            {
                 self.index += 1
             }
-            guard self.index < self.end, Self.isDigit(self.bytes[self.index]) else { throw self.failure("invalid number") }
+            guard self.index < self.end, Self.isDigit(self.bytes[self.index]) else {
+                throw self.failure("invalid number")
+            }
             while self.index < self.end, Self.isDigit(self.bytes[self.index]) { self.index += 1 }
         }
         guard self.index - start <= 64 else { throw Failure(reason: "number longer than 64 characters", offset: start) }
@@ -198,7 +216,10 @@ struct JSONParser {
         while self.index < self.end {
             let byte = self.bytes[self.index]
             if byte == UInt8(ascii: "\"") {
-                let string = try Self.string(UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]), offset: start)
+                let string = try Self.string(
+                    UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]),
+                    offset: start
+                )
                 self.index += 1
                 return string
             }
@@ -213,7 +234,9 @@ struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 let result: Result<String, Failure> = decoded.withUnsafeBufferPointer { buffer in
-                    do throws(Failure) { return .success(try Self.string(buffer, offset: start)) } catch { return .failure(error) }
+                    do throws(Failure) { return .success(try Self.string(buffer, offset: start)) } catch {
+                        return .failure(error)
+                    }
                 }
                 let string = try result.get()
                 self.index += 1
@@ -234,7 +257,8 @@ struct JSONParser {
                     var scalar = try self.parseHex4()
                     if (0xD800...0xDBFF).contains(scalar) {
                         guard self.end - self.index >= 6, self.bytes[self.index] == UInt8(ascii: "\\"),
-                              self.bytes[self.index + 1] == UInt8(ascii: "u") else {
+                            self.bytes[self.index + 1] == UInt8(ascii: "u")
+                        else {
                             throw self.failure("unpaired surrogate")
                         }
                         self.index += 2

@@ -19,7 +19,8 @@ struct CompactJWS {
         }
         let dot = UInt8(ascii: ".")
         guard let first = token.firstIndex(of: dot), let second = token[(first + 1)...].firstIndex(of: dot),
-              !token[(second + 1)...].contains(dot) else {
+            !token[(second + 1)...].contains(dot)
+        else {
             let count = token.reduce(0) { $0 + ($1 == dot ? 1 : 0) }
             let detail = count == 4 ? " (a JWE, which is not accepted)" : ""
             throw SPIFFEError(.malformedToken, "the token has \(count + 1) segments\(detail); a compact JWS has 3")
@@ -35,12 +36,19 @@ struct CompactJWS {
         self.signingInput = UnsafeBufferPointer(rebasing: token[..<second])
     }
 
-    private static func decodeObject(_ part: UnsafeBufferPointer<UInt8>, what: String) throws(SPIFFEError) -> JSONMembers {
+    private static func decodeObject(
+        _ part: UnsafeBufferPointer<UInt8>,
+        what: String
+    ) throws(SPIFFEError) -> JSONMembers {
         guard let capacity = Base64URL.decodedCount(part.count) else { throw Self.notBase64URL(what) }
-        let result: Result<JSONMembers, SPIFFEError> = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(capacity, 1)) { buffer in
+        let result: Result<JSONMembers, SPIFFEError> = withUnsafeTemporaryAllocation(
+            of: UInt8.self,
+            capacity: max(capacity, 1)
+        ) { buffer in
             guard let count = Base64URL.decode(part, into: buffer) else { return .failure(Self.notBase64URL(what)) }
             do {
-                guard let members = try JSONParser.parseObjectMembers(UnsafeBufferPointer(rebasing: buffer[..<count])) else {
+                guard let members = try JSONParser.parseObjectMembers(UnsafeBufferPointer(rebasing: buffer[..<count]))
+                else {
                     return .failure(SPIFFEError(.malformedToken, "the \(what) is not a JSON object"))
                 }
                 return .success(members)

@@ -41,10 +41,14 @@ public struct JWTAlgorithm: Hashable, Sendable, CustomStringConvertible {
     public static let edDSA = JWTAlgorithm("EdDSA", .eddsa, 0, 9)
 
     /// Every algorithm Warden implements.
-    public static let all: [JWTAlgorithm] = [.rs256, .rs384, .rs512, .ps256, .ps384, .ps512, .es256, .es384, .es512, .edDSA]
+    public static let all: [JWTAlgorithm] = [
+        .rs256, .rs384, .rs512, .ps256, .ps384, .ps512, .es256, .es384, .es512, .edDSA,
+    ]
 
     /// The default allow-list: the algorithms of JWT-SVID.md §3 (RS, PS and ES with SHA-256/384/512).
-    public static let jwtSVIDDefault: Set<JWTAlgorithm> = [.rs256, .rs384, .rs512, .ps256, .ps384, .ps512, .es256, .es384, .es512]
+    public static let jwtSVIDDefault: Set<JWTAlgorithm> = [
+        .rs256, .rs384, .rs512, .ps256, .ps384, .ps512, .es256, .es384, .es512,
+    ]
 
     /// The algorithm with this `alg` name, or `nil` when Warden does not implement it.
     public init?(name: String) {

@@ -61,10 +61,15 @@ public struct JWTKeySet: Sendable, Hashable {
             guard let key = self.keys[keyID] else { throw SPIFFEError(.unknownKeyID, "no key has key ID \"\(keyID)\"") }
             return key
         }
-        guard !policy.requiresKeyID else { throw SPIFFEError(.missingKeyID, "the token's header has no \"kid\", which is required") }
+        guard !policy.requiresKeyID else {
+            throw SPIFFEError(.missingKeyID, "the token's header has no \"kid\", which is required")
+        }
         let candidates = (Array(self.keys.values) + self.keysWithoutID).filter { $0.supports(decoded.algorithm) }
         guard candidates.count == 1 else {
-            throw SPIFFEError(.missingKeyID, "the token's header has no \"kid\" and \(candidates.count) keys could verify \(decoded.algorithm)")
+            throw SPIFFEError(
+                .missingKeyID,
+                "the token's header has no \"kid\" and \(candidates.count) keys could verify \(decoded.algorithm)"
+            )
         }
         return candidates[0]
     }

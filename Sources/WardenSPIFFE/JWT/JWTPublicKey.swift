@@ -1,8 +1,8 @@
 import Crypto
-import _CryptoExtras
 import Foundation
 public import WardenPKI
 public import X509
+import _CryptoExtras
 
 /// A public key that verifies JWT signatures, read from a JSON Web Key (RFC 7517) or made from a ``PrivateKey``.
 ///
@@ -49,9 +49,13 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
             case "P-521": size = 66
             default: throw SPIFFEError(.unsupportedKey, "\(entry): EC curve \"\(crv)\" is not supported")
             }
-            let x = try member("x"), y = try member("y")
+            let x = try member("x")
+            let y = try member("y")
             guard x.count == size, y.count == size else {
-                throw SPIFFEError(.malformedBundle, "\(entry): \(crv) coordinates must be \(size) bytes, found \(x.count) and \(y.count)")
+                throw SPIFFEError(
+                    .malformedBundle,
+                    "\(entry): \(crv) coordinates must be \(size) bytes, found \(x.count) and \(y.count)"
+                )
             }
             let point = [0x04] + x + y
             do {
@@ -63,20 +67,31 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
             } catch {
                 throw SPIFFEError(.malformedBundle, "\(entry): the \(crv) point is not on the curve")
             }
-            self.keyMembers = ["kty": .string("EC"), "crv": .string(crv), "x": .string(Base64URL.encode(x)), "y": .string(Base64URL.encode(y))]
+            self.keyMembers = [
+                "kty": .string("EC"), "crv": .string(crv), "x": .string(Base64URL.encode(x)),
+                "y": .string(Base64URL.encode(y)),
+            ]
         case "RSA":
-            let n = try member("n"), e = try member("e")
+            let n = try member("n")
+            let e = try member("e")
             let key: _RSA.Signing.PublicKey
             do {
                 key = try _RSA.Signing.PublicKey(n: n, e: e)
             } catch {
-                throw SPIFFEError(.unsupportedKey, "\(entry): RSA key of \(Self.bitLength(n)) bits is not accepted (at least 2048)")
+                throw SPIFFEError(
+                    .unsupportedKey,
+                    "\(entry): RSA key of \(Self.bitLength(n)) bits is not accepted (at least 2048)"
+                )
             }
             self.backing = .rsa(key)
-            self.keyMembers = ["kty": .string("RSA"), "n": .string(Base64URL.encode(n)), "e": .string(Base64URL.encode(e))]
+            self.keyMembers = [
+                "kty": .string("RSA"), "n": .string(Base64URL.encode(n)), "e": .string(Base64URL.encode(e)),
+            ]
         case "OKP":
             let crv = jwk["crv"]?.stringValue ?? ""
-            guard crv == "Ed25519" else { throw SPIFFEError(.unsupportedKey, "\(entry): OKP curve \"\(crv)\" is not supported") }
+            guard crv == "Ed25519" else {
+                throw SPIFFEError(.unsupportedKey, "\(entry): OKP curve \"\(crv)\" is not supported")
+            }
             let x = try member("x")
             do {
                 self.backing = .ed25519(try Curve25519.Signing.PublicKey(rawRepresentation: x))
@@ -123,16 +138,25 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
         func ec(_ crv: String, _ point: Data) -> [String: JSONValue] {
             let coordinates = point.dropFirst()
             let half = coordinates.count / 2
-            return ["kty": .string("EC"), "crv": .string(crv), "x": .string(Base64URL.encode(coordinates.prefix(half))), "y": .string(Base64URL.encode(coordinates.suffix(half)))]
+            return [
+                "kty": .string("EC"), "crv": .string(crv), "x": .string(Base64URL.encode(coordinates.prefix(half))),
+                "y": .string(Base64URL.encode(coordinates.suffix(half))),
+            ]
         }
         switch backing {
         case .p256(let key): return ec("P-256", key.x963Representation)
         case .p384(let key): return ec("P-384", key.x963Representation)
         case .p521(let key): return ec("P-521", key.x963Representation)
-        case .ed25519(let key): return ["kty": .string("OKP"), "crv": .string("Ed25519"), "x": .string(Base64URL.encode(key.rawRepresentation))]
+        case .ed25519(let key):
+            return [
+                "kty": .string("OKP"), "crv": .string("Ed25519"), "x": .string(Base64URL.encode(key.rawRepresentation)),
+            ]
         case .rsa(let key):
             let primitives = try key.getKeyPrimitives()
-            return ["kty": .string("RSA"), "n": .string(Base64URL.encode(primitives.modulus)), "e": .string(Base64URL.encode(primitives.publicExponent))]
+            return [
+                "kty": .string("RSA"), "n": .string(Base64URL.encode(primitives.modulus)),
+                "e": .string(Base64URL.encode(primitives.publicExponent)),
+            ]
         }
     }
 
@@ -158,17 +182,24 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
 
     /// Checks `signature` over `message`. ECDSA signatures must be raw R||S of the curve's size (RFC 7518 §3.4), never
     /// DER. The caller has checked ``supports(_:)``.
-    func isValidSignature(_ signature: [UInt8], for signingInput: UnsafeBufferPointer<UInt8>, algorithm: JWTAlgorithm) -> Bool {
+    func isValidSignature(
+        _ signature: [UInt8],
+        for signingInput: UnsafeBufferPointer<UInt8>,
+        algorithm: JWTAlgorithm
+    ) -> Bool {
         let message = UnsafeRawBufferPointer(signingInput)
         switch self.backing {
         case .p256(let key):
-            guard signature.count == 64, let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            guard signature.count == 64, let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature)
+            else { return false }
             return key.isValidSignature(ecdsa, for: SHA256.hash(data: message))
         case .p384(let key):
-            guard signature.count == 96, let ecdsa = try? P384.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            guard signature.count == 96, let ecdsa = try? P384.Signing.ECDSASignature(rawRepresentation: signature)
+            else { return false }
             return key.isValidSignature(ecdsa, for: SHA384.hash(data: message))
         case .p521(let key):
-            guard signature.count == 132, let ecdsa = try? P521.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            guard signature.count == 132, let ecdsa = try? P521.Signing.ECDSASignature(rawRepresentation: signature)
+            else { return false }
             return key.isValidSignature(ecdsa, for: SHA512.hash(data: message))
         case .ed25519(let key):
             return key.isValidSignature(signature, for: message)

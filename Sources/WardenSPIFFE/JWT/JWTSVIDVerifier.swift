@@ -47,8 +47,11 @@ public final class JWTSVIDVerifier: Sendable {
     ///   - cacheCapacity: how many verified tokens to remember (0 disables the cache).
     /// - Throws: ``SPIFFEError/Code/invalidConfiguration`` when `audiences` is empty.
     public init(
-        bundles: SPIFFEBundleSet, audiences: Set<String>, policy: JWTVerificationPolicy = JWTVerificationPolicy(),
-        clock: any WardenClock = SystemClock(), cacheCapacity: Int = 10_000
+        bundles: SPIFFEBundleSet,
+        audiences: Set<String>,
+        policy: JWTVerificationPolicy = JWTVerificationPolicy(),
+        clock: any WardenClock = SystemClock(),
+        cacheCapacity: Int = 10_000
     ) throws(SPIFFEError) {
         try JWTVerification.requireAudiences(audiences)
         self.snapshot = Mutex(Snapshot(bundles: bundles, cacheCapacity: cacheCapacity))
@@ -62,12 +65,18 @@ public final class JWTSVIDVerifier: Sendable {
     ///
     /// - Throws: ``SPIFFEError/Code/invalidConfiguration`` when `audiences` is empty.
     public convenience init(
-        bundle: JWTBundle, audiences: Set<String>, policy: JWTVerificationPolicy = JWTVerificationPolicy(),
+        bundle: JWTBundle,
+        audiences: Set<String>,
+        policy: JWTVerificationPolicy = JWTVerificationPolicy(),
         clock: any WardenClock = SystemClock()
     ) throws(SPIFFEError) {
         try self.init(
-            bundles: SPIFFEBundleSet([SPIFFEBundle(trustDomain: bundle.trustDomain, jwtAuthorities: bundle.authorities)]),
-            audiences: audiences, policy: policy, clock: clock)
+            bundles: SPIFFEBundleSet([SPIFFEBundle(trustDomain: bundle.trustDomain, jwtAuthorities: bundle.authorities)]
+            ),
+            audiences: audiences,
+            policy: policy,
+            clock: clock
+        )
     }
 
     /// The trusted bundles.
@@ -82,12 +91,19 @@ public final class JWTSVIDVerifier: Sendable {
     /// Verifies a JWT-SVID.
     ///
     /// - Throws: ``SPIFFEError`` whose code names the rule that failed.
-    public func verify(_ token: String, at time: Date? = nil, authorizer: SPIFFEIDAuthorizer) throws(SPIFFEError) -> JWTSVID {
+    public func verify(
+        _ token: String,
+        at time: Date? = nil,
+        authorizer: SPIFFEIDAuthorizer
+    ) throws(SPIFFEError) -> JWTSVID {
         let time = time ?? self.clock.now
         let snapshot = self.snapshot.withLock { $0 }
         let svid = try JWTVerification.withUTF8(token) { bytes throws(SPIFFEError) in
             guard bytes.count <= self.policy.maximumTokenSize else {
-                throw SPIFFEError(.tokenTooLarge, "the token is \(bytes.count) bytes, over the limit of \(self.policy.maximumTokenSize)")
+                throw SPIFFEError(
+                    .tokenTooLarge,
+                    "the token is \(bytes.count) bytes, over the limit of \(self.policy.maximumTokenSize)"
+                )
             }
             let cacheKey = snapshot.cache.capacity > 0 ? VerifiedTokenCache.key(bytes) : nil
             if let cacheKey, let svid = snapshot.cache.lookup(cacheKey, at: time) {
@@ -96,8 +112,14 @@ public final class JWTSVIDVerifier: Sendable {
             let svid = try self.verifyUncached(bytes, token: token, snapshot: snapshot, time: time)
             if let cacheKey {
                 let skew = self.policy.leeway.timeInterval
-                let starts = [svid.jwt.notBefore, svid.jwt.issuedAt].compactMap { $0 }.max().map { $0.addingTimeInterval(-skew) } ?? .distantPast
-                snapshot.cache.insert(cacheKey, .init(svid: svid, validFrom: starts, validUntil: svid.expiry.addingTimeInterval(skew)), now: time)
+                let starts =
+                    [svid.jwt.notBefore, svid.jwt.issuedAt].compactMap { $0 }.max().map { $0.addingTimeInterval(-skew) }
+                    ?? .distantPast
+                snapshot.cache.insert(
+                    cacheKey,
+                    .init(svid: svid, validFrom: starts, validUntil: svid.expiry.addingTimeInterval(skew)),
+                    now: time
+                )
             }
             return svid
         }
@@ -105,7 +127,12 @@ public final class JWTSVIDVerifier: Sendable {
         return svid
     }
 
-    private func verifyUncached(_ bytes: UnsafeBufferPointer<UInt8>, token: String, snapshot: Snapshot, time: Date) throws(SPIFFEError) -> JWTSVID {
+    private func verifyUncached(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        token: String,
+        snapshot: Snapshot,
+        time: Date
+    ) throws(SPIFFEError) -> JWTSVID {
         let decoded = try JWTVerification.decode(bytes, policy: self.policy)
         guard let subject = try JWTVerification.stringClaim(decoded.jws.claims, "sub") else {
             throw SPIFFEError(.missingClaim, "the token has no \"sub\" claim")
@@ -116,12 +143,17 @@ public final class JWTSVIDVerifier: Sendable {
         } catch {
             throw SPIFFEError(.invalidSubject, "claim \"sub\" is not a SPIFFE ID: \(error.message)")
         }
-        guard decoded.jws.claims["exp"] != nil else { throw SPIFFEError(.missingClaim, "the token has no \"exp\" claim") }
+        guard decoded.jws.claims["exp"] != nil else {
+            throw SPIFFEError(.missingClaim, "the token has no \"exp\" claim")
+        }
         if decoded.keyID == nil, self.policy.requiresKeyID {
             throw SPIFFEError(.missingKeyID, "the token's header has no \"kid\"; a JWT-SVID's key is found by it")
         }
         guard let bundle = snapshot.bundles[id.trustDomain] else {
-            throw SPIFFEError(.untrustedTrustDomain, "no bundle for trust domain \(id.trustDomain), the trust domain of \(id)")
+            throw SPIFFEError(
+                .untrustedTrustDomain,
+                "no bundle for trust domain \(id.trustDomain), the trust domain of \(id)"
+            )
         }
         let key: JWTPublicKey
         if let keyID = decoded.keyID {
@@ -132,8 +164,23 @@ public final class JWTSVIDVerifier: Sendable {
         } else {
             key = try JWTKeySet(keys: bundle.jwtAuthorities).key(for: decoded, policy: self.policy)
         }
-        try JWTVerification.checkSignature(decoded, key: key, keyName: "JWT authority \(JWTKeySet.keyName(decoded)) of \(id.trustDomain)")
-        let verified = try JWTVerification.checkClaims(decoded, audiences: self.audiences, time: time, leeway: self.policy.leeway)
-        return JWTSVID(id: id, audience: verified.audience, expiry: verified.expiry, jwt: verified, token: Secret(token))
+        try JWTVerification.checkSignature(
+            decoded,
+            key: key,
+            keyName: "JWT authority \(JWTKeySet.keyName(decoded)) of \(id.trustDomain)"
+        )
+        let verified = try JWTVerification.checkClaims(
+            decoded,
+            audiences: self.audiences,
+            time: time,
+            leeway: self.policy.leeway
+        )
+        return JWTSVID(
+            id: id,
+            audience: verified.audience,
+            expiry: verified.expiry,
+            jwt: verified,
+            token: Secret(token)
+        )
     }
 }

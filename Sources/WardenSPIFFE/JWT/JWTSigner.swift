@@ -1,8 +1,8 @@
-import _CryptoExtras
 import Crypto
 import Foundation
 public import WardenCore
 public import WardenPKI
+import _CryptoExtras
 
 /// Signs JWTs, and mints JWT-SVIDs, with a private key and its key ID.
 ///
@@ -25,7 +25,12 @@ public struct JWTSigner: Sendable {
     /// Creates a signer.
     ///
     /// - Throws: ``SPIFFEError/Code/keyAlgorithmMismatch`` when `algorithm` does not fit the key.
-    public init(key: PrivateKey, keyID: String, algorithm: JWTAlgorithm? = nil, clock: any WardenClock = SystemClock()) throws(SPIFFEError) {
+    public init(
+        key: PrivateKey,
+        keyID: String,
+        algorithm: JWTAlgorithm? = nil,
+        clock: any WardenClock = SystemClock()
+    ) throws(SPIFFEError) {
         let chosen = try Self.algorithm(for: key, requested: algorithm)
         self.key = key
         self.keyID = keyID
@@ -53,8 +58,12 @@ public struct JWTSigner: Sendable {
 
     /// Signs `claims` as a compact JWS with header `{"alg", "kid", "typ": "JWT"}`.
     public func sign(claims: [String: JSONValue]) throws -> String {
-        let header: JSONValue = .object(["alg": .string(self.algorithm.name), "kid": .string(self.keyID), "typ": .string("JWT")])
-        let signingInput = Base64URL.encode(Array(header.description.utf8)) + "." + Base64URL.encode(Array(JSONValue.object(claims).description.utf8))
+        let header: JSONValue = .object([
+            "alg": .string(self.algorithm.name), "kid": .string(self.keyID), "typ": .string("JWT"),
+        ])
+        let signingInput =
+            Base64URL.encode(Array(header.description.utf8)) + "."
+            + Base64URL.encode(Array(JSONValue.object(claims).description.utf8))
         let message = Array(signingInput.utf8)
         return signingInput + "." + Base64URL.encode(try self.signature(for: message))
     }
@@ -67,9 +76,14 @@ public struct JWTSigner: Sendable {
     ///   - lifetime: from now to `exp`; JWT-SVIDs should be short-lived (the default is 5 minutes).
     ///   - additionalClaims: more claims; they cannot replace `sub`, `aud`, `exp` or `iat`.
     public func mintSVID(
-        subject: SPIFFEID, audience: [String], lifetime: Duration = .seconds(300), additionalClaims: [String: JSONValue] = [:]
+        subject: SPIFFEID,
+        audience: [String],
+        lifetime: Duration = .seconds(300),
+        additionalClaims: [String: JSONValue] = [:]
     ) throws -> JWTSVID {
-        guard !audience.isEmpty else { throw SPIFFEError(.invalidConfiguration, "a JWT-SVID needs at least one audience") }
+        guard !audience.isEmpty else {
+            throw SPIFFEError(.invalidConfiguration, "a JWT-SVID needs at least one audience")
+        }
         let now = self.clock.now
         let issuedAt = Int64(now.timeIntervalSince1970.rounded(.down))
         let expiry = issuedAt + lifetime.components.seconds
@@ -79,12 +93,22 @@ public struct JWTSigner: Sendable {
         claims["iat"] = .number(issuedAt)
         claims["exp"] = .number(expiry)
         let token = try self.sign(claims: claims)
-        let header: [String: JSONValue] = ["alg": .string(self.algorithm.name), "kid": .string(self.keyID), "typ": .string("JWT")]
+        let header: [String: JSONValue] = [
+            "alg": .string(self.algorithm.name), "kid": .string(self.keyID), "typ": .string("JWT"),
+        ]
         let expiryDate = Date(timeIntervalSince1970: TimeInterval(expiry))
         let jwt = VerifiedJWT(
-            algorithm: self.algorithm, keyID: self.keyID, subject: subject.description, audience: audience,
-            issuer: claims["iss"]?.stringValue, expiry: expiryDate, issuedAt: Date(timeIntervalSince1970: TimeInterval(issuedAt)),
-            notBefore: nil, headerMembers: JSONMembers(header), claimMembers: JSONMembers(claims))
+            algorithm: self.algorithm,
+            keyID: self.keyID,
+            subject: subject.description,
+            audience: audience,
+            issuer: claims["iss"]?.stringValue,
+            expiry: expiryDate,
+            issuedAt: Date(timeIntervalSince1970: TimeInterval(issuedAt)),
+            notBefore: nil,
+            headerMembers: JSONMembers(header),
+            claimMembers: JSONMembers(claims)
+        )
         return JWTSVID(id: subject, audience: audience, expiry: expiryDate, jwt: jwt, token: Secret(token))
     }
 

@@ -11,7 +11,10 @@ enum JWTVerification {
 
     /// Splits and decodes the token, then checks `alg` against the allow-list, `crit` and `typ`.
     /// `token` is borrowed: the result is valid only while it is (see ``CompactJWS``).
-    static func decode(_ token: UnsafeBufferPointer<UInt8>, policy: JWTVerificationPolicy) throws(SPIFFEError) -> Decoded {
+    static func decode(
+        _ token: UnsafeBufferPointer<UInt8>,
+        policy: JWTVerificationPolicy
+    ) throws(SPIFFEError) -> Decoded {
         let jws = try CompactJWS(token, maximumSize: policy.maximumTokenSize)
         guard let name = jws.header["alg"]?.stringValue else {
             throw SPIFFEError(.malformedToken, "the header has no \"alg\" string")
@@ -23,16 +26,24 @@ enum JWTVerification {
         // RFC 7515 §4.1.11: a JWS with critical header parameters the recipient does not understand is invalid, and
         // Warden understands none.
         if let critical = jws.header["crit"] {
-            throw SPIFFEError(.malformedToken, "the header lists critical parameters \(critical), which are not understood")
+            throw SPIFFEError(
+                .malformedToken,
+                "the header lists critical parameters \(critical), which are not understood"
+            )
         }
         if let type = jws.header["typ"] {
             guard let text = type.stringValue, text == "JWT" || text == "JOSE" else {
-                throw SPIFFEError(.invalidTypeHeader, "header \"typ\" is \(type); it must be \"JWT\" or \"JOSE\" when present")
+                throw SPIFFEError(
+                    .invalidTypeHeader,
+                    "header \"typ\" is \(type); it must be \"JWT\" or \"JOSE\" when present"
+                )
             }
         }
         var keyID: String?
         if let kid = jws.header["kid"] {
-            guard let text = kid.stringValue else { throw SPIFFEError(.malformedToken, "header \"kid\" is not a string") }
+            guard let text = kid.stringValue else {
+                throw SPIFFEError(.malformedToken, "header \"kid\" is not a string")
+            }
             keyID = text
         }
         return Decoded(jws: jws, algorithm: algorithm, keyID: keyID)
@@ -40,11 +51,19 @@ enum JWTVerification {
 
     /// Checks that `key` may verify the token's algorithm, then the signature.
     /// `keyName` is only evaluated for an error message, so that a token that verifies builds no strings.
-    static func checkSignature(_ decoded: Decoded, key: JWTPublicKey, keyName: @autoclosure () -> String) throws(SPIFFEError) {
+    static func checkSignature(
+        _ decoded: Decoded,
+        key: JWTPublicKey,
+        keyName: @autoclosure () -> String
+    ) throws(SPIFFEError) {
         guard key.supports(decoded.algorithm) else {
-            throw SPIFFEError(.keyAlgorithmMismatch, "algorithm \(decoded.algorithm) does not fit \(keyName()), an \(key) key")
+            throw SPIFFEError(
+                .keyAlgorithmMismatch,
+                "algorithm \(decoded.algorithm) does not fit \(keyName()), an \(key) key"
+            )
         }
-        guard key.isValidSignature(decoded.jws.signature, for: decoded.jws.signingInput, algorithm: decoded.algorithm) else {
+        guard key.isValidSignature(decoded.jws.signature, for: decoded.jws.signingInput, algorithm: decoded.algorithm)
+        else {
             throw SPIFFEError(.invalidSignature, "the \(decoded.algorithm) signature does not verify with \(keyName())")
         }
     }
@@ -52,7 +71,9 @@ enum JWTVerification {
     /// Reads a string claim; `nil` when absent.
     static func stringClaim(_ claims: JSONMembers, _ name: String) throws(SPIFFEError) -> String? {
         guard let value = claims[name] else { return nil }
-        guard let text = value.stringValue else { throw SPIFFEError(.invalidClaim, "claim \"\(name)\" is not a string") }
+        guard let text = value.stringValue else {
+            throw SPIFFEError(.invalidClaim, "claim \"\(name)\" is not a string")
+        }
         return text
     }
 
@@ -74,17 +95,23 @@ enum JWTVerification {
             var audience: [String] = []
             audience.reserveCapacity(elements.count)
             for element in elements {
-                guard let text = element.stringValue else { throw SPIFFEError(.invalidClaim, "claim \"aud\" has an element that is not a string") }
+                guard let text = element.stringValue else {
+                    throw SPIFFEError(.invalidClaim, "claim \"aud\" has an element that is not a string")
+                }
                 audience.append(text)
             }
             return audience
-        case let other?: throw SPIFFEError(.invalidClaim, "claim \"aud\" is \(other), neither a string nor an array of strings")
+        case let other?:
+            throw SPIFFEError(.invalidClaim, "claim \"aud\" is \(other), neither a string nor an array of strings")
         }
     }
 
     /// Checks `exp`, `nbf`, `iat` and `aud` and returns the verified token.
     static func checkClaims(
-        _ decoded: Decoded, audiences: Set<String>, time: Date, leeway: Duration
+        _ decoded: Decoded,
+        audiences: Set<String>,
+        time: Date,
+        leeway: Duration
     ) throws(SPIFFEError) -> VerifiedJWT {
         let claims = decoded.jws.claims
         guard let expiry = try Self.dateClaim(claims, "exp") else {
@@ -97,25 +124,47 @@ enum JWTVerification {
         let issuer = try Self.stringClaim(claims, "iss")
         let skew = leeway.timeInterval
         if time.timeIntervalSince(expiry) >= skew {
-            throw SPIFFEError(.expired, "the token expired at \(expiry.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)), leeway \(leeway))")
+            throw SPIFFEError(
+                .expired,
+                "the token expired at \(expiry.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)), leeway \(leeway))"
+            )
         }
         if let notBefore, notBefore.timeIntervalSince(time) > skew {
-            throw SPIFFEError(.notYetValid, "the token is not valid before \(notBefore.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)), leeway \(leeway))")
+            throw SPIFFEError(
+                .notYetValid,
+                "the token is not valid before \(notBefore.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)), leeway \(leeway))"
+            )
         }
         if let issuedAt, issuedAt.timeIntervalSince(time) > skew {
-            throw SPIFFEError(.issuedInFuture, "the token was issued at \(issuedAt.formatted(.iso8601)), in the future (verification time \(time.formatted(.iso8601)), leeway \(leeway))")
+            throw SPIFFEError(
+                .issuedInFuture,
+                "the token was issued at \(issuedAt.formatted(.iso8601)), in the future (verification time \(time.formatted(.iso8601)), leeway \(leeway))"
+            )
         }
         guard audience.contains(where: audiences.contains) else {
-            throw SPIFFEError(.audienceMismatch, "the token's audience [\(audience.joined(separator: ", "))] has none of the expected [\(audiences.sorted().joined(separator: ", "))]")
+            throw SPIFFEError(
+                .audienceMismatch,
+                "the token's audience [\(audience.joined(separator: ", "))] has none of the expected [\(audiences.sorted().joined(separator: ", "))]"
+            )
         }
         return VerifiedJWT(
-            algorithm: decoded.algorithm, keyID: decoded.keyID, subject: subject, audience: audience, issuer: issuer,
-            expiry: expiry, issuedAt: issuedAt, notBefore: notBefore, headerMembers: decoded.jws.header, claimMembers: claims)
+            algorithm: decoded.algorithm,
+            keyID: decoded.keyID,
+            subject: subject,
+            audience: audience,
+            issuer: issuer,
+            expiry: expiry,
+            issuedAt: issuedAt,
+            notBefore: notBefore,
+            headerMembers: decoded.jws.header,
+            claimMembers: claims
+        )
     }
 
     /// Runs `body` on the UTF-8 bytes of `token` without copying them when the string is native.
     static func withUTF8<Result>(
-        _ token: String, _ body: (UnsafeBufferPointer<UInt8>) throws(SPIFFEError) -> Result
+        _ token: String,
+        _ body: (UnsafeBufferPointer<UInt8>) throws(SPIFFEError) -> Result
     ) throws(SPIFFEError) -> Result {
         var token = token
         let outcome: Swift.Result<Result, SPIFFEError> = token.withUTF8 { buffer in
@@ -126,7 +175,10 @@ enum JWTVerification {
 
     static func requireAudiences(_ audiences: Set<String>) throws(SPIFFEError) {
         guard !audiences.isEmpty else {
-            throw SPIFFEError(.invalidConfiguration, "a JWT verifier needs at least one expected audience; without one any token for any service would verify")
+            throw SPIFFEError(
+                .invalidConfiguration,
+                "a JWT verifier needs at least one expected audience; without one any token for any service would verify"
+            )
         }
     }
 }

@@ -30,8 +30,11 @@ public struct JWTVerifier: Sendable {
     ///
     /// - Throws: ``SPIFFEError/Code/invalidConfiguration`` when `audiences` is empty.
     public init(
-        keys: JWTKeySet, audiences: Set<String>, issuer: String? = nil,
-        policy: JWTVerificationPolicy = JWTVerificationPolicy(), clock: any WardenClock = SystemClock()
+        keys: JWTKeySet,
+        audiences: Set<String>,
+        issuer: String? = nil,
+        policy: JWTVerificationPolicy = JWTVerificationPolicy(),
+        clock: any WardenClock = SystemClock()
     ) throws(SPIFFEError) {
         try JWTVerification.requireAudiences(audiences)
         self.keys = keys
@@ -49,10 +52,18 @@ public struct JWTVerifier: Sendable {
             let decoded = try JWTVerification.decode(bytes, policy: self.policy)
             let key = try self.keys.key(for: decoded, policy: self.policy)
             try JWTVerification.checkSignature(decoded, key: key, keyName: JWTKeySet.keyName(decoded))
-            return try JWTVerification.checkClaims(decoded, audiences: self.audiences, time: time ?? self.clock.now, leeway: self.policy.leeway)
+            return try JWTVerification.checkClaims(
+                decoded,
+                audiences: self.audiences,
+                time: time ?? self.clock.now,
+                leeway: self.policy.leeway
+            )
         }
         if let issuer, verified.issuer != issuer {
-            throw SPIFFEError(.invalidClaim, "claim \"iss\" is \(verified.issuer.map { "\"\($0)\"" } ?? "absent"), not \"\(issuer)\"")
+            throw SPIFFEError(
+                .invalidClaim,
+                "claim \"iss\" is \(verified.issuer.map { "\"\($0)\"" } ?? "absent"), not \"\(issuer)\""
+            )
         }
         return verified
     }

@@ -22,16 +22,25 @@ enum PathRules {
 
     static func checkValidity(_ certificate: Certificate, _ index: Int, at time: Date) throws(SPIFFEError) {
         if time < certificate.notValidBefore {
-            throw SPIFFEError(.certificateNotYetValid, "\(Self.name(certificate, index)) is not valid before \(certificate.notValidBefore.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)))")
+            throw SPIFFEError(
+                .certificateNotYetValid,
+                "\(Self.name(certificate, index)) is not valid before \(certificate.notValidBefore.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)))"
+            )
         }
         if time > certificate.notValidAfter {
-            throw SPIFFEError(.certificateExpired, "\(Self.name(certificate, index)) expired at \(certificate.notValidAfter.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)))")
+            throw SPIFFEError(
+                .certificateExpired,
+                "\(Self.name(certificate, index)) expired at \(certificate.notValidAfter.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)))"
+            )
         }
     }
 
     static func checkCriticalExtensions(_ certificate: Certificate, _ index: Int) throws(SPIFFEError) {
         for ext in certificate.extensions where ext.critical && !Self.handledCriticalExtensions.contains(ext.oid) {
-            throw SPIFFEError(.unhandledCriticalExtension, "\(Self.name(certificate, index)) has critical extension \(ext.oid) that the verifier does not process")
+            throw SPIFFEError(
+                .unhandledCriticalExtension,
+                "\(Self.name(certificate, index)) has critical extension \(ext.oid) that the verifier does not process"
+            )
         }
     }
 
@@ -49,7 +58,10 @@ enum PathRules {
         var intermediatesBelow = 0
         for index in path.certificates.indices.dropFirst() {
             if let limit = path.pathLengths[index], intermediatesBelow > limit {
-                throw SPIFFEError(.pathLengthExceeded, "\(Self.name(path.certificates[index], index)) allows \(limit) intermediate CA(s) below it but the path has \(intermediatesBelow)")
+                throw SPIFFEError(
+                    .pathLengthExceeded,
+                    "\(Self.name(path.certificates[index], index)) allows \(limit) intermediate CA(s) below it but the path has \(intermediatesBelow)"
+                )
             }
             let certificate = path.certificates[index]
             if certificate.subject != certificate.issuer { intermediatesBelow += 1 }
@@ -59,39 +71,72 @@ enum PathRules {
     /// Applies URI and DNS name constraints (RFC 5280 §4.2.1.10) of every CA of the path to the leaf's names. A
     /// constraint of another form cannot be checked here, so it fails closed.
     static func checkNameConstraints(_ path: VerifiedPath, id: SPIFFEID) throws(SPIFFEError) {
-        guard path.certificates.dropFirst().contains(where: { $0.extensions[oid: .X509ExtensionID.nameConstraints] != nil }) else { return }
-        let dnsNames = ((try? path.certificates[0].extensions.subjectAlternativeNames) ?? nil).map { SubjectAlternativeNameList($0).dns } ?? []
+        guard
+            path.certificates.dropFirst().contains(where: {
+                $0.extensions[oid: .X509ExtensionID.nameConstraints] != nil
+            })
+        else { return }
+        let dnsNames =
+            ((try? path.certificates[0].extensions.subjectAlternativeNames) ?? nil).map {
+                SubjectAlternativeNameList($0).dns
+            } ?? []
         let host = id.trustDomain.name
         for (index, certificate) in path.certificates.enumerated().dropFirst() {
             let constraints: NameConstraints?
             do { constraints = try certificate.extensions.nameConstraints } catch {
-                throw SPIFFEError(.malformedInput, "\(Self.name(certificate, index)) has a malformed name constraints extension: \(error)")
+                throw SPIFFEError(
+                    .malformedInput,
+                    "\(Self.name(certificate, index)) has a malformed name constraints extension: \(error)"
+                )
             }
             guard let constraints else { continue }
             let where_ = Self.name(certificate, index)
-            var permittedURIs: [String] = [], excludedURIs: [String] = [], permittedDNS: [String] = [], excludedDNS: [String] = []
-            for (subtrees, isPermitted) in [(constraints.permittedSubtrees, true), (constraints.excludedSubtrees, false)] {
+            var permittedURIs: [String] = []
+            var excludedURIs: [String] = []
+            var permittedDNS: [String] = []
+            var excludedDNS: [String] = []
+            for (subtrees, isPermitted) in [
+                (constraints.permittedSubtrees, true), (constraints.excludedSubtrees, false),
+            ] {
                 for name in subtrees {
                     switch name {
-                    case .uniformResourceIdentifier(let value): isPermitted ? permittedURIs.append(value) : excludedURIs.append(value)
+                    case .uniformResourceIdentifier(let value):
+                        isPermitted ? permittedURIs.append(value) : excludedURIs.append(value)
                     case .dnsName(let value): isPermitted ? permittedDNS.append(value) : excludedDNS.append(value)
                     default:
-                        throw SPIFFEError(.nameConstraintsViolated, "\(where_) has a name constraint of a form Warden does not process (\(name)); it fails closed")
+                        throw SPIFFEError(
+                            .nameConstraintsViolated,
+                            "\(where_) has a name constraint of a form Warden does not process (\(name)); it fails closed"
+                        )
                     }
                 }
             }
             if !permittedURIs.isEmpty, !permittedURIs.contains(where: { Self.hostMatches(host, $0, uri: true) }) {
-                throw SPIFFEError(.nameConstraintsViolated, "\(id) is outside the URI names \(where_) permits (\(permittedURIs.joined(separator: ", ")))")
+                throw SPIFFEError(
+                    .nameConstraintsViolated,
+                    "\(id) is outside the URI names \(where_) permits (\(permittedURIs.joined(separator: ", ")))"
+                )
             }
             if let excluded = excludedURIs.first(where: { Self.hostMatches(host, $0, uri: true) }) {
-                throw SPIFFEError(.nameConstraintsViolated, "\(id) is within URI name \(excluded) that \(where_) excludes")
+                throw SPIFFEError(
+                    .nameConstraintsViolated,
+                    "\(id) is within URI name \(excluded) that \(where_) excludes"
+                )
             }
             for dns in dnsNames {
-                if !permittedDNS.isEmpty, !permittedDNS.contains(where: { Self.hostMatches(dns.lowercased(), $0, uri: false) }) {
-                    throw SPIFFEError(.nameConstraintsViolated, "DNS name \(dns) is outside the names \(where_) permits")
+                if !permittedDNS.isEmpty,
+                    !permittedDNS.contains(where: { Self.hostMatches(dns.lowercased(), $0, uri: false) })
+                {
+                    throw SPIFFEError(
+                        .nameConstraintsViolated,
+                        "DNS name \(dns) is outside the names \(where_) permits"
+                    )
                 }
                 if let excluded = excludedDNS.first(where: { Self.hostMatches(dns.lowercased(), $0, uri: false) }) {
-                    throw SPIFFEError(.nameConstraintsViolated, "DNS name \(dns) is within \(excluded), which \(where_) excludes")
+                    throw SPIFFEError(
+                        .nameConstraintsViolated,
+                        "DNS name \(dns) is within \(excluded), which \(where_) excludes"
+                    )
                 }
             }
         }

@@ -36,7 +36,10 @@ public struct X509SVID: Sendable, CustomStringConvertible {
             throw SPIFFEError(.noPrivateKey, "the X509-SVID has no private key")
         }
         guard privateKey.matches(leaf.publicKey) else {
-            throw SPIFFEError(.privateKeyMismatch, "the private key does not belong to the leaf certificate of \(self.id)")
+            throw SPIFFEError(
+                .privateKeyMismatch,
+                "the private key does not belong to the leaf certificate of \(self.id)"
+            )
         }
         self.certificates = certificates
         self.privateKey = privateKey
@@ -86,19 +89,28 @@ public struct X509SVID: Sendable, CustomStringConvertible {
         } catch {
             throw SPIFFEError(.malformedInput, "the leaf has a malformed extension: \(error)")
         }
-        let uris = names.map { $0.compactMap { name -> String? in
-            if case .uniformResourceIdentifier(let uri) = name { return uri }
-            return nil
-        } } ?? []
+        let uris =
+            names.map {
+                $0.compactMap { name -> String? in
+                    if case .uniformResourceIdentifier(let uri) = name { return uri }
+                    return nil
+                }
+            } ?? []
         guard let uri = uris.first else {
             throw SPIFFEError(.leafMissingSPIFFEID, "the leaf has no URI SAN, so no SPIFFE ID")
         }
         guard uris.count == 1 else {
-            throw SPIFFEError(.leafHasMultipleURISANs, "the leaf has \(uris.count) URI SANs; an X509-SVID has exactly one")
+            throw SPIFFEError(
+                .leafHasMultipleURISANs,
+                "the leaf has \(uris.count) URI SANs; an X509-SVID has exactly one"
+            )
         }
         let id = try SPIFFEID(uri)
         guard !id.isTrustDomainID else {
-            throw SPIFFEError(.leafSPIFFEIDHasRootPath, "the leaf's SPIFFE ID \(id) has no path; a workload's must have one")
+            throw SPIFFEError(
+                .leafSPIFFEIDHasRootPath,
+                "the leaf's SPIFFE ID \(id) has no path; a workload's must have one"
+            )
         }
         if case .isCertificateAuthority = constraints {
             throw SPIFFEError(.leafIsCA, "the leaf of \(id) is a CA (basic constraints cA=true)")
@@ -122,7 +134,10 @@ public struct X509SVID: Sendable, CustomStringConvertible {
             throw SPIFFEError(.leafHasCRLSign, "the leaf of \(id) has cRLSign in its key usage")
         }
         guard keyUsageExtension.critical else {
-            throw SPIFFEError(.leafKeyUsageNotCritical, "the leaf of \(id) has a key usage extension that is not critical")
+            throw SPIFFEError(
+                .leafKeyUsageNotCritical,
+                "the leaf of \(id) has a key usage extension that is not critical"
+            )
         }
         return id
     }
@@ -140,11 +155,17 @@ public struct X509SVID: Sendable, CustomStringConvertible {
             let subject = Self.subject(of: certificate)
             switch error {
             case .malformedExtension(let detail):
-                throw SPIFFEError(.malformedInput, "signing certificate '\(subject)' has a malformed extension: \(detail)")
+                throw SPIFFEError(
+                    .malformedInput,
+                    "signing certificate '\(subject)' has a malformed extension: \(detail)"
+                )
             case .notCA:
                 throw SPIFFEError(.signingCertificateNotCA, "signing certificate '\(subject)' is not a CA")
             case .missingKeyCertSign:
-                throw SPIFFEError(.signingCertificateMissingKeyCertSign, "signing certificate '\(subject)' lacks keyCertSign in its key usage")
+                throw SPIFFEError(
+                    .signingCertificateMissingKeyCertSign,
+                    "signing certificate '\(subject)' lacks keyCertSign in its key usage"
+                )
             }
         }
     }

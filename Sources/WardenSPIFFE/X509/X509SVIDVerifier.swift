@@ -46,7 +46,12 @@ public final class X509SVIDVerifier: Sendable {
 
     /// Creates a verifier trusting one X.509 bundle.
     public convenience init(bundle: X509Bundle, clock: any WardenClock = SystemClock()) {
-        self.init(bundles: SPIFFEBundleSet([SPIFFEBundle(trustDomain: bundle.trustDomain, x509Authorities: bundle.authorities)]), clock: clock)
+        self.init(
+            bundles: SPIFFEBundleSet([
+                SPIFFEBundle(trustDomain: bundle.trustDomain, x509Authorities: bundle.authorities)
+            ]),
+            clock: clock
+        )
     }
 
     /// The trusted bundles.
@@ -70,17 +75,30 @@ public final class X509SVIDVerifier: Sendable {
     ///   `AuthorizeAny()`.
     /// - Returns: the peer's SPIFFE ID and the verified chain.
     /// - Throws: ``SPIFFEError`` whose code names the rule that failed.
-    public func verify(_ chain: [Certificate], at time: Date? = nil, authorizer: SPIFFEIDAuthorizer) throws(SPIFFEError) -> VerifiedX509SVID {
+    public func verify(
+        _ chain: [Certificate],
+        at time: Date? = nil,
+        authorizer: SPIFFEIDAuthorizer
+    ) throws(SPIFFEError) -> VerifiedX509SVID {
         guard let leaf = chain.first else { throw SPIFFEError(.emptyChain, "the peer presented no certificate") }
         let id = try X509SVID.validateLeaf(leaf)
         let snapshot = self.snapshot.withLock { $0 }
         guard let bundle = snapshot.bundles[id.trustDomain] else {
-            throw SPIFFEError(.untrustedTrustDomain, "no bundle for trust domain \(id.trustDomain), the trust domain of \(id)")
+            throw SPIFFEError(
+                .untrustedTrustDomain,
+                "no bundle for trust domain \(id.trustDomain), the trust domain of \(id)"
+            )
         }
         let time = time ?? self.clock.now
         try PathRules.checkValidity(leaf, 0, at: time)
         try PathRules.checkCriticalExtensions(leaf, 0)
-        let path = try self.buildPath(from: leaf, presented: chain, authorities: bundle.x509Authorities, snapshot: snapshot, time: time)
+        let path = try self.buildPath(
+            from: leaf,
+            presented: chain,
+            authorities: bundle.x509Authorities,
+            snapshot: snapshot,
+            time: time
+        )
         try PathRules.checkPathLengths(path)
         try PathRules.checkNameConstraints(path, id: id)
         if self.cacheCapacity > 0 { snapshot.remember(path, capacity: self.cacheCapacity) }
@@ -89,7 +107,11 @@ public final class X509SVIDVerifier: Sendable {
     }
 
     private func buildPath(
-        from leaf: Certificate, presented: [Certificate], authorities: [Certificate], snapshot: Snapshot, time: Date
+        from leaf: Certificate,
+        presented: [Certificate],
+        authorities: [Certificate],
+        snapshot: Snapshot,
+        time: Date
     ) throws(SPIFFEError) -> VerifiedPath {
         var path = VerifiedPath(leaf: leaf)
         var current = leaf
@@ -107,7 +129,8 @@ public final class X509SVIDVerifier: Sendable {
                 return path
             }
             var next: Certificate?
-            for candidate in presented.dropFirst() where candidate.subject == current.issuer && !path.certificates.contains(candidate) {
+            for candidate in presented.dropFirst()
+            where candidate.subject == current.issuer && !path.certificates.contains(candidate) {
                 guard candidate.publicKey.isValidSignature(current.signature, for: current) else {
                     badSignature = PathRules.name(current, index - 1)
                     continue
@@ -124,12 +147,21 @@ public final class X509SVIDVerifier: Sendable {
             }
             guard let next else {
                 if let badSignature {
-                    throw SPIFFEError(.invalidSignature, "the signature of \(badSignature) does not verify with the key of its issuer '\(PathRules.subject(current.issuer))'")
+                    throw SPIFFEError(
+                        .invalidSignature,
+                        "the signature of \(badSignature) does not verify with the key of its issuer '\(PathRules.subject(current.issuer))'"
+                    )
                 }
                 if authorities.isEmpty {
-                    throw SPIFFEError(.unknownAuthority, "the bundle of \(snapshot.bundles.trustDomains.count == 0 ? "the trust domain" : "the leaf's trust domain") has no X.509 authorities")
+                    throw SPIFFEError(
+                        .unknownAuthority,
+                        "the bundle of \(snapshot.bundles.trustDomains.count == 0 ? "the trust domain" : "the leaf's trust domain") has no X.509 authorities"
+                    )
                 }
-                throw SPIFFEError(.unknownAuthority, "\(PathRules.name(current, index - 1)) is issued by '\(PathRules.subject(current.issuer))', which is neither an authority of the trust domain's bundle nor among the presented certificates")
+                throw SPIFFEError(
+                    .unknownAuthority,
+                    "\(PathRules.name(current, index - 1)) is issued by '\(PathRules.subject(current.issuer))', which is neither an authority of the trust domain's bundle nor among the presented certificates"
+                )
             }
             let pathLength = try PathRules.checkSigningCertificate(next, index)
             try PathRules.checkValidity(next, index, at: time)
@@ -137,7 +169,10 @@ public final class X509SVIDVerifier: Sendable {
             path.append(next, pathLength: pathLength)
             current = next
         }
-        throw SPIFFEError(.unknownAuthority, "no path of at most \(Self.maximumPathLength) certificates reaches an authority of the bundle")
+        throw SPIFFEError(
+            .unknownAuthority,
+            "no path of at most \(Self.maximumPathLength) certificates reaches an authority of the bundle"
+        )
     }
 }
 
@@ -195,7 +230,9 @@ extension X509SVIDVerifier {
                 for index in 1..<end {
                     if verified.count >= capacity { verified.removeAll(keepingCapacity: true) }
                     verified[path.certificates[index]] = VerifiedPath(
-                        certificates: Array(path.certificates[index...]), pathLengths: Array(path.pathLengths[index...]))
+                        certificates: Array(path.certificates[index...]),
+                        pathLengths: Array(path.pathLengths[index...])
+                    )
                 }
             }
         }

@@ -33,6 +33,9 @@ public struct VaultAppRoleAuth: VaultAuthMethod {
             }
             secretID = Secret(value)
         }
-        return try await client.login(path: "auth/\(self.mount)/login", body: ["role_id": .string(self.roleID), "secret_id": .string(secretID.reveal())])
+        return try await client.login(
+            path: "auth/\(self.mount)/login",
+            body: ["role_id": .string(self.roleID), "secret_id": .string(secretID.reveal())]
+        )
     }
 }

@@ -10,7 +10,14 @@ public protocol VaultAuthMethod: Sendable {
 }
 
 extension VaultAuthInfo {
-    init(clientToken: Secret<String>, accessor: String?, policies: [String], leaseDuration: Int, renewable: Bool, metadata: [String: String]) {
+    init(
+        clientToken: Secret<String>,
+        accessor: String?,
+        policies: [String],
+        leaseDuration: Int,
+        renewable: Bool,
+        metadata: [String: String]
+    ) {
         self.clientToken = clientToken
         self.metadata = metadata
         self.accessor = accessor
@@ -31,8 +38,10 @@ extension VaultClient {
 
     /// Posts to a login endpoint, without a token, and returns the `auth` block.
     func login(path: String, body: JSONValue) async throws -> VaultAuthInfo {
-        guard let response = try await self.request(.POST, path, body: body, authenticated: false), let auth = response.auth,
-              !auth.clientToken.reveal().isEmpty else {
+        guard let response = try await self.request(.POST, path, body: body, authenticated: false),
+            let auth = response.auth,
+            !auth.clientToken.reveal().isEmpty
+        else {
             throw VaultError(.malformedResponse, "POST /v1/\(path): the login response has no auth block")
         }
         return auth

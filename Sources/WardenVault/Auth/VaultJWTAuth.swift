@@ -16,6 +16,9 @@ public struct VaultJWTAuth: VaultAuthMethod {
 
     public func login(_ client: VaultClient) async throws -> VaultAuthInfo {
         let jwt = try await self.token()
-        return try await client.login(path: "auth/\(self.mount)/login", body: ["role": .string(self.role), "jwt": .string(jwt.reveal())])
+        return try await client.login(
+            path: "auth/\(self.mount)/login",
+            body: ["role": .string(self.role), "jwt": .string(jwt.reveal())]
+        )
     }
 }

@@ -8,7 +8,11 @@ public struct VaultKubernetesAuth: VaultAuthMethod {
     private let tokenFile: String
 
     /// Logs in as `role` with the token in `tokenFile`.
-    public init(role: String, mount: String = "kubernetes", tokenFile: String = "/var/run/secrets/kubernetes.io/serviceaccount/token") {
+    public init(
+        role: String,
+        mount: String = "kubernetes",
+        tokenFile: String = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    ) {
         self.role = role
         self.mount = mount
         self.tokenFile = tokenFile
@@ -19,6 +23,9 @@ public struct VaultKubernetesAuth: VaultAuthMethod {
             throw VaultError(.configuration, "cannot read the service-account token file \(self.tokenFile)")
         }
         let jwt = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return try await client.login(path: "auth/\(self.mount)/login", body: ["role": .string(self.role), "jwt": .string(jwt)])
+        return try await client.login(
+            path: "auth/\(self.mount)/login",
+            body: ["role": .string(self.role), "jwt": .string(jwt)]
+        )
     }
 }

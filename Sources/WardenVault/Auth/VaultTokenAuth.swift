@@ -15,9 +15,12 @@ public struct VaultTokenAuth: VaultAuthMethod {
         let response = try await client.read("auth/token/lookup-self", token: self.token)
         let data = response.data ?? [:]
         return VaultAuthInfo(
-            clientToken: self.token, accessor: data["accessor"]?.stringValue,
+            clientToken: self.token,
+            accessor: data["accessor"]?.stringValue,
             policies: data["policies"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            leaseDuration: Int(data["ttl"]?.int64Value ?? 0), renewable: data["renewable"]?.boolValue ?? false,
-            metadata: data["meta"]?.objectValue?.compactMapValues(\.stringValue) ?? [:])
+            leaseDuration: Int(data["ttl"]?.int64Value ?? 0),
+            renewable: data["renewable"]?.boolValue ?? false,
+            metadata: data["meta"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        )
     }
 }

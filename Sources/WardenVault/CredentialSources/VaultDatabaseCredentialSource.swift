@@ -30,13 +30,19 @@ public struct VaultDatabaseCredentialSource: CredentialSource {
         return self.credential(credentials, issuedAt: now)
     }
 
-    public func renew(_ credential: Credential<VaultDatabaseCredentials>) async throws -> Credential<VaultDatabaseCredentials> {
+    public func renew(
+        _ credential: Credential<VaultDatabaseCredentials>
+    ) async throws -> Credential<VaultDatabaseCredentials> {
         let now = self.database.client.clock.now
         let old = credential.value
         let response = try await self.database.client.renewLease(old.leaseID)
         let renewed = VaultDatabaseCredentials(
-            username: old.username, password: old.password, leaseID: response.leaseID ?? old.leaseID,
-            leaseDuration: response.leaseDuration, renewable: response.renewable)
+            username: old.username,
+            password: old.password,
+            leaseID: response.leaseID ?? old.leaseID,
+            leaseDuration: response.leaseDuration,
+            renewable: response.renewable
+        )
         return self.credential(renewed, issuedAt: now)
     }
 
@@ -44,10 +50,21 @@ public struct VaultDatabaseCredentialSource: CredentialSource {
         try await self.database.client.revokeLease(credential.value.leaseID)
     }
 
-    private func credential(_ credentials: VaultDatabaseCredentials, issuedAt: Date) -> Credential<VaultDatabaseCredentials> {
+    private func credential(
+        _ credentials: VaultDatabaseCredentials,
+        issuedAt: Date
+    ) -> Credential<VaultDatabaseCredentials> {
         Credential(
-            value: credentials, issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(TimeInterval(credentials.leaseDuration)),
+            value: credentials,
+            issuedAt: issuedAt,
+            expiresAt: issuedAt.addingTimeInterval(TimeInterval(credentials.leaseDuration)),
             isRenewable: credentials.renewable,
-            metadata: CredentialMetadata(sourceName: self.name, kind: "vault-database", leaseID: credentials.leaseID, identifier: credentials.username))
+            metadata: CredentialMetadata(
+                sourceName: self.name,
+                kind: "vault-database",
+                leaseID: credentials.leaseID,
+                identifier: credentials.username
+            )
+        )
     }
 }

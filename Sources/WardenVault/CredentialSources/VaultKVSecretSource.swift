@@ -12,7 +12,8 @@ public struct VaultKVSecretSource: CredentialSource {
     private let refreshInterval: Duration
 
     /// A source for `path` in the KV v2 engine at `mount`.
-    public init(client: VaultClient, mount: String = "secret", path: String, refreshInterval: Duration = .seconds(300)) {
+    public init(client: VaultClient, mount: String = "secret", path: String, refreshInterval: Duration = .seconds(300))
+    {
         self.kv = client.kv2(mount: mount)
         self.path = path
         self.refreshInterval = refreshInterval
@@ -24,7 +25,14 @@ public struct VaultKVSecretSource: CredentialSource {
         let now = self.kv.client.clock.now
         let secret = try await self.kv.read(self.path)
         return Credential(
-            value: secret.data, issuedAt: now, refreshHint: now.addingTimeInterval(self.refreshInterval.timeInterval),
-            metadata: CredentialMetadata(sourceName: self.name, kind: "vault-kv", identifier: "version \(secret.version)"))
+            value: secret.data,
+            issuedAt: now,
+            refreshHint: now.addingTimeInterval(self.refreshInterval.timeInterval),
+            metadata: CredentialMetadata(
+                sourceName: self.name,
+                kind: "vault-kv",
+                identifier: "version \(secret.version)"
+            )
+        )
     }
 }

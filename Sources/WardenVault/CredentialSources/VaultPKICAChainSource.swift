@@ -21,8 +21,11 @@ public struct VaultPKICAChainSource: CredentialSource {
         let now = self.pki.client.clock.now
         let chain = try await self.pki.caChain()
         return Credential(
-            value: chain, issuedAt: now, expiresAt: chain.map(\.notValidAfter).min(),
+            value: chain,
+            issuedAt: now,
+            expiresAt: chain.map(\.notValidAfter).min(),
             refreshHint: now.addingTimeInterval(self.refreshInterval.timeInterval),
-            metadata: CredentialMetadata(sourceName: self.name, kind: "vault-pki-ca-chain"))
+            metadata: CredentialMetadata(sourceName: self.name, kind: "vault-pki-ca-chain")
+        )
     }
 }

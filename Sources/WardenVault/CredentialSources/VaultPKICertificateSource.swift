@@ -21,8 +21,14 @@ public struct VaultPKICertificateSource: CredentialSource {
 
     /// A source for certificates of `role`, for `commonName` with the given SANs.
     public init(
-        client: VaultClient, mount: String = "pki", role: String, commonName: String, dnsNames: [String] = [], uris: [String] = [],
-        keyType: KeyType = .p256, ttl: Duration? = nil
+        client: VaultClient,
+        mount: String = "pki",
+        role: String,
+        commonName: String,
+        dnsNames: [String] = [],
+        uris: [String] = [],
+        keyType: KeyType = .p256,
+        ttl: Duration? = nil
     ) {
         self.pki = client.pki(mount: mount)
         self.role = role
@@ -44,12 +50,23 @@ public struct VaultPKICertificateSource: CredentialSource {
         var builder = CSRBuilder(subject: try DistinguishedName { CommonName(self.commonName) })
         builder.dnsNames = [self.commonName] + self.dnsNames
         builder.uris = self.uris
-        let issued = try await self.pki.sign(role: self.role, csr: try builder.pemEncoded(signingWith: key), commonName: self.commonName, ttl: self.ttl)
+        let issued = try await self.pki.sign(
+            role: self.role,
+            csr: try builder.pemEncoded(signingWith: key),
+            commonName: self.commonName,
+            ttl: self.ttl
+        )
         let certificate = issued.certificate
         return Credential(
             value: CertificateAndKey(chain: [certificate] + issued.caChain, privateKey: key, bundle: []),
-            issuedAt: certificate.notValidBefore, expiresAt: certificate.notValidAfter,
-            metadata: CredentialMetadata(sourceName: self.name, kind: "vault-pki-certificate", identifier: issued.serialNumber))
+            issuedAt: certificate.notValidBefore,
+            expiresAt: certificate.notValidAfter,
+            metadata: CredentialMetadata(
+                sourceName: self.name,
+                kind: "vault-pki-certificate",
+                identifier: issued.serialNumber
+            )
+        )
     }
 
     /// Revokes the certificate by its serial number.

@@ -33,26 +33,54 @@ public struct VaultTokenSource: CredentialSource {
     public func fetch() async throws -> Credential<Secret<String>> {
         let issued = self.client.clock.now
         let auth = try await self.method.login(self.client)
-        return self.credential(auth.clientToken, ttl: auth.leaseDuration, renewable: auth.renewable, issued: issued, accessor: auth.accessor)
+        return self.credential(
+            auth.clientToken,
+            ttl: auth.leaseDuration,
+            renewable: auth.renewable,
+            issued: issued,
+            accessor: auth.accessor
+        )
     }
 
     public func renew(_ credential: Credential<Secret<String>>) async throws -> Credential<Secret<String>> {
         let issued = self.client.clock.now
-        guard let response = try await self.client.request(.POST, "auth/token/renew-self", body: [:], token: credential.value),
-              let auth = response.auth else {
+        guard
+            let response = try await self.client.request(
+                .POST,
+                "auth/token/renew-self",
+                body: [:],
+                token: credential.value
+            ),
+            let auth = response.auth
+        else {
             throw VaultError(.malformedResponse, "POST /v1/auth/token/renew-self: no auth block")
         }
-        return self.credential(credential.value, ttl: auth.leaseDuration, renewable: auth.renewable, issued: issued, accessor: auth.accessor)
+        return self.credential(
+            credential.value,
+            ttl: auth.leaseDuration,
+            renewable: auth.renewable,
+            issued: issued,
+            accessor: auth.accessor
+        )
     }
 
     public func revoke(_ credential: Credential<Secret<String>>) async throws {
         _ = try await self.client.request(.POST, "auth/token/revoke-self", body: [:], token: credential.value)
     }
 
-    private func credential(_ token: Secret<String>, ttl: Int, renewable: Bool, issued: Date, accessor: String?) -> Credential<Secret<String>> {
+    private func credential(
+        _ token: Secret<String>,
+        ttl: Int,
+        renewable: Bool,
+        issued: Date,
+        accessor: String?
+    ) -> Credential<Secret<String>> {
         Credential(
-            value: token, issuedAt: issued, expiresAt: ttl > 0 ? issued.addingTimeInterval(TimeInterval(ttl)) : nil,
+            value: token,
+            issuedAt: issued,
+            expiresAt: ttl > 0 ? issued.addingTimeInterval(TimeInterval(ttl)) : nil,
             isRenewable: renewable && ttl > 0,
-            metadata: CredentialMetadata(sourceName: self.name, kind: "vault-token", identifier: accessor))
+            metadata: CredentialMetadata(sourceName: self.name, kind: "vault-token", identifier: accessor)
+        )
     }
 }

@@ -28,13 +28,19 @@ public struct VaultDatabase: Sendable {
     /// New credentials for `role` (`<mount>/creds/<role>`).
     public func credentials(role: String) async throws -> VaultDatabaseCredentials {
         let response = try await self.client.read("\(self.mount)/creds/\(role)")
-        guard let username = response.data?["username"]?.stringValue, let password = response.data?["password"]?.stringValue,
-              let leaseID = response.leaseID else {
+        guard let username = response.data?["username"]?.stringValue,
+            let password = response.data?["password"]?.stringValue,
+            let leaseID = response.leaseID
+        else {
             throw VaultError(.malformedResponse, "GET /v1/\(self.mount)/creds/\(role): no username, password or lease")
         }
         return VaultDatabaseCredentials(
-            username: username, password: Secret(password), leaseID: leaseID, leaseDuration: response.leaseDuration,
-            renewable: response.renewable)
+            username: username,
+            password: Secret(password),
+            leaseID: leaseID,
+            leaseDuration: response.leaseDuration,
+            renewable: response.renewable
+        )
     }
 }
 

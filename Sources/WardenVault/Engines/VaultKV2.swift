@@ -43,15 +43,25 @@ public struct VaultKV2: Sendable {
     /// - Throws: ``VaultError/Code/notFound`` when there is no such secret or version, or it is soft-deleted or
     ///   destroyed.
     public func read(_ path: String, version: Int? = nil) async throws -> VaultKVSecret {
-        let response = try await self.client.read("\(self.mount)/data/\(path)", query: version.map { ["version": String($0)] } ?? [:])
+        let response = try await self.client.read(
+            "\(self.mount)/data/\(path)",
+            query: version.map { ["version": String($0)] } ?? [:]
+        )
         let metadata = response.data?["metadata"]?.objectValue ?? [:]
         guard let data = response.data?["data"]?.objectValue else {
             // A soft-deleted or destroyed version answers 404 with its metadata and null data.
-            throw VaultError(.notFound, "GET /v1/\(self.mount)/data/\(path): version \(metadata["version"]?.int64Value.map(String.init) ?? "?") is deleted or destroyed", status: 404)
+            throw VaultError(
+                .notFound,
+                "GET /v1/\(self.mount)/data/\(path): version \(metadata["version"]?.int64Value.map(String.init) ?? "?") is deleted or destroyed",
+                status: 404
+            )
         }
         return VaultKVSecret(
-            data: Secret(data), version: Int(metadata["version"]?.int64Value ?? 0), createdTime: metadata["created_time"]?.stringValue,
-            customMetadata: (metadata["custom_metadata"]?.objectValue ?? [:]).compactMapValues(\.stringValue))
+            data: Secret(data),
+            version: Int(metadata["version"]?.int64Value ?? 0),
+            createdTime: metadata["created_time"]?.stringValue,
+            customMetadata: (metadata["custom_metadata"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        )
     }
 
     /// Writes a new version; with `checkAndSet`, only if the current version is that number (0: only if absent).
@@ -71,13 +81,19 @@ public struct VaultKV2: Sendable {
         if versions.isEmpty {
             try await self.client.delete("\(self.mount)/data/\(path)")
         } else {
-            try await self.client.write("\(self.mount)/delete/\(path)", ["versions": .array(versions.map { .number($0) })])
+            try await self.client.write(
+                "\(self.mount)/delete/\(path)",
+                ["versions": .array(versions.map { .number($0) })]
+            )
         }
     }
 
     /// Restores soft-deleted versions.
     public func undelete(_ path: String, versions: [Int]) async throws {
-        try await self.client.write("\(self.mount)/undelete/\(path)", ["versions": .array(versions.map { .number($0) })])
+        try await self.client.write(
+            "\(self.mount)/undelete/\(path)",
+            ["versions": .array(versions.map { .number($0) })]
+        )
     }
 
     /// Destroys versions for good.
@@ -95,14 +111,19 @@ public struct VaultKV2: Sendable {
             versions[number] = (!deletion.isEmpty, value["destroyed"]?.boolValue ?? false)
         }
         return VaultKVMetadata(
-            currentVersion: Int(data["current_version"]?.int64Value ?? 0), oldestVersion: Int(data["oldest_version"]?.int64Value ?? 0),
-            maxVersions: Int(data["max_versions"]?.int64Value ?? 0), casRequired: data["cas_required"]?.boolValue ?? false,
-            versions: versions)
+            currentVersion: Int(data["current_version"]?.int64Value ?? 0),
+            oldestVersion: Int(data["oldest_version"]?.int64Value ?? 0),
+            maxVersions: Int(data["max_versions"]?.int64Value ?? 0),
+            casRequired: data["cas_required"]?.boolValue ?? false,
+            versions: versions
+        )
     }
 
     /// Lists the keys under `path`.
     public func list(_ path: String = "") async throws -> [String] {
-        try await self.client.list("\(self.mount)/metadata/\(path)").data?["keys"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        try await self.client.list("\(self.mount)/metadata/\(path)").data?["keys"]?.arrayValue?.compactMap(
+            \.stringValue
+        ) ?? []
     }
 }
 

@@ -29,7 +29,12 @@ public struct VaultPKI: Sendable {
     /// Prefer ``sign(role:csr:commonName:ttl:)``:
     /// there the key never leaves the process.
     public func issue(
-        role: String, commonName: String, altNames: [String] = [], uriSANs: [String] = [], keyType: KeyType? = nil, ttl: Duration? = nil
+        role: String,
+        commonName: String,
+        altNames: [String] = [],
+        uriSANs: [String] = [],
+        keyType: KeyType? = nil,
+        ttl: Duration? = nil
     ) async throws -> VaultIssuedCertificate {
         var body: [String: JSONValue] = ["common_name": .string(commonName)]
         if let keyType {
@@ -54,7 +59,12 @@ public struct VaultPKI: Sendable {
 
     /// Signs a CSR made in this process (for example with ``CSRBuilder`` and a locally generated ``PrivateKey``)
     /// (`<mount>/sign/<role>`).
-    public func sign(role: String, csr csrPEM: String, commonName: String, ttl: Duration? = nil) async throws -> VaultIssuedCertificate {
+    public func sign(
+        role: String,
+        csr csrPEM: String,
+        commonName: String,
+        ttl: Duration? = nil
+    ) async throws -> VaultIssuedCertificate {
         var body: [String: JSONValue] = ["csr": .string(csrPEM), "common_name": .string(commonName)]
         if let ttl { body["ttl"] = .string("\(ttl.components.seconds)s") }
         let response = try await self.client.write("\(self.mount)/sign/\(role)", .object(body))
@@ -76,18 +86,27 @@ public struct VaultPKI: Sendable {
         return try CertificateDecoder.certificates(from: Array(pem.utf8))
     }
 
-    private static func issued(_ response: VaultResponse?, path: String, withKey: Bool) throws -> VaultIssuedCertificate {
+    private static func issued(_ response: VaultResponse?, path: String, withKey: Bool) throws -> VaultIssuedCertificate
+    {
         guard let data = response?.data, let pem = data["certificate"]?.stringValue else {
             throw VaultError(.malformedResponse, "POST /v1/\(path): no certificate in the response")
         }
         let certificate = try CertificateDecoder.certificates(from: Array(pem.utf8))[0]
-        let chainPEM = data["ca_chain"]?.arrayValue?.compactMap(\.stringValue) ?? data["issuing_ca"].flatMap(\.stringValue).map { [$0] } ?? []
+        let chainPEM =
+            data["ca_chain"]?.arrayValue?.compactMap(\.stringValue) ?? data["issuing_ca"].flatMap(\.stringValue).map {
+                [$0]
+            } ?? []
         let chain = try chainPEM.flatMap { try CertificateDecoder.certificates(from: Array($0.utf8)) }
         var key: PrivateKey?
         if withKey, let keyPEM = data["private_key"]?.stringValue {
             key = try PrivateKey(bytes: Array(keyPEM.utf8))
         }
-        return VaultIssuedCertificate(certificate: certificate, caChain: chain, privateKey: key, serialNumber: data["serial_number"]?.stringValue ?? "")
+        return VaultIssuedCertificate(
+            certificate: certificate,
+            caChain: chain,
+            privateKey: key,
+            serialNumber: data["serial_number"]?.stringValue ?? ""
+        )
     }
 }
 

@@ -28,13 +28,22 @@ public struct VaultHealth: Sendable, Hashable, CustomStringConvertible {
 extension VaultClient {
     /// The server's health. A sealed, standby or uninitialized server is a result, not an error.
     public func health() async throws -> VaultHealth {
-        let (status, bytes) = try await self.sendAllowingStatuses(.GET, "sys/health", query: [:], allowed: [429, 472, 473, 501, 503])
+        let (status, bytes) = try await self.sendAllowingStatuses(
+            .GET,
+            "sys/health",
+            query: [:],
+            allowed: [429, 472, 473, 501, 503]
+        )
         guard let document = try? JSONValue(parsing: bytes) else {
             throw VaultError(.malformedResponse, "GET /v1/sys/health: the response is not JSON", status: status)
         }
         return VaultHealth(
-            initialized: document["initialized"]?.boolValue ?? false, sealed: document["sealed"]?.boolValue ?? false,
-            standby: document["standby"]?.boolValue ?? false, version: document["version"]?.stringValue ?? "", status: status)
+            initialized: document["initialized"]?.boolValue ?? false,
+            sealed: document["sealed"]?.boolValue ?? false,
+            standby: document["standby"]?.boolValue ?? false,
+            version: document["version"]?.stringValue ?? "",
+            status: status
+        )
     }
 
     /// Renews a lease (`sys/leases/renew`), asking for `increment` more (the server may grant less).
@@ -56,7 +65,8 @@ extension VaultClient {
 extension VaultClient {
     /// Unwraps a response-wrapped secret (`sys/wrapping/unwrap` with the wrapping token).
     public func unwrap(_ wrappingToken: Secret<String>) async throws -> VaultResponse {
-        guard let response = try await self.request(.POST, "sys/wrapping/unwrap", body: [:], token: wrappingToken) else {
+        guard let response = try await self.request(.POST, "sys/wrapping/unwrap", body: [:], token: wrappingToken)
+        else {
             throw VaultError(.malformedResponse, "POST /v1/sys/wrapping/unwrap: no content")
         }
         return response

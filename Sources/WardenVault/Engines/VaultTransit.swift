@@ -9,7 +9,10 @@ public struct VaultTransit: Sendable {
 
     /// Encrypts `plaintext` with key `key`; returns Vault's ciphertext (`vault:v1:…`).
     public func encrypt(key: String, plaintext: Secret<[UInt8]>) async throws -> String {
-        let response = try await self.client.write("\(self.mount)/encrypt/\(key)", ["plaintext": .string(Data(plaintext.reveal()).base64EncodedString())])
+        let response = try await self.client.write(
+            "\(self.mount)/encrypt/\(key)",
+            ["plaintext": .string(Data(plaintext.reveal()).base64EncodedString())]
+        )
         guard let ciphertext = response?.data?["ciphertext"]?.stringValue else {
             throw VaultError(.malformedResponse, "POST /v1/\(self.mount)/encrypt/\(key): no ciphertext")
         }
@@ -27,7 +30,10 @@ public struct VaultTransit: Sendable {
 
     /// Signs `input` with key `key`; returns Vault's signature (`vault:v1:…`).
     public func sign(key: String, input: [UInt8]) async throws -> String {
-        let response = try await self.client.write("\(self.mount)/sign/\(key)", ["input": .string(Data(input).base64EncodedString())])
+        let response = try await self.client.write(
+            "\(self.mount)/sign/\(key)",
+            ["input": .string(Data(input).base64EncodedString())]
+        )
         guard let signature = response?.data?["signature"]?.stringValue else {
             throw VaultError(.malformedResponse, "POST /v1/\(self.mount)/sign/\(key): no signature")
         }
@@ -36,7 +42,10 @@ public struct VaultTransit: Sendable {
 
     /// Verifies a signature Vault made over `input` with key `key`.
     public func verify(key: String, input: [UInt8], signature: String) async throws -> Bool {
-        let response = try await self.client.write("\(self.mount)/verify/\(key)", ["input": .string(Data(input).base64EncodedString()), "signature": .string(signature)])
+        let response = try await self.client.write(
+            "\(self.mount)/verify/\(key)",
+            ["input": .string(Data(input).base64EncodedString()), "signature": .string(signature)]
+        )
         return response?.data?["valid"]?.boolValue ?? false
     }
 }
