@@ -12,8 +12,8 @@ public struct VaultResponse: Sendable, CustomStringConvertible, CustomReflectabl
     public let leaseID: String?
     /// Whether the lease can be renewed.
     public let renewable: Bool
-    /// The lease's time to live, in seconds.
-    public let leaseDuration: Int
+    /// The lease's time to live.
+    public let leaseDuration: Duration
     /// The payload.
     public let data: [String: JSONValue]?
     /// The response-wrapping information, when the response was wrapped.
@@ -28,7 +28,7 @@ public struct VaultResponse: Sendable, CustomStringConvertible, CustomReflectabl
         let leaseID = document["lease_id"]?.stringValue
         self.leaseID = leaseID?.isEmpty == true ? nil : leaseID
         self.renewable = document["renewable"]?.boolValue ?? false
-        self.leaseDuration = Int(document["lease_duration"]?.int64Value ?? 0)
+        self.leaseDuration = .seconds(document["lease_duration"]?.int64Value ?? 0)
         self.data = document["data"]?.objectValue
         self.wrapInfo = document["wrap_info"]?.objectValue.map(VaultWrapInfo.init)
         self.warnings = document["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -40,7 +40,7 @@ public struct VaultResponse: Sendable, CustomStringConvertible, CustomReflectabl
         var parts: [String] = []
         if let requestID { parts.append("request: \(requestID)") }
         if let leaseID {
-            parts.append("lease: \(leaseID), \(self.leaseDuration)s\(self.renewable ? ", renewable" : "")")
+            parts.append("lease: \(leaseID), \(self.leaseDuration.components.seconds)s\(self.renewable ? ", renewable" : "")")
         }
         if let data { parts.append("data: [\(data.keys.sorted().joined(separator: ", "))]") }
         if self.wrapInfo != nil { parts.append("wrapped") }
@@ -63,8 +63,8 @@ public struct VaultAuthInfo: Sendable, CustomStringConvertible {
     public let accessor: String?
     /// The token's policies.
     public let policies: [String]
-    /// The token's time to live, in seconds.
-    public let leaseDuration: Int
+    /// The token's time to live.
+    public let leaseDuration: Duration
     /// Whether the token can be renewed.
     public let renewable: Bool
     /// What the auth method recorded about the login, for example the role, or the service account of a Kubernetes
@@ -75,14 +75,14 @@ public struct VaultAuthInfo: Sendable, CustomStringConvertible {
         self.clientToken = Secret(object["client_token"]?.stringValue ?? "")
         self.accessor = object["accessor"]?.stringValue
         self.policies = object["policies"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        self.leaseDuration = Int(object["lease_duration"]?.int64Value ?? 0)
+        self.leaseDuration = .seconds(object["lease_duration"]?.int64Value ?? 0)
         self.renewable = object["renewable"]?.boolValue ?? false
         self.metadata = object["metadata"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
     }
 
     /// `VaultAuthInfo(accessor: …, policies: [default], ttl: 3600s, renewable)`; never the token.
     public var description: String {
-        "VaultAuthInfo(accessor: \(self.accessor ?? "none"), policies: [\(self.policies.joined(separator: ", "))], ttl: \(self.leaseDuration)s\(self.renewable ? ", renewable" : ""))"
+        "VaultAuthInfo(accessor: \(self.accessor ?? "none"), policies: [\(self.policies.joined(separator: ", "))], ttl: \(self.leaseDuration.components.seconds)s\(self.renewable ? ", renewable" : ""))"
     }
 }
 
@@ -90,17 +90,17 @@ public struct VaultAuthInfo: Sendable, CustomStringConvertible {
 public struct VaultWrapInfo: Sendable, CustomStringConvertible {
     /// The wrapping token.
     public let token: Secret<String>
-    /// How long the wrapping token lives, in seconds.
-    public let ttl: Int
+    /// How long the wrapping token lives.
+    public let ttl: Duration
     /// The path whose response was wrapped.
     public let creationPath: String?
 
     init(_ object: [String: JSONValue]) {
         self.token = Secret(object["token"]?.stringValue ?? "")
-        self.ttl = Int(object["ttl"]?.int64Value ?? 0)
+        self.ttl = .seconds(object["ttl"]?.int64Value ?? 0)
         self.creationPath = object["creation_path"]?.stringValue
     }
 
     /// `VaultWrapInfo(ttl: 60s, path: …)`; never the token.
-    public var description: String { "VaultWrapInfo(ttl: \(self.ttl)s, path: \(self.creationPath ?? "unknown"))" }
+    public var description: String { "VaultWrapInfo(ttl: \(self.ttl.components.seconds)s, path: \(self.creationPath ?? "unknown"))" }
 }

@@ -48,7 +48,7 @@ import X509
         CertificateFileSource(
             certificatePath: self.certificatePath,
             keyPath: self.keyPath,
-            pollInterval: .seconds(5),
+            rereadInterval: .seconds(5),
             settleTime: .milliseconds(200),
             settleAttempts: 3,
             clock: clock

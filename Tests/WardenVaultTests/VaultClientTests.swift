@@ -122,12 +122,14 @@ struct VaultClientTests {
             await #expect(throws: VaultError(.notFound, "")) { try await kv.read("app/config") }
             var metadata = try await kv.metadata("app/config")
             #expect(metadata.currentVersion == 2)
-            #expect(metadata.versions[2]?.deleted == true)
+            #expect(metadata.versions[2]?.isDeleted == true)
+            let written = try #require(metadata.versions[1]?.createdTime)
+            #expect(abs(written.timeIntervalSinceNow) < 300, "created_time read as a Date: \(written)")
             try await kv.undelete("app/config", versions: [2])
             #expect(try await kv.read("app/config").data.reveal()["api-key"] == "two")
             try await kv.destroy("app/config", versions: [1])
             metadata = try await kv.metadata("app/config")
-            #expect(metadata.versions[1]?.destroyed == true)
+            #expect(metadata.versions[1]?.isDestroyed == true)
             await #expect(throws: VaultError(.notFound, "")) { try await kv.read("app/config", version: 1) }
             #expect(try await kv.list("app") == ["config"])
         }
@@ -142,7 +144,7 @@ struct VaultClientTests {
             #expect(try await kv.list("service") == ["db"])
             let raw = try await client.read("kv1/service/db")
             #expect(raw.requestID?.isEmpty == false)
-            #expect(raw.leaseDuration > 0)
+            #expect(raw.leaseDuration > .zero)
             #expect(!raw.description.contains("hunter2"))
             var dumped = ""
             dump(raw, to: &dumped)
@@ -312,7 +314,7 @@ struct VaultClientTests {
                 using: VaultAppRoleAuth(roleID: roleID, secretID: .wrapped(wrappingToken: wrapped.token))
             )
             #expect(login.policies.contains("default"))
-            #expect(login.leaseDuration == 600)
+            #expect(login.leaseDuration == .seconds(600))
             #expect(!login.description.contains(login.clientToken.reveal()))
             let me = try await client.read("auth/token/lookup-self")
             #expect(me.data?["display_name"]?.stringValue == "approle")
@@ -343,7 +345,7 @@ struct VaultClientTests {
                 try signer.mintSVID(subject: try SPIFFEID("spiffe://example.org/billing"), audience: ["vault"]).token
             }
             let login = try await client.login(using: auth)
-            #expect(login.leaseDuration == 300)
+            #expect(login.leaseDuration == .seconds(300))
             let other = VaultJWTAuth(role: "workload") {
                 try signer.mintSVID(subject: try SPIFFEID("spiffe://example.org/intruder"), audience: ["vault"]).token
             }
@@ -380,7 +382,7 @@ struct VaultClientTests {
             let auth = VaultKubernetesAuth(role: "billing", tokenFile: tokenFile)
 
             let login = try await client.login(using: auth)
-            #expect(login.leaseDuration == 300)
+            #expect(login.leaseDuration == .seconds(300))
             #expect(login.metadata["service_account_name"] == "billing")
             #expect(login.metadata["service_account_namespace"] == "payments")
             #expect(login.metadata["service_account_uid"] == "7c1a")
@@ -454,7 +456,7 @@ struct VaultClientTests {
         let client = try VaultClient(configuration: configuration)
         defer { Task { try? await client.shutdown() } }
         let login = try await client.login(using: VaultCertAuth(role: "billing"))
-        #expect(login.leaseDuration == 300)
+        #expect(login.leaseDuration == .seconds(300))
         #expect(
             try await client.read("auth/token/lookup-self").data?["display_name"]?.stringValue?.contains("billing")
                 == true

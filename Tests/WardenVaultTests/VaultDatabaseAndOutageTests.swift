@@ -70,7 +70,7 @@ struct VaultDatabaseAndOutageTests {
     @Test func credentialsWorkInPostgresUntilTheLeaseIsRevoked() async throws {
         try await Self.withDatabase { postgres, _, client in
             let credentials = try await client.database().credentials(role: "app")
-            #expect(credentials.leaseDuration == 3600)
+            #expect(credentials.leaseDuration == .seconds(3600))
             #expect(credentials.renewable)
             #expect(!credentials.description.contains(credentials.password.reveal()))
             // The credentials are real: PostgreSQL accepts them over TCP with its password check.
@@ -86,7 +86,7 @@ struct VaultDatabaseAndOutageTests {
 
             let renewed = try await client.renewLease(credentials.leaseID, increment: .seconds(1800))
             #expect(renewed.leaseID == credentials.leaseID)
-            #expect(renewed.leaseDuration > 0)
+            #expect(renewed.leaseDuration > .zero)
 
             try await client.revokeLease(credentials.leaseID)
             let afterRevoke = try postgres.query(
@@ -169,7 +169,7 @@ struct VaultDatabaseAndOutageTests {
             defer { Task { try? await client.shutdown() } }
             let attempts = Counter()
             let kvSource = CountingSource(
-                VaultKVSecretSource(client: client, path: "app/api", refreshInterval: .seconds(1)),
+                VaultKVSecretSource(client: client, path: "app/api", rereadInterval: .seconds(1)),
                 attempts
             )
             let backoff = BackoffPolicy(
@@ -252,7 +252,7 @@ struct VaultDatabaseAndOutageTests {
         )
         let kv = RotatingCredentialProvider(
             source: CountingSource(
-                VaultKVSecretSource(client: client, path: "app/api", refreshInterval: .seconds(1)),
+                VaultKVSecretSource(client: client, path: "app/api", rereadInterval: .seconds(1)),
                 attempts
             ),
             policy: RotationPolicy(backoff: backoff),

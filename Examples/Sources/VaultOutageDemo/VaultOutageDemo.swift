@@ -119,7 +119,7 @@ enum VaultOutageDemo {
         )
         client.setTokenProvider(tokens)
         let apiKey = RotatingCredentialProvider(
-            source: VaultKVSecretSource(client: client, path: "demo/api", refreshInterval: .seconds(2)),
+            source: VaultKVSecretSource(client: client, path: "demo/api", rereadInterval: .seconds(2)),
             policy: policy,
             logger: quiet
         )

@@ -6,7 +6,7 @@ import X509
 /// A certificate and key (and optionally a trust bundle) that another agent writes to disk: spiffe-helper,
 /// cert-manager's CSI driver, a Vault Agent template.
 ///
-/// The files are re-read every `pollInterval`, which picks up both atomic renames and in-place writes. A read that
+/// The files are re-read every `rereadInterval`, which picks up both atomic renames and in-place writes. A read that
 /// finds a torn write (a file that does not parse, or a key that does not match the certificate) is retried after
 /// `settleTime`, a few times, before the fetch fails; the provider then keeps serving the previous pair. A key that
 /// does not match its certificate is never handed out. The credential expires with the leaf certificate.
@@ -22,7 +22,7 @@ public struct CertificateFileSource: CredentialSource {
     /// The trust bundle file, if any.
     public let bundlePath: String?
     /// How often the files are re-read.
-    public let pollInterval: Duration
+    public let rereadInterval: Duration
     /// How long to wait before reading again after a torn write.
     public let settleTime: Duration
     /// How many times a torn write is read again before the fetch fails.
@@ -34,7 +34,7 @@ public struct CertificateFileSource: CredentialSource {
         certificatePath: String,
         keyPath: String,
         bundlePath: String? = nil,
-        pollInterval: Duration = .seconds(5),
+        rereadInterval: Duration = .seconds(5),
         settleTime: Duration = .milliseconds(200),
         settleAttempts: Int = 3,
         clock: any WardenClock = SystemClock()
@@ -43,7 +43,7 @@ public struct CertificateFileSource: CredentialSource {
         self.certificatePath = certificatePath
         self.keyPath = keyPath
         self.bundlePath = bundlePath
-        self.pollInterval = pollInterval
+        self.rereadInterval = rereadInterval
         self.settleTime = settleTime
         self.settleAttempts = max(1, settleAttempts)
         self.clock = clock
@@ -91,7 +91,7 @@ public struct CertificateFileSource: CredentialSource {
             value: CertificateAndKey(chain: decoded.map(\.certificate), privateKey: key, bundle: bundle),
             issuedAt: leaf.certificate.notValidBefore,
             expiresAt: leaf.certificate.notValidAfter,
-            refreshHint: self.clock.now.addingTimeInterval(self.pollInterval.timeInterval),
+            refreshHint: self.clock.now.addingTimeInterval(self.rereadInterval.timeInterval),
             metadata: CredentialMetadata(sourceName: self.name, kind: "x509-certificate", identifier: fingerprint)
         )
     }

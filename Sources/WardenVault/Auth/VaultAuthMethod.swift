@@ -14,7 +14,7 @@ extension VaultAuthInfo {
         clientToken: Secret<String>,
         accessor: String?,
         policies: [String],
-        leaseDuration: Int,
+        leaseDuration: Duration,
         renewable: Bool,
         metadata: [String: String]
     ) {

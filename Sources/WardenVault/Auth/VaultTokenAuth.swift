@@ -18,7 +18,7 @@ public struct VaultTokenAuth: VaultAuthMethod {
             clientToken: self.token,
             accessor: data["accessor"]?.stringValue,
             policies: data["policies"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            leaseDuration: Int(data["ttl"]?.int64Value ?? 0),
+            leaseDuration: .seconds(data["ttl"]?.int64Value ?? 0),
             renewable: data["renewable"]?.boolValue ?? false,
             metadata: data["meta"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         )

@@ -57,7 +57,7 @@ public struct VaultDatabaseCredentialSource: CredentialSource {
         Credential(
             value: credentials,
             issuedAt: issuedAt,
-            expiresAt: issuedAt.addingTimeInterval(TimeInterval(credentials.leaseDuration)),
+            expiresAt: issuedAt.addingTimeInterval(credentials.leaseDuration.timeInterval),
             isRenewable: credentials.renewable,
             metadata: CredentialMetadata(
                 sourceName: self.name,

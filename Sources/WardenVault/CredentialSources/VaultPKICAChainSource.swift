@@ -1,18 +1,18 @@
 public import WardenCredentials
 public import X509
 
-/// The PKI engine's CA chain as a trust source: re-read every `refreshInterval`, so that a CA rollover reaches the
+/// The PKI engine's CA chain as a trust source: re-read every `rereadInterval`, so that a CA rollover reaches the
 /// services that trust it.
 public struct VaultPKICAChainSource: CredentialSource {
     public typealias Value = [Certificate]
 
     private let pki: VaultPKI
-    private let refreshInterval: Duration
+    private let rereadInterval: Duration
 
     /// A source for the CA chain of the PKI engine at `mount`.
-    public init(client: VaultClient, mount: String = "pki", refreshInterval: Duration = .seconds(600)) {
+    public init(client: VaultClient, mount: String = "pki", rereadInterval: Duration = .seconds(600)) {
         self.pki = client.pki(mount: mount)
-        self.refreshInterval = refreshInterval
+        self.rereadInterval = rereadInterval
     }
 
     public var name: String { "vault-pki-ca:\(self.pki.mount)" }
@@ -24,7 +24,7 @@ public struct VaultPKICAChainSource: CredentialSource {
             value: chain,
             issuedAt: now,
             expiresAt: chain.map(\.notValidAfter).min(),
-            refreshHint: now.addingTimeInterval(self.refreshInterval.timeInterval),
+            refreshHint: now.addingTimeInterval(self.rereadInterval.timeInterval),
             metadata: CredentialMetadata(sourceName: self.name, kind: "vault-pki-ca-chain")
         )
     }

@@ -70,7 +70,7 @@ public struct VaultTokenSource: CredentialSource {
 
     private func credential(
         _ token: Secret<String>,
-        ttl: Int,
+        ttl: Duration,
         renewable: Bool,
         issued: Date,
         accessor: String?
@@ -78,8 +78,8 @@ public struct VaultTokenSource: CredentialSource {
         Credential(
             value: token,
             issuedAt: issued,
-            expiresAt: ttl > 0 ? issued.addingTimeInterval(TimeInterval(ttl)) : nil,
-            isRenewable: renewable && ttl > 0,
+            expiresAt: ttl > .zero ? issued.addingTimeInterval(ttl.timeInterval) : nil,
+            isRenewable: renewable && ttl > .zero,
             metadata: CredentialMetadata(sourceName: self.name, kind: "vault-token", identifier: accessor)
         )
     }

@@ -8,14 +8,14 @@ public struct VaultDatabaseCredentials: Sendable, CustomStringConvertible {
     public let password: Secret<String>
     /// The lease, to renew or revoke.
     public let leaseID: String
-    /// The lease's time to live, in seconds.
-    public let leaseDuration: Int
+    /// The lease's time to live.
+    public let leaseDuration: Duration
     /// Whether the lease can be renewed.
     public let renewable: Bool
 
     /// `VaultDatabaseCredentials(user: v-approle-…, lease: …, ttl: 3600s)`; never the password.
     public var description: String {
-        "VaultDatabaseCredentials(user: \(self.username), lease: \(self.leaseID), ttl: \(self.leaseDuration)s\(self.renewable ? ", renewable" : ""))"
+        "VaultDatabaseCredentials(user: \(self.username), lease: \(self.leaseID), ttl: \(self.leaseDuration.components.seconds)s\(self.renewable ? ", renewable" : ""))"
     }
 }
 

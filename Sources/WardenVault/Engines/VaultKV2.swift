@@ -1,3 +1,4 @@
+public import Foundation
 public import WardenCore
 public import WardenSPIFFE
 
@@ -7,8 +8,8 @@ public struct VaultKVSecret: Sendable, CustomStringConvertible {
     public let data: Secret<[String: JSONValue]>
     /// The version number.
     public let version: Int
-    /// When this version was written (RFC 3339, as Vault reports it).
-    public let createdTime: String?
+    /// When this version was written.
+    public let createdTime: Date?
     /// The custom metadata of the secret.
     public let customMetadata: [String: String]
 
@@ -28,8 +29,18 @@ public struct VaultKVMetadata: Sendable {
     public let maxVersions: Int
     /// Whether writes must carry check-and-set.
     public let casRequired: Bool
-    /// Every version kept, with whether it is soft-deleted (`deletion_time` set) or destroyed.
-    public let versions: [Int: (deleted: Bool, destroyed: Bool)]
+    /// Every version kept, by number.
+    public let versions: [Int: VaultKVVersion]
+}
+
+/// One version of a KV v2 secret, as its metadata describes it.
+public struct VaultKVVersion: Hashable, Sendable {
+    /// When it was written.
+    public let createdTime: Date?
+    /// Whether it is soft-deleted (`deletion_time` set); ``VaultKV2/undelete(_:versions:)`` restores it.
+    public let isDeleted: Bool
+    /// Whether it is destroyed for good.
+    public let isDestroyed: Bool
 }
 
 /// The KV version 2 engine at a mount: versioned secrets, check-and-set writes, soft delete, undelete and destroy.
@@ -59,7 +70,7 @@ public struct VaultKV2: Sendable {
         return VaultKVSecret(
             data: Secret(data),
             version: Int(metadata["version"]?.int64Value ?? 0),
-            createdTime: metadata["created_time"]?.stringValue,
+            createdTime: metadata["created_time"]?.stringValue.flatMap(VaultTimestamp.date(from:)),
             customMetadata: (metadata["custom_metadata"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
         )
     }
@@ -104,11 +115,15 @@ public struct VaultKV2: Sendable {
     /// The secret's metadata.
     public func metadata(_ path: String) async throws -> VaultKVMetadata {
         let data = try await self.client.read("\(self.mount)/metadata/\(path)").data ?? [:]
-        var versions: [Int: (Bool, Bool)] = [:]
+        var versions: [Int: VaultKVVersion] = [:]
         for (key, value) in data["versions"]?.objectValue ?? [:] {
             guard let number = Int(key) else { continue }
             let deletion = value["deletion_time"]?.stringValue ?? ""
-            versions[number] = (!deletion.isEmpty, value["destroyed"]?.boolValue ?? false)
+            versions[number] = VaultKVVersion(
+                createdTime: value["created_time"]?.stringValue.flatMap(VaultTimestamp.date(from:)),
+                isDeleted: !deletion.isEmpty,
+                isDestroyed: value["destroyed"]?.boolValue ?? false
+            )
         }
         return VaultKVMetadata(
             currentVersion: Int(data["current_version"]?.int64Value ?? 0),
