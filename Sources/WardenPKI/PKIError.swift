@@ -26,8 +26,8 @@ public struct PKIError: WardenError {
             case signingFailed
             case fileUnreadable
             case fileWriteFailed
-            case certificateExpired
-            case certificateNotYetValid
+            case expired
+            case notYetValid
             case unknownIssuer
             case invalidSignature
             case issuerNotCA
@@ -87,9 +87,9 @@ public struct PKIError: WardenError {
         /// A file could not be written.
         public static let fileWriteFailed = Code(.fileWriteFailed)
         /// A certificate of the chain has expired at the verification time.
-        public static let certificateExpired = Code(.certificateExpired)
+        public static let expired = Code(.expired)
         /// A certificate of the chain is not valid yet at the verification time.
-        public static let certificateNotYetValid = Code(.certificateNotYetValid)
+        public static let notYetValid = Code(.notYetValid)
         /// No trusted root or intermediate names the certificate's issuer: no path to a trust anchor.
         public static let unknownIssuer = Code(.unknownIssuer)
         /// A certificate's signature does not verify with its issuer's key.

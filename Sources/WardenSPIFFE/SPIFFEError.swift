@@ -13,10 +13,10 @@ public struct SPIFFEError: WardenError {
             case malformedInput, noCertificates, noPrivateKey, privateKeyMismatch
             case leafMissingSPIFFEID, leafHasMultipleURISANs, leafSPIFFEIDHasRootPath, leafIsCA
             case leafMissingKeyUsage, leafKeyUsageNotCritical, leafMissingDigitalSignature, leafHasKeyCertSign
-            case leafHasCRLSign, signingCertificateNotCA, signingCertificateMissingKeyCertSign
+            case leafHasCRLSign, issuerNotCA, issuerMissingKeyCertSign
             case malformedBundle, bundleMissingKeyID, bundleHasNoKeys, unsupportedKey, trustDomainMismatch
-            case emptyChain, untrustedTrustDomain, unknownAuthority, invalidSignature, certificateExpired
-            case certificateNotYetValid, unhandledCriticalExtension, pathLengthExceeded, nameConstraintsViolated
+            case emptyChain, untrustedTrustDomain, unknownIssuer, invalidSignature
+            case unhandledCriticalExtension, pathLengthExceeded, nameConstraintsViolated
             case unauthorized, malformedToken, tokenTooLarge, unsupportedAlgorithm, missingKeyID, unknownKeyID
             case keyAlgorithmMismatch, invalidTypeHeader, missingClaim, invalidClaim, expired, notYetValid
             case issuedInFuture, audienceMismatch, invalidSubject, invalidConfiguration
@@ -75,10 +75,10 @@ public struct SPIFFEError: WardenError {
         public static let leafHasKeyCertSign = Code(.leafHasKeyCertSign)
         /// The leaf's key usage has cRLSign (X509-SVID §4.3).
         public static let leafHasCRLSign = Code(.leafHasCRLSign)
-        /// A certificate after the leaf is not a CA (X509-SVID §4.1).
-        public static let signingCertificateNotCA = Code(.signingCertificateNotCA)
-        /// A certificate after the leaf lacks keyCertSign (X509-SVID §4.3).
-        public static let signingCertificateMissingKeyCertSign = Code(.signingCertificateMissingKeyCertSign)
+        /// A certificate after the leaf is not a CA (X509-SVID §4.1). The same code as `PKIError`'s.
+        public static let issuerNotCA = Code(.issuerNotCA)
+        /// A certificate after the leaf lacks keyCertSign (X509-SVID §4.3). The same code as `PKIError`'s.
+        public static let issuerMissingKeyCertSign = Code(.issuerMissingKeyCertSign)
 
         /// A bundle (PEM, JWKS or SPIFFE bundle) does not parse; the message names the entry and the field.
         public static let malformedBundle = Code(.malformedBundle)
@@ -94,14 +94,10 @@ public struct SPIFFEError: WardenError {
         public static let emptyChain = Code(.emptyChain)
         /// There is no bundle for the SVID's trust domain: the verifier does not trust it.
         public static let untrustedTrustDomain = Code(.untrustedTrustDomain)
-        /// No path from the leaf reaches an authority of its trust domain's bundle.
-        public static let unknownAuthority = Code(.unknownAuthority)
+        /// No path from the leaf reaches an authority of its trust domain's bundle. The same code as `PKIError`'s.
+        public static let unknownIssuer = Code(.unknownIssuer)
         /// A signature does not verify: of a certificate by its issuer, or of a JWT by its key.
         public static let invalidSignature = Code(.invalidSignature)
-        /// A certificate of the path has expired at the verification time.
-        public static let certificateExpired = Code(.certificateExpired)
-        /// A certificate of the path is not yet valid at the verification time.
-        public static let certificateNotYetValid = Code(.certificateNotYetValid)
         /// A certificate of the path has a critical extension the verifier does not process.
         public static let unhandledCriticalExtension = Code(.unhandledCriticalExtension)
         /// A CA's pathLenConstraint is exceeded.
@@ -128,9 +124,11 @@ public struct SPIFFEError: WardenError {
         public static let missingClaim = Code(.missingClaim)
         /// A registered claim has the wrong JSON type (for example `exp` as a string).
         public static let invalidClaim = Code(.invalidClaim)
-        /// A JWT is past its `exp`, beyond the leeway.
+        /// A certificate of the path has expired at the verification time, or a JWT is past its `exp` beyond the
+        /// leeway. The same code as `PKIError`'s and `CredentialsError`'s.
         public static let expired = Code(.expired)
-        /// A JWT is before its `nbf`, beyond the leeway.
+        /// A certificate of the path is not yet valid at the verification time, or a JWT is before its `nbf` beyond
+        /// the leeway. The same code as `PKIError`'s.
         public static let notYetValid = Code(.notYetValid)
         /// A JWT's `iat` is in the future, beyond the leeway.
         public static let issuedInFuture = Code(.issuedInFuture)

@@ -200,14 +200,14 @@ extension VaultClient {
             case (nil, nil): break
             default:
                 throw VaultError(
-                    .configuration,
+                    .invalidConfiguration,
                     "a client certificate needs both VAULT_CLIENT_CERT and VAULT_CLIENT_KEY"
                 )
             }
         } catch let error as VaultError {
             throw error
         } catch {
-            throw VaultError(.configuration, "cannot load the TLS files of the Vault configuration: \(error)")
+            throw VaultError(.invalidConfiguration, "cannot load the TLS files of the Vault configuration: \(error)")
         }
         if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
         return tls

@@ -62,7 +62,7 @@ public final class VaultClient: Service, Sendable {
 
     /// Creates a client with an `HTTPClient` of its own, configured for the address's TLS settings.
     ///
-    /// - Throws: ``VaultError/Code/configuration`` for an invalid address or unreadable TLS files.
+    /// - Throws: ``VaultError/Code/invalidConfiguration`` for an invalid address or unreadable TLS files.
     public convenience init(
         configuration: VaultConfiguration,
         logger: Logger = Logger(label: "warden.vault"),
@@ -99,7 +99,7 @@ public final class VaultClient: Service, Sendable {
 
     /// Creates a client on a shared `HTTPClient`, whose TLS settings then apply (the configuration's are not used).
     ///
-    /// - Throws: ``VaultError/Code/configuration`` for an invalid address, or a ``VaultConfiguration/tlsServerName``,
+    /// - Throws: ``VaultError/Code/invalidConfiguration`` for an invalid address, or a ``VaultConfiguration/tlsServerName``,
     ///   which only a client with its own `HTTPClient` can apply.
     public convenience init(
         configuration: VaultConfiguration,
@@ -109,7 +109,7 @@ public final class VaultClient: Service, Sendable {
     ) throws(VaultError) {
         if configuration.tlsServerName != nil {
             throw VaultError(
-                .configuration,
+                .invalidConfiguration,
                 "a TLS server name (VAULT_TLS_SERVER_NAME) needs a client with its own HTTPClient"
             )
         }
@@ -133,7 +133,7 @@ public final class VaultClient: Service, Sendable {
             scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
         else {
             try? httpClient.syncShutdown()
-            throw VaultError(.configuration, "the Vault address '\(configuration.address)' is not an http or https URL")
+            throw VaultError(.invalidConfiguration, "the Vault address '\(configuration.address)' is not an http or https URL")
         }
         let requestHost = scheme == "https" ? configuration.tlsServerName ?? host : host
         self.baseURL = (

@@ -78,7 +78,7 @@ public struct VaultConfiguration: Sendable {
     /// `VAULT_CAPATH`, `VAULT_CLIENT_CERT`, `VAULT_CLIENT_KEY`, `VAULT_TLS_SERVER_NAME`, `VAULT_SKIP_VERIFY`,
     /// `VAULT_CLIENT_TIMEOUT` (seconds, or a duration such as `30s`, `2m`) and `VAULT_MAX_RETRIES`.
     ///
-    /// - Throws: ``VaultError/Code/configuration`` naming the variable whose value is invalid.
+    /// - Throws: ``VaultError/Code/invalidConfiguration`` naming the variable whose value is invalid.
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(VaultError) -> VaultConfiguration {
@@ -98,13 +98,13 @@ public struct VaultConfiguration: Sendable {
             switch skip.lowercased() {
             case "1", "t", "true": configuration.insecureSkipTLSVerify = true
             case "0", "f", "false": configuration.insecureSkipTLSVerify = false
-            default: throw VaultError(.configuration, "VAULT_SKIP_VERIFY is '\(skip)', not a boolean")
+            default: throw VaultError(.invalidConfiguration, "VAULT_SKIP_VERIFY is '\(skip)', not a boolean")
             }
         }
         if let timeout = value("VAULT_CLIENT_TIMEOUT") {
             guard let duration = Self.parseDuration(timeout), duration > .zero else {
                 throw VaultError(
-                    .configuration,
+                    .invalidConfiguration,
                     "VAULT_CLIENT_TIMEOUT is '\(timeout)', not a duration such as 60 or 30s"
                 )
             }
@@ -112,7 +112,7 @@ public struct VaultConfiguration: Sendable {
         }
         if let retries = value("VAULT_MAX_RETRIES") {
             guard let count = Int(retries), count >= 0 else {
-                throw VaultError(.configuration, "VAULT_MAX_RETRIES is '\(retries)', not a non-negative integer")
+                throw VaultError(.invalidConfiguration, "VAULT_MAX_RETRIES is '\(retries)', not a non-negative integer")
             }
             configuration.maximumRetries = count
         }

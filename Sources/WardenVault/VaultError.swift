@@ -9,7 +9,7 @@ public struct VaultError: WardenError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Backing: String, Hashable, Sendable {
             case permissionDenied, notFound, sealed, standby, rateLimited, unavailable, invalidRequest
-            case unexpectedStatus, transport, timeout, redirectRefused, malformedResponse, configuration
+            case unexpectedStatus, transport, timeout, redirectRefused, malformedResponse, invalidConfiguration
             case notAuthenticated, unsupported
         }
         fileprivate let backing: Backing
@@ -45,7 +45,7 @@ public struct VaultError: WardenError {
         /// The response body is not the JSON Vault sends.
         public static let malformedResponse = Code(.malformedResponse)
         /// The configuration is invalid (an address that is not a URL, an unreadable CA file, …).
-        public static let configuration = Code(.configuration)
+        public static let invalidConfiguration = Code(.invalidConfiguration)
         /// No token: the client has not logged in.
         public static let notAuthenticated = Code(.notAuthenticated)
         /// The server or engine does not support the operation (for example a non-renewable lease).

@@ -78,7 +78,7 @@ import WardenTestSupport
         let report = try #require(try Self.json(expired) as? [String: Any])
         #expect(report["valid"] as? Bool == false)
         let error = try #require(report["error"] as? [String: Any])
-        #expect(error["code"] as? String == "certificateExpired")
+        #expect(error["code"] as? String == "expired")
         #expect((error["message"] as? String)?.contains("expired") == true)
 
         let mismatch = try Self.warden([

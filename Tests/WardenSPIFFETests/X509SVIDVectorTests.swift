@@ -43,11 +43,11 @@ import X509
         ),
         Row(certificates: "wrong-leaf-cert-sign.pem", key: "key-pkcs8-rsa.pem", code: .leafHasKeyCertSign),
         Row(certificates: "wrong-leaf-crl-sign.pem", key: "key-pkcs8-rsa.pem", code: .leafHasCRLSign),
-        Row(certificates: "wrong-intermediate-no-ca.pem", key: "key-pkcs8-rsa.pem", code: .signingCertificateNotCA),
+        Row(certificates: "wrong-intermediate-no-ca.pem", key: "key-pkcs8-rsa.pem", code: .issuerNotCA),
         Row(
             certificates: "wrong-intermediate-no-key-cert-sign.pem",
             key: "key-pkcs8-rsa.pem",
-            code: .signingCertificateMissingKeyCertSign
+            code: .issuerMissingKeyCertSign
         ),
     ]
 

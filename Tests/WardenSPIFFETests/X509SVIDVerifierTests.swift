@@ -96,7 +96,7 @@ import X509
     }
 
     @Test func bundleWithoutAuthorities() {
-        self.expect(.unknownAuthority, [self.leaf1.certificate], bundles: [self.bundle1([])])
+        self.expect(.unknownIssuer, [self.leaf1.certificate], bundles: [self.bundle1([])])
     }
 
     @Test func leafWithAnotherScheme() throws {
@@ -106,7 +106,7 @@ import X509
 
     /// The CA of another trust domain cannot vouch for domain1's IDs, even when filed under domain1.
     @Test func bundleHoldingAnotherTrustDomainsCA() {
-        self.expect(.unknownAuthority, [self.leaf1.certificate], bundles: [self.bundle1([self.ca2.certificate])])
+        self.expect(.unknownIssuer, [self.leaf1.certificate], bundles: [self.bundle1([self.ca2.certificate])])
     }
 
     @Test func leafWithoutURISAN() throws {
@@ -152,10 +152,10 @@ import X509
         let error = try #require(throws: SPIFFEError.self) {
             try verifier.verify([self.leaf1.certificate], at: after, authorizer: .any)
         }
-        #expect(error.code == .certificateExpired)
+        #expect(error.code == .expired)
         #expect(error.message.contains("the leaf"))
         let before = self.leaf1.certificate.notValidBefore.addingTimeInterval(-1)
-        #expect(throws: SPIFFEError(.certificateNotYetValid, "")) {
+        #expect(throws: SPIFFEError(.notYetValid, "")) {
             try verifier.verify([self.leaf1.certificate], at: before, authorizer: .any)
         }
     }
@@ -186,7 +186,7 @@ import X509
         let verified = try verifier.verify([leaf.certificate, intermediate.certificate], authorizer: .any)
         #expect(verified.chain == [leaf.certificate, intermediate.certificate, self.ca1.certificate])
         // Missing the intermediate: no path.
-        #expect(throws: SPIFFEError(.unknownAuthority, "")) {
+        #expect(throws: SPIFFEError(.unknownIssuer, "")) {
             try verifier.verify([leaf.certificate], authorizer: .any)
         }
     }
@@ -205,7 +205,7 @@ import X509
             keyUsage: KeyUsage(cRLSign: true)
         )
         for (intermediate, code) in [
-            (notCA, SPIFFEError.Code.signingCertificateNotCA), (noCertSign, .signingCertificateMissingKeyCertSign),
+            (notCA, SPIFFEError.Code.issuerNotCA), (noCertSign, .issuerMissingKeyCertSign),
         ] {
             let leaf = try Self.svid("spiffe://domain1.test/api", issuer: intermediate)
             self.expect(
@@ -232,7 +232,7 @@ import X509
         )
         let leaf = try Self.svid("spiffe://domain1.test/api", issuer: intermediate)
         self.expect(
-            .certificateExpired,
+            .expired,
             [leaf.certificate, intermediate.certificate],
             bundles: [self.bundle1([self.ca1.certificate])],
             mentioning: "certificate 2"
@@ -303,7 +303,7 @@ import X509
         #expect(try verifier.verify([leafB.certificate, intermediate.certificate], authorizer: .any).chain.count == 3)
         // CA 1 is rotated out: the intermediate it signed must no longer verify.
         verifier.updateBundles(SPIFFEBundleSet([self.bundle1([self.ca2.certificate])]))
-        #expect(throws: SPIFFEError(.unknownAuthority, "")) {
+        #expect(throws: SPIFFEError(.unknownIssuer, "")) {
             try verifier.verify([leafB.certificate, intermediate.certificate], authorizer: .any)
         }
     }
@@ -322,7 +322,7 @@ import X509
         )
         let verifier = self.verifier([self.bundle1([self.ca1.certificate])])
         _ = try verifier.verify([leaf.certificate, intermediate.certificate], authorizer: .any)
-        #expect(throws: SPIFFEError(.certificateExpired, "")) {
+        #expect(throws: SPIFFEError(.expired, "")) {
             try verifier.verify(
                 [leaf.certificate, intermediate.certificate],
                 at: Self.now.addingTimeInterval(120),

@@ -245,7 +245,7 @@ final class OpenBaoServer: @unchecked Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
-        guard bound == 0 else { throw VaultError(.configuration, "cannot bind a loopback port") }
+        guard bound == 0 else { throw VaultError(.invalidConfiguration, "cannot bind a loopback port") }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }

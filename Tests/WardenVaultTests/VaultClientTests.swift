@@ -279,13 +279,13 @@ struct VaultClientTests {
         #expect(configuration.timeout == .seconds(30))
         #expect(configuration.maximumRetries == 5)
         #expect(configuration.caCertificateFile == "/etc/ca.pem")
-        #expect(throws: VaultError(.configuration, "")) {
+        #expect(throws: VaultError(.invalidConfiguration, "")) {
             try VaultConfiguration.fromEnvironment(["VAULT_MAX_RETRIES": "many"])
         }
-        #expect(throws: VaultError(.configuration, "")) {
+        #expect(throws: VaultError(.invalidConfiguration, "")) {
             try VaultConfiguration.fromEnvironment(["VAULT_SKIP_VERIFY": "maybe"])
         }
-        #expect(throws: VaultError(.configuration, "")) {
+        #expect(throws: VaultError(.invalidConfiguration, "")) {
             try VaultClient(configuration: VaultConfiguration(address: "ftp://x"))
         }
     }
@@ -413,7 +413,7 @@ struct VaultClientTests {
             // No token file: a configuration error naming the file, before any request.
             let missing = VaultKubernetesAuth(role: "billing", tokenFile: server.directory.file("absent"))
             let error = await #expect(throws: VaultError.self) { try await client.login(using: missing) }
-            #expect(error?.code == .configuration)
+            #expect(error?.code == .invalidConfiguration)
             #expect(error?.message.contains("absent") == true)
         }
     }
@@ -520,7 +520,7 @@ struct VaultClientTests {
         await #expect(throws: VaultError(.transport, "")) { try await health(serverName: nil) }
         await #expect(throws: VaultError(.transport, "")) { try await health(serverName: "vault.example.com") }
         // A shared HTTPClient cannot apply it: an error, not a silently different check.
-        #expect(throws: VaultError(.configuration, "")) {
+        #expect(throws: VaultError(.invalidConfiguration, "")) {
             try VaultClient(
                 configuration: VaultConfiguration(address: server.address, tlsServerName: "vault.internal"),
                 httpClient: HTTPClient.shared

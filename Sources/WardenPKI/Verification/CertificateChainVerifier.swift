@@ -13,7 +13,7 @@ public import X509
 /// let verifier = CertificateChainVerifier(roots: try CertificateDecoder.certificates(from: rootsPEM))
 /// switch await verifier.verify(leaf: leaf, intermediates: intermediates, dnsName: "api.example.com") {
 /// case .valid(let chain): print("trusted via", chain.last!.subject)
-/// case .invalid(let error): print(error.code, error.message)   // certificateExpired: the leaf (CN=api) expired at …
+/// case .invalid(let error): print(error.code, error.message)   // expired: the leaf (CN=api) expired at …
 /// }
 /// ```
 ///

@@ -57,13 +57,13 @@ struct ChainPolicy: VerifierPolicy {
             }
             if self.time < certificate.notValidBefore {
                 return PKIError(
-                    .certificateNotYetValid,
+                    .notYetValid,
                     "\(Self.name(certificate, index)) is not valid before \(Self.format(certificate.notValidBefore)) (verification time \(Self.format(self.time)))"
                 )
             }
             if self.time > certificate.notValidAfter {
                 return PKIError(
-                    .certificateExpired,
+                    .expired,
                     "\(Self.name(certificate, index)) expired at \(Self.format(certificate.notValidAfter)) (verification time \(Self.format(self.time)))"
                 )
             }

@@ -3,7 +3,7 @@ public import X509
 /// The outcome of ``CertificateChainVerifier/verify(leaf:intermediates:at:dnsName:extendedKeyUsage:)``.
 ///
 /// A chain that fails a rule is an expected outcome, not an exception: the result carries a ``PKIError`` whose code
-/// names the rule (``PKIError/Code/certificateExpired``, ``PKIError/Code/unknownIssuer``, …) and whose message says
+/// names the rule (``PKIError/Code/expired``, ``PKIError/Code/unknownIssuer``, …) and whose message says
 /// which certificate failed and what was found.
 public enum ChainVerificationResult: Sendable, Hashable {
     /// The leaf chains to a trusted root and every rule holds. The chain runs from the leaf to the root.

@@ -23,13 +23,13 @@ enum PathRules {
     static func checkValidity(_ certificate: Certificate, _ index: Int, at time: Date) throws(SPIFFEError) {
         if time < certificate.notValidBefore {
             throw SPIFFEError(
-                .certificateNotYetValid,
+                .notYetValid,
                 "\(Self.name(certificate, index)) is not valid before \(certificate.notValidBefore.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)))"
             )
         }
         if time > certificate.notValidAfter {
             throw SPIFFEError(
-                .certificateExpired,
+                .expired,
                 "\(Self.name(certificate, index)) expired at \(certificate.notValidAfter.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)))"
             )
         }

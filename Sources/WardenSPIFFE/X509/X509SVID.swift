@@ -160,10 +160,10 @@ public struct X509SVID: Sendable, CustomStringConvertible {
                     "signing certificate '\(subject)' has a malformed extension: \(detail)"
                 )
             case .notCA:
-                throw SPIFFEError(.signingCertificateNotCA, "signing certificate '\(subject)' is not a CA")
+                throw SPIFFEError(.issuerNotCA, "signing certificate '\(subject)' is not a CA")
             case .missingKeyCertSign:
                 throw SPIFFEError(
-                    .signingCertificateMissingKeyCertSign,
+                    .issuerMissingKeyCertSign,
                     "signing certificate '\(subject)' lacks keyCertSign in its key usage"
                 )
             }

@@ -154,12 +154,12 @@ public final class X509SVIDVerifier: Sendable {
                 }
                 if authorities.isEmpty {
                     throw SPIFFEError(
-                        .unknownAuthority,
+                        .unknownIssuer,
                         "the bundle of \(snapshot.bundles.trustDomains.count == 0 ? "the trust domain" : "the leaf's trust domain") has no X.509 authorities"
                     )
                 }
                 throw SPIFFEError(
-                    .unknownAuthority,
+                    .unknownIssuer,
                     "\(PathRules.name(current, index - 1)) is issued by '\(PathRules.subject(current.issuer))', which is neither an authority of the trust domain's bundle nor among the presented certificates"
                 )
             }
@@ -170,7 +170,7 @@ public final class X509SVIDVerifier: Sendable {
             current = next
         }
         throw SPIFFEError(
-            .unknownAuthority,
+            .unknownIssuer,
             "no path of at most \(Self.maximumPathLength) certificates reaches an authority of the bundle"
         )
     }

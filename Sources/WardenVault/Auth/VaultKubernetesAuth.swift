@@ -20,7 +20,7 @@ public struct VaultKubernetesAuth: VaultAuthMethod {
 
     public func login(_ client: VaultClient) async throws -> VaultAuthInfo {
         guard let data = FileManager.default.contents(atPath: self.tokenFile) else {
-            throw VaultError(.configuration, "cannot read the service-account token file \(self.tokenFile)")
+            throw VaultError(.invalidConfiguration, "cannot read the service-account token file \(self.tokenFile)")
         }
         let jwt = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return try await client.login(
