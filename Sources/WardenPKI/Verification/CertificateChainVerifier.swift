@@ -112,11 +112,10 @@ public struct CertificateChainVerifier: Sendable {
         return PKIError(.unknownIssuer, "no path from the leaf reaches a trusted root")
     }
 
+    /// The first unhandled critical extension, named for the message.
     private static func unhandledCriticalExtension(of certificate: Certificate) -> String? {
-        for ext in certificate.extensions where ext.critical && !ChainPolicy.handledCriticalExtensions.contains(ext.oid)
-        {
-            return ObjectIdentifierNames.extensionName(ext.oid).map { "\($0) (\(ext.oid))" } ?? "\(ext.oid)"
+        CriticalExtensionRule.firstUnhandled(in: certificate).map { oid in
+            ObjectIdentifierNames.extensionName(oid).map { "\($0) (\(oid))" } ?? "\(oid)"
         }
-        return nil
     }
 }

@@ -17,16 +17,6 @@ struct ChainPolicy: VerifierPolicy {
     /// Shared with the verifier, which cannot read a policy back out of swift-certificates' `Verifier`.
     let failures: FailureLog
 
-    static let handledCriticalExtensions: [ASN1ObjectIdentifier] = [
-        .X509ExtensionID.basicConstraints,
-        .X509ExtensionID.nameConstraints,
-        .X509ExtensionID.keyUsage,
-        // Processed here: names by name constraints and the DNS check, usages by the EKU check. Without the SAN, a
-        // certificate with an empty subject and the critical SAN RFC 5280 §4.2.1.6 requires would be refused.
-        .X509ExtensionID.subjectAlternativeName,
-        .X509ExtensionID.extendedKeyUsage,
-    ]
-
     init(time: Date, dnsName: String?, requiredUsage: ExtendedKeyUsage.Usage?, failures: FailureLog) {
         self.failures = failures
         self.time = time
@@ -36,7 +26,7 @@ struct ChainPolicy: VerifierPolicy {
         self.serverIdentity = dnsName.map { ServerIdentityPolicy(serverHostname: $0, serverIP: nil) }
     }
 
-    var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { Self.handledCriticalExtensions }
+    var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { CriticalExtensionRule.handled }
 
     mutating func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) async -> PolicyEvaluationResult {
         if let failure = self.evaluate(chain) {
@@ -55,25 +45,18 @@ struct ChainPolicy: VerifierPolicy {
                     "\(Self.name(certificate, index)) is a version 1 certificate with extensions"
                 )
             }
-            if self.time < certificate.notValidBefore {
-                return PKIError(
-                    .notYetValid,
-                    "\(Self.name(certificate, index)) is not valid before \(Self.format(certificate.notValidBefore)) (verification time \(Self.format(self.time)))"
-                )
-            }
-            if self.time > certificate.notValidAfter {
-                return PKIError(
-                    .expired,
-                    "\(Self.name(certificate, index)) expired at \(Self.format(certificate.notValidAfter)) (verification time \(Self.format(self.time)))"
-                )
+            do {
+                try ValidityRule.check(certificate, at: self.time)
+            } catch {
+                let code: PKIError.Code = error == .expired ? .expired : .notYetValid
+                return PKIError(code, ValidityRule.message(error, certificate, at: index, time: self.time))
             }
         }
-        var nonSelfIssuedBelow = 0
+        var pathLengths: [Int?] = [nil]
         for index in chain.indices.dropFirst() {
             let issuer = chain[index]
-            let pathLength: Int?
             do {
-                pathLength = try SigningCertificateRule.check(issuer, requireKeyUsage: false)
+                pathLengths.append(try SigningCertificateRule.check(issuer, requireKeyUsage: false))
             } catch {
                 switch error {
                 case .malformedExtension(let detail):
@@ -93,14 +76,11 @@ struct ChainPolicy: VerifierPolicy {
                     )
                 }
             }
-            if let pathLength, nonSelfIssuedBelow > pathLength {
-                return PKIError(
-                    .pathLengthExceeded,
-                    "\(Self.name(issuer, index)) allows \(pathLength) intermediate CA(s) below it (pathLenConstraint) but the chain has \(nonSelfIssuedBelow)"
-                )
-            }
-            // RFC 5280 §6.1.4 (l): self-issued certificates do not count towards the path length.
-            if issuer.subject != issuer.issuer { nonSelfIssuedBelow += 1 }
+        }
+        do {
+            try PathLengthRule.check(chain) { pathLengths[$0] }
+        } catch {
+            return PKIError(.pathLengthExceeded, PathLengthRule.message(error, chain))
         }
         if case .failsToMeetPolicy(let reason) = self.rfc5280.chainMeetsPolicyRequirements(chain: unverified) {
             let hasNameConstraints = chain.contains { $0.extensions[oid: .X509ExtensionID.nameConstraints] != nil }
@@ -138,13 +118,7 @@ struct ChainPolicy: VerifierPolicy {
     }
 
     static func name(_ certificate: Certificate, _ index: Int) -> String {
-        let role = index == 0 ? "the leaf" : "certificate \(index + 1) of the chain"
-        let subject = DistinguishedNameFormatter.string(from: certificate.subject)
-        return "\(role) (\(subject.isEmpty ? "empty subject" : subject))"
-    }
-
-    static func format(_ date: Date) -> String {
-        date.formatted(.iso8601)
+        CertificateNaming.name(certificate, at: index)
     }
 }
 

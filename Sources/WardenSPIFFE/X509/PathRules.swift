@@ -5,42 +5,28 @@ import X509
 
 /// The per-certificate and per-path rules of the X509-SVID verifier, each failing with its own ``SPIFFEError`` code.
 enum PathRules {
-    static let handledCriticalExtensions: [ASN1ObjectIdentifier] = [
-        .X509ExtensionID.basicConstraints, .X509ExtensionID.keyUsage, .X509ExtensionID.subjectAlternativeName,
-        .X509ExtensionID.extendedKeyUsage, .X509ExtensionID.nameConstraints,
-    ]
-
     static func name(_ certificate: Certificate, _ index: Int) -> String {
-        let role = index == 0 ? "the leaf" : "certificate \(index + 1) of the path"
-        let subject = Self.subject(certificate.subject)
-        return "\(role) (\(subject.isEmpty ? "empty subject" : subject))"
+        CertificateNaming.name(certificate, at: index)
     }
 
     static func subject(_ name: DistinguishedName) -> String {
-        DistinguishedNameFormatter.string(from: name)
+        CertificateNaming.subject(name)
     }
 
     static func checkValidity(_ certificate: Certificate, _ index: Int, at time: Date) throws(SPIFFEError) {
-        if time < certificate.notValidBefore {
+        do {
+            try ValidityRule.check(certificate, at: time)
+        } catch {
             throw SPIFFEError(
-                .notYetValid,
-                "\(Self.name(certificate, index)) is not valid before \(certificate.notValidBefore.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)))"
-            )
-        }
-        if time > certificate.notValidAfter {
-            throw SPIFFEError(
-                .expired,
-                "\(Self.name(certificate, index)) expired at \(certificate.notValidAfter.formatted(.iso8601)) (verification time \(time.formatted(.iso8601)))"
+                error == .expired ? .expired : .notYetValid,
+                ValidityRule.message(error, certificate, at: index, time: time)
             )
         }
     }
 
     static func checkCriticalExtensions(_ certificate: Certificate, _ index: Int) throws(SPIFFEError) {
-        for ext in certificate.extensions where ext.critical && !Self.handledCriticalExtensions.contains(ext.oid) {
-            throw SPIFFEError(
-                .unhandledCriticalExtension,
-                "\(Self.name(certificate, index)) has critical extension \(ext.oid) that the verifier does not process"
-            )
+        if let oid = CriticalExtensionRule.firstUnhandled(in: certificate) {
+            throw SPIFFEError(.unhandledCriticalExtension, CriticalExtensionRule.message(oid, certificate, at: index))
         }
     }
 
@@ -55,16 +41,10 @@ enum PathRules {
 
     /// RFC 5280 §4.2.1.9: a CA's pathLenConstraint bounds the non-self-issued intermediates below it.
     static func checkPathLengths(_ path: VerifiedPath) throws(SPIFFEError) {
-        var intermediatesBelow = 0
-        for index in path.certificates.indices.dropFirst() {
-            if let limit = path.pathLengths[index], intermediatesBelow > limit {
-                throw SPIFFEError(
-                    .pathLengthExceeded,
-                    "\(Self.name(path.certificates[index], index)) allows \(limit) intermediate CA(s) below it but the path has \(intermediatesBelow)"
-                )
-            }
-            let certificate = path.certificates[index]
-            if certificate.subject != certificate.issuer { intermediatesBelow += 1 }
+        do {
+            try PathLengthRule.check(path.certificates) { path.pathLengths[$0] }
+        } catch {
+            throw SPIFFEError(.pathLengthExceeded, PathLengthRule.message(error, path.certificates))
         }
     }
 
