@@ -41,15 +41,6 @@ extension RotationPolicy {
         )
     }
 
-    /// Advances the clock to the loop's next wake-up and waits until the engine has settled again.
-    @discardableResult
-    func step<S>(_ clock: ManualClock, _ provider: RotatingCredentialProvider<S>) async -> Date {
-        await settle(clock, provider)
-        let deadline = clock.nextDeadline!
-        clock.advance(to: deadline)
-        await settle(clock, provider)
-        return deadline
-    }
 
     @Test func theFirstCallFetchesAndLaterCallsDoNotWait() async throws {
         let source = ScriptedSource(clock: ManualClock())
@@ -76,7 +67,7 @@ extension RotationPolicy {
             let offset = clock.nextDeadline!.timeIntervalSince(start)
             #expect(offset >= 500 && offset <= 670, "seed \(seed): refresh at \(offset) s of 1000")
             offsets.append(offset)
-            await self.step(clock, provider)
+            await step(clock, provider)
             #expect(source.fetches == 2)
             #expect(try await provider.current() == "secret-2")
             runner.cancel()
@@ -146,7 +137,7 @@ extension RotationPolicy {
         #expect(provider.status == .fresh)
 
         source.setFailing(SourceDown())
-        await self.step(clock, provider)
+        await step(clock, provider)
         guard case .degraded(let failure) = provider.status else {
             Issue.record("expected degraded, got \(provider.status)")
             return
@@ -158,7 +149,7 @@ extension RotationPolicy {
         #expect(try await provider.current() == "secret-1")
         #expect(source.fetches == 2)
 
-        for _ in 0..<4 { await self.step(clock, provider) }
+        for _ in 0..<4 { await step(clock, provider) }
         #expect(source.fetches == 6)
         if case .degraded(let failure) = provider.status {
             #expect(failure.attempts == 5)
@@ -169,7 +160,7 @@ extension RotationPolicy {
         #expect(logs.lines.filter { $0.hasPrefix("warning") }.count == 1, "\(logs.lines)")
 
         source.setFailing(nil)
-        await self.step(clock, provider)
+        await step(clock, provider)
         #expect(provider.status == .fresh)
         #expect(try await provider.current() == "secret-7")
         #expect(logs.lines.filter { $0.contains("recovered") }.count == 1)
@@ -226,7 +217,7 @@ extension RotationPolicy {
         await settle(clock, provider)
         source.setFailing(SourceDown())
         let expiry = start.addingTimeInterval(100)
-        while clock.now <= expiry { await self.step(clock, provider) }
+        while clock.now <= expiry { await step(clock, provider) }
 
         let attempts = source.counts.withLock { $0.fetchTimes }
         // The 10 s mandatory window (10% of 100 s): the last attempt before expiry comes within it.
@@ -309,7 +300,7 @@ extension RotationPolicy {
         await settle(clock, provider)
         var steps = 0
         while source.fetches < 2 && steps < 20 {
-            await self.step(clock, provider)
+            await step(clock, provider)
             steps += 1
         }
         #expect(source.fetches == 2)
@@ -337,7 +328,7 @@ extension RotationPolicy {
         source.script.withLock {
             if way == "renewal throws" { $0.renewFails = true } else { $0.maximumLifetime = .zero }
         }
-        await self.step(clock, provider)
+        await step(clock, provider)
         #expect(source.renewals == 1)
         #expect(source.fetches == 2)
         #expect(provider.status == .fresh)

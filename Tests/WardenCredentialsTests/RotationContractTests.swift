@@ -24,14 +24,6 @@ import WardenTesting
         )
     }
 
-    @discardableResult
-    func step<S>(_ clock: ManualClock, _ provider: RotatingCredentialProvider<S>) async -> Date {
-        await settle(clock, provider)
-        let deadline = clock.nextDeadline!
-        clock.advance(to: deadline)
-        await settle(clock, provider)
-        return deadline
-    }
 
     // MARK: - Never serve what is not valid
 
@@ -132,7 +124,7 @@ import WardenTesting
         await settle(clock, provider)
         source.setFailing(SourceDown())
         let expiry = start.addingTimeInterval(100)
-        while clock.now < expiry.addingTimeInterval(60) { await self.step(clock, provider) }
+        while clock.now < expiry.addingTimeInterval(60) { await step(clock, provider) }
         runner.cancel()
         _ = await runner.result
 
@@ -221,7 +213,7 @@ import WardenTesting
         let runner = Task { try await provider.run() }
         await settle(clock, provider)
         source.setFailing(CancellationError())
-        for _ in 0..<4 { await self.step(clock, provider) }
+        for _ in 0..<4 { await step(clock, provider) }
         #expect(source.fetches == 5, "one attempt per wake-up, not a loop")
         guard case .degraded(let failure) = provider.status else {
             Issue.record("expected degraded, got \(provider.status)")
@@ -245,7 +237,7 @@ import WardenTesting
             wake.timeIntervalSince(clock.now) <= 0.1 + 1e-5,
             "the loop sleeps until the spacing allows, not until the old refresh point"
         )
-        await self.step(clock, provider)
+        await step(clock, provider)
         #expect(source.fetches == 2)
         #expect(provider.currentIfAvailable() == "secret-2")
         runner.cancel()
@@ -289,7 +281,7 @@ import WardenTesting
         #expect(failure.lastError.contains("timeout"))
         // The loop goes on: the next attempt comes on the backoff schedule, and succeeds.
         source.releaseFetches()
-        await self.step(clock, provider)
+        await step(clock, provider)
         #expect(source.fetches == 2)
         #expect(try await provider.current() == "secret-2")
         runner.cancel()
@@ -382,16 +374,16 @@ import WardenTesting
         let runner = Task { try await provider.run() }
         await settle(clock, provider)
         source.setFailing(SourceDown())
-        for _ in 0..<3 { await self.step(clock, provider) }
+        for _ in 0..<3 { await step(clock, provider) }
         #expect(source.fetches == 4)
         clock.stepWallClock(by: .seconds(-3600))
         // Retries keep to the backoff, measured on the monotonic clock: the next comes within the 5-minute cap.
         let monotonicBefore = clock.monotonicNow
-        await self.step(clock, provider)
+        await step(clock, provider)
         #expect(source.fetches == 5)
         #expect(clock.monotonicNow - monotonicBefore <= .seconds(300))
         source.setFailing(nil)
-        await self.step(clock, provider)
+        await step(clock, provider)
         #expect(provider.status == .fresh)
         runner.cancel()
         _ = await runner.result
@@ -410,7 +402,7 @@ import WardenTesting
         let runner = Task { try await provider.run() }
         var steps = 0
         while source.fetches < 2 && steps < 50 {
-            await self.step(clock, provider)
+            await step(clock, provider)
             steps += 1
         }
         #expect(source.fetches == 2)
@@ -435,7 +427,7 @@ import WardenTesting
         let runner = Task { try await provider.run() }
         await settle(clock, provider)
         let start = clock.now
-        while clock.now.timeIntervalSince(start) < 2000 { await self.step(clock, provider) }
+        while clock.now.timeIntervalSince(start) < 2000 { await step(clock, provider) }
         #expect(source.fetches == 1)
         #expect(source.renewals >= 20)
         runner.cancel()
@@ -452,7 +444,7 @@ import WardenTesting
         let start = clock.now
         for _ in 0..<3 {
             let issued = provider.credential!.issuedAt
-            let at = await self.step(clock, provider)
+            let at = await step(clock, provider)
             let fraction = at.timeIntervalSince(issued) / seconds
             #expect(fraction >= 0.5 - 1e-6 && fraction <= 0.67 + 1e-6, "refreshed at \(fraction) of \(seconds) s")
         }

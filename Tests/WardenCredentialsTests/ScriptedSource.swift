@@ -144,6 +144,16 @@ func settle<S>(_ clock: ManualClock, _ provider: RotatingCredentialProvider<S>, 
 
 }
 
+/// Advances the clock to the loop's next wake-up and waits until the engine has settled again.
+@discardableResult
+func step<S>(_ clock: ManualClock, _ provider: RotatingCredentialProvider<S>) async -> Date {
+    await settle(clock, provider)
+    let deadline = clock.nextDeadline!
+    clock.advance(to: deadline)
+    await settle(clock, provider)
+    return deadline
+}
+
 /// Yields until `condition` holds: for waiting on work the provider does in its own tasks, with no real sleep.
 func eventually(_ condition: () -> Bool, _ message: String = "condition") async {
     for _ in 0..<100_000 {
