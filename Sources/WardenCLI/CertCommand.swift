@@ -156,13 +156,19 @@ struct CertVerify: AsyncParsableCommand {
         } catch { throw Output.inputFailure(error, file: self.leafFile) }
 
         let time = self.at?.date ?? Date()
-        let result = await CertificateChainVerifier(roots: roots)
-            .verify(leaf: leaf, intermediates: intermediates, at: time, dnsName: self.dns)
+        var verified: VerifiedCertificateChain?
+        var failure: PKIError?
+        do {
+            verified = try await CertificateChainVerifier(roots: roots)
+                .verify(leaf: leaf, intermediates: intermediates, at: time, dnsName: self.dns)
+        } catch {
+            failure = error
+        }
         let report = VerifyReport(
-            valid: result.isValid,
-            error: result.error.map { VerifyReport.ErrorBody(code: $0.code.description, message: $0.message) },
+            valid: verified != nil,
+            error: failure.map { VerifyReport.ErrorBody(code: $0.code.description, message: $0.message) },
             leaf: DistinguishedNameFormatter.string(from: leaf.subject),
-            chain: result.chain?.map { DistinguishedNameFormatter.string(from: $0.subject) },
+            chain: verified?.certificates.map { DistinguishedNameFormatter.string(from: $0.subject) },
             verificationTime: time,
             dnsName: self.dns
         )
@@ -173,10 +179,10 @@ struct CertVerify: AsyncParsableCommand {
             for (index, subject) in chain.enumerated() {
                 Output.line("  \(index): \(subject.isEmpty ? "(empty subject)" : subject)")
             }
-        } else if let error = result.error {
+        } else if let error = failure {
             Output.error("FAILED: \(self.leafFile): \(error.code): \(error.message)")
         }
-        if !result.isValid { throw ExitCode(ExitStatus.rejected) }
+        if verified == nil { throw ExitCode(ExitStatus.rejected) }
     }
 }
 

@@ -60,7 +60,7 @@ struct JWTVerify: AsyncParsableCommand {
         let tokenTrustDomain = Self.unverifiedSubjectTrustDomain(token)
         let input = try BundleInput.load(self.bundle, trustDomain: self.trustDomain, fallback: tokenTrustDomain)
         if let note = input.assumptionNote(path: self.bundle) { Output.error(note) }
-        var verified: JWTSVID?
+        var verified: VerifiedJWTSVID?
         var failure: SPIFFEError?
         do {
             let verifier = try JWTSVIDVerifier(

@@ -17,14 +17,36 @@ import X509
         at time: Date? = nil,
         dnsName: String? = nil,
         usage: ExtendedKeyUsage.Usage? = nil
-    ) async -> ChainVerificationResult {
-        await CertificateChainVerifier(roots: [chain.root.certificate]).verify(
-            leaf: (leaf ?? chain.leaf).certificate,
-            intermediates: (intermediates ?? [chain.intermediate]).map(\.certificate),
-            at: time ?? self.now,
-            dnsName: dnsName,
-            extendedKeyUsage: usage
-        )
+    ) async -> Outcome {
+        do {
+            return .valid(
+                try await CertificateChainVerifier(roots: [chain.root.certificate]).verify(
+                    leaf: (leaf ?? chain.leaf).certificate,
+                    intermediates: (intermediates ?? [chain.intermediate]).map(\.certificate),
+                    at: time ?? self.now,
+                    dnsName: dnsName,
+                    extendedKeyUsage: usage
+                )
+            )
+        } catch {
+            return .invalid(error)
+        }
+    }
+
+    /// A verification's return or throw, so that each test asserts on either.
+    enum Outcome {
+        case valid(VerifiedCertificateChain)
+        case invalid(PKIError)
+
+        var isValid: Bool { self.chain != nil }
+        var chain: [Certificate]? {
+            if case .valid(let verified) = self { return verified.certificates }
+            return nil
+        }
+        var error: PKIError? {
+            if case .invalid(let error) = self { return error }
+            return nil
+        }
     }
 
     @Test(arguments: [KeyType.p256, .p384, .ed25519, .rsa2048])
@@ -39,12 +61,12 @@ import X509
         let chain = try TestPKI.chain()
         let clock = ManualClock(now: self.now)
         let verifier = CertificateChainVerifier(roots: [chain.root.certificate], clock: clock)
-        #expect(
-            await verifier.verify(leaf: chain.leaf.certificate, intermediates: [chain.intermediate.certificate]).isValid
-        )
+        _ = try await verifier.verify(leaf: chain.leaf.certificate, intermediates: [chain.intermediate.certificate])
         clock.advance(by: .seconds(86_400 * 400))
-        let late = await verifier.verify(leaf: chain.leaf.certificate, intermediates: [chain.intermediate.certificate])
-        #expect(late.error?.code == .expired)
+        let late = await #expect(throws: PKIError.self) {
+            try await verifier.verify(leaf: chain.leaf.certificate, intermediates: [chain.intermediate.certificate])
+        }
+        #expect(late?.code == .expired)
     }
 
     @Test func expiredAndNotYetValidAreNamed() async throws {

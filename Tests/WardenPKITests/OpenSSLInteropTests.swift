@@ -225,13 +225,14 @@ struct OpenSSLInteropTests {
                 "verify", "-CAfile", directory.file("root.pem"), "-untrusted", directory.file(intermediates),
                 "-attime", String(Int(time.timeIntervalSince1970)), directory.file("leaf.pem"),
             ])
-            let ours = await verifier.verify(
-                leaf: chain.leaf.certificate,
-                intermediates: [intermediate.certificate],
-                at: time
-            )
+            let ours =
+                (try? await verifier.verify(
+                    leaf: chain.leaf.certificate,
+                    intermediates: [intermediate.certificate],
+                    at: time
+                )) != nil
             #expect(
-                ours.isValid == (peer.status == 0),
+                ours == (peer.status == 0),
                 "\(intermediates) at \(time): openssl said \(peer.stdout)\(peer.stderr)"
             )
         }

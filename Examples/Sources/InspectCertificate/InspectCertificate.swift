@@ -26,13 +26,14 @@ enum InspectCertificate {
             }
             if let caFile = arguments.dropFirst().first {
                 let roots = try CertificateDecoder.load(from: caFile).map(\.certificate)
-                let result = await CertificateChainVerifier(roots: roots).verify(
-                    leaf: decoded[0].certificate,
-                    intermediates: decoded.dropFirst().map(\.certificate)
-                )
-                switch result {
-                case .valid(let chain): print("verified: \(chain.count) certificates up to a trusted root")
-                case .invalid(let error): print("rejected: \(error.code): \(error.message)")
+                do {
+                    let chain = try await CertificateChainVerifier(roots: roots).verify(
+                        leaf: decoded[0].certificate,
+                        intermediates: decoded.dropFirst().map(\.certificate)
+                    )
+                    print("verified: \(chain.certificates.count) certificates up to a trusted root")
+                } catch {
+                    print("rejected: \(error.code): \(error.message)")
                 }
             }
         } catch let error as PKIError {

@@ -11,11 +11,17 @@ public import X509
 ///
 /// ```swift
 /// let verifier = CertificateChainVerifier(roots: try CertificateDecoder.certificates(from: rootsPEM))
-/// switch await verifier.verify(leaf: leaf, intermediates: intermediates, dnsName: "api.example.com") {
-/// case .valid(let chain): print("trusted via", chain.last!.subject)
-/// case .invalid(let error): print(error.code, error.message)   // expired: the leaf (CN=api) expired at …
+/// do {
+///     let chain = try await verifier.verify(leaf: leaf, intermediates: intermediates, dnsName: "api.example.com")
+///     print("trusted via", chain.root.subject)
+/// } catch {
+///     print(error.code, error.message)   // expired: the leaf (CN=api) expired at …
 /// }
 /// ```
+///
+/// Every Warden verifier follows one rule: it returns what it verified (``VerifiedCertificateChain``, and in
+/// WardenSPIFFE `VerifiedX509SVID` and `VerifiedJWTSVID`) and throws its module's typed error naming the rule that
+/// failed, for a rejected peer and for malformed input alike.
 ///
 /// Two choices differ from swift-certificates' defaults: an issuer whose key usage lacks `keyCertSign` is rejected
 /// (RFC 5280 §4.2.1.3), and a critical subject alternative name extension is accepted, since RFC 5280 §4.2.1.6 requires
@@ -35,6 +41,8 @@ public struct CertificateChainVerifier: Sendable {
 
     /// Verifies `leaf` through `intermediates` to one of the roots.
     ///
+    /// - Returns: the path from the leaf to a trusted root.
+    /// - Throws: ``PKIError`` whose code names the rule that failed.
     /// - Parameters:
     ///   - leaf: the end-entity certificate.
     ///   - intermediates: certificates that may complete the path, in any order; extra ones are ignored.
@@ -47,15 +55,14 @@ public struct CertificateChainVerifier: Sendable {
         at time: Date? = nil,
         dnsName: String? = nil,
         extendedKeyUsage: ExtendedKeyUsage.Usage? = nil
-    ) async -> ChainVerificationResult {
+    ) async throws(PKIError) -> VerifiedCertificateChain {
         let time = time ?? self.clock.now
         if let unhandled = Self.unhandledCriticalExtension(of: leaf) {
-            return .invalid(
+            throw
                 PKIError(
                     .unhandledCriticalExtension,
                     "\(ChainPolicy.name(leaf, 0)) has critical extension \(unhandled) that the verifier does not process"
                 )
-            )
         }
         let failures = FailureLog()
         var verifier = Verifier(rootCertificates: self.rootStore) {
@@ -64,12 +71,9 @@ public struct CertificateChainVerifier: Sendable {
         let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates))
         switch result {
         case .validCertificate(let chain):
-            return .valid(Array(chain))
+            return VerifiedCertificateChain(Array(chain))
         case .couldNotValidate:
-            if let failure = failures.first {
-                return .invalid(failure)
-            }
-            return .invalid(self.diagnosePathFailure(leaf: leaf, intermediates: intermediates))
+            throw failures.first ?? self.diagnosePathFailure(leaf: leaf, intermediates: intermediates)
         }
     }
 

@@ -1,7 +1,8 @@
 public import Foundation
 public import WardenCore
 
-/// A JWT-SVID: a workload's SPIFFE ID in a signed JWT, verified by ``JWTSVIDVerifier`` or minted by ``JWTSigner``.
+/// A JWT-SVID minted by ``JWTSigner``: a workload's SPIFFE ID in a signed JWT. (``JWTSVIDVerifier`` returns a
+/// ``VerifiedJWTSVID``.)
 ///
 /// The token is a bearer credential, so it is kept as a `Secret`: the description names the ID, audience and expiry,
 /// never the token.
@@ -14,7 +15,7 @@ public struct JWTSVID: Sendable, Hashable, CustomStringConvertible {
     public let expiry: Date
     /// The verified header and claims.
     public let jwt: VerifiedJWT
-    /// The token as it was presented or minted.
+    /// The token as it was minted.
     public let token: Secret<String>
 
     /// All claims of the token.

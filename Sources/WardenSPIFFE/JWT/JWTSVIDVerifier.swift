@@ -95,7 +95,7 @@ public final class JWTSVIDVerifier: Sendable {
         _ token: String,
         at time: Date? = nil,
         authorizer: SPIFFEIDAuthorizer
-    ) throws(SPIFFEError) -> JWTSVID {
+    ) throws(SPIFFEError) -> VerifiedJWTSVID {
         let time = time ?? self.clock.now
         let snapshot = self.snapshot.withLock { $0 }
         let svid = try JWTVerification.withUTF8(token) { bytes throws(SPIFFEError) in
@@ -132,7 +132,7 @@ public final class JWTSVIDVerifier: Sendable {
         token: String,
         snapshot: Snapshot,
         time: Date
-    ) throws(SPIFFEError) -> JWTSVID {
+    ) throws(SPIFFEError) -> VerifiedJWTSVID {
         let decoded = try JWTVerification.decode(bytes, policy: self.policy)
         guard let subject = try JWTVerification.stringClaim(decoded.jws.claims, "sub") else {
             throw SPIFFEError(.missingClaim, "the token has no \"sub\" claim")
@@ -175,7 +175,7 @@ public final class JWTSVIDVerifier: Sendable {
             time: time,
             leeway: self.policy.leeway
         )
-        return JWTSVID(
+        return VerifiedJWTSVID(
             id: id,
             audience: verified.audience,
             expiry: verified.expiry,

@@ -11,7 +11,7 @@ import Synchronization
 /// dropped first, and if none has expired, everything is.
 final class VerifiedTokenCache: Sendable {
     struct Entry: Sendable {
-        let svid: JWTSVID
+        let svid: VerifiedJWTSVID
         let validFrom: Date
         let validUntil: Date
     }
@@ -27,7 +27,7 @@ final class VerifiedTokenCache: Sendable {
         SHA256.hash(data: UnsafeRawBufferPointer(token))
     }
 
-    func lookup(_ key: SHA256Digest, at time: Date) -> JWTSVID? {
+    func lookup(_ key: SHA256Digest, at time: Date) -> VerifiedJWTSVID? {
         guard let entry = self.entries.withLock({ $0[key] }) else { return nil }
         guard time >= entry.validFrom, time < entry.validUntil else { return nil }
         return entry.svid
