@@ -129,6 +129,7 @@ let package = Package(
             dependencies: [
                 "WardenPKI",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -153,6 +154,7 @@ let package = Package(
         .testTarget(
             name: "WardenCredentialsTests",
             dependencies: [
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 "WardenTesting",
                 "WardenCredentials",
                 "WardenTestSupport",
@@ -166,6 +168,7 @@ let package = Package(
         .testTarget(
             name: "WardenCoreTests",
             dependencies: [
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 "WardenTesting", "WardenCore", "WardenTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSettings
@@ -186,6 +189,7 @@ let package = Package(
         .testTarget(
             name: "WardenVaultTests",
             dependencies: [
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 "WardenTesting",
                 "WardenVault",
                 "WardenCredentials",

@@ -1,4 +1,5 @@
 import Foundation
+import InMemoryLogging
 import Logging
 import Synchronization
 import Testing
@@ -58,8 +59,8 @@ import WardenTestSupport
     }
 
     @Test func logMetadataNeverShowsTheValue() {
-        let capture = CapturingLogHandler.Store()
-        let logger = Logger(label: "test") { _ in CapturingLogHandler(store: capture) }
+        let capture = InMemoryLogHandler()
+        let logger = Logger(label: "test") { _ in capture.recordingEverything }
         let secret = Secret(self.value)
         logger.info(
             "logged in with \(secret)",

@@ -1,4 +1,5 @@
 import Foundation
+import InMemoryLogging
 import Logging
 import Testing
 import WardenCore
@@ -13,7 +14,7 @@ import WardenTesting
         let clock: ManualClock
         let source: ScriptedSource
         let provider: RotatingCredentialProvider<ScriptedSource>
-        let logs: CapturingLogHandler.Store
+        let logs: InMemoryLogHandler
         let noon: Date
         let runner: Task<Void, any Error>
     }
@@ -21,13 +22,13 @@ import WardenTesting
     func start() async -> Run {
         let noon = Date(timeIntervalSince1970: 1_800_000_000)
         let clock = ManualClock(now: noon)
-        let logs = CapturingLogHandler.Store()
+        let logs = InMemoryLogHandler()
         let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(3600), allowsStale: false))
         let provider = RotatingCredentialProvider(
             source: source,
             policy: .testing,
             clock: clock,
-            logger: Logger(label: "outage") { _ in CapturingLogHandler(store: logs) },
+            logger: Logger(label: "outage") { _ in logs.recordingEverything },
             randomSeed: 2026
         )
         let runner = Task { try await provider.run() }

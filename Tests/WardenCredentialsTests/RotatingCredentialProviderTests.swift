@@ -1,4 +1,5 @@
 import Foundation
+import InMemoryLogging
 import Logging
 import MetricsTestKit
 import ServiceLifecycle
@@ -23,12 +24,12 @@ extension RotationPolicy {
         _ source: ScriptedSource,
         policy: RotationPolicy = .testing,
         seed: UInt64 = 1,
-        logs: CapturingLogHandler.Store? = nil,
+        logs: InMemoryLogHandler? = nil,
         metrics: TestMetrics? = nil,
         owner: String? = nil
     ) -> RotatingCredentialProvider<ScriptedSource> {
         let logger =
-            logs.map { store in Logger(label: "test") { _ in CapturingLogHandler(store: store) } }
+            logs.map { store in Logger(label: "test") { _ in store.recordingEverything } }
             ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         return RotatingCredentialProvider(
             source: source,
@@ -129,7 +130,7 @@ extension RotationPolicy {
 
     @Test func failureDegradesKeepsServingLogsOnceAndRecovers() async throws {
         let clock = ManualClock()
-        let logs = CapturingLogHandler.Store()
+        let logs = InMemoryLogHandler()
         let source = ScriptedSource(clock: clock)
         let provider = self.makeProvider(source, logs: logs)
         let runner = Task { try await provider.run() }

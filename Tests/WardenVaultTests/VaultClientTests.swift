@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import InMemoryLogging
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -262,42 +263,6 @@ struct VaultClientTests {
         let error = await #expect(throws: VaultError.self) { try await client.read("secret/data/x") }
         #expect(error?.code == .transport)
         #expect(ContinuousClock.now - started < .seconds(5))
-    }
-
-    @Test func configurationFromTheEnvironment() throws {
-        let configuration = try VaultConfiguration.fromEnvironment([
-            "VAULT_ADDR": "https://vault.example.com:8200", "VAULT_TOKEN": "s.token", "VAULT_NAMESPACE": "team-a",
-            "VAULT_SKIP_VERIFY": "true", "VAULT_CLIENT_TIMEOUT": "30s", "VAULT_MAX_RETRIES": "5",
-            "VAULT_CACERT": "/etc/ca.pem",
-            "VAULT_TLS_SERVER_NAME": "vault.internal",
-        ])
-        #expect(configuration.tlsServerName == "vault.internal")
-        #expect(configuration.address == "https://vault.example.com:8200")
-        #expect(configuration.token?.reveal() == "s.token")
-        #expect(configuration.namespace == "team-a")
-        #expect(configuration.insecureSkipTLSVerify)
-        #expect(configuration.timeout == .seconds(30))
-        #expect(configuration.maximumRetries == 5)
-        #expect(configuration.caCertificateFile == "/etc/ca.pem")
-        #expect(throws: VaultError(.invalidConfiguration, "")) {
-            try VaultConfiguration.fromEnvironment(["VAULT_MAX_RETRIES": "many"])
-        }
-        #expect(throws: VaultError(.invalidConfiguration, "")) {
-            try VaultConfiguration.fromEnvironment(["VAULT_SKIP_VERIFY": "maybe"])
-        }
-        #expect(throws: VaultError(.invalidConfiguration, "")) {
-            try VaultClient(configuration: VaultConfiguration(address: "ftp://x"))
-        }
-    }
-
-    @Test func skipVerifyLogsAWarning() throws {
-        let log = CapturingLogHandler.Store()
-        let client = try VaultClient(
-            configuration: VaultConfiguration(address: "https://127.0.0.1:1", insecureSkipTLSVerify: true),
-            logger: Logger(label: "t") { _ in CapturingLogHandler(store: log) }
-        )
-        defer { Task { try? await client.shutdown() } }
-        #expect(log.lines.contains { $0.hasPrefix("warning") && $0.contains("TLS verification") })
     }
 
     @Test func appRoleWithAWrappedSecretID() async throws {
