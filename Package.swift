@@ -86,7 +86,6 @@ let package = Package(
             dependencies: [
                 "WardenCore",
                 "WardenPKI",
-                "WardenSPIFFE",
                 "WardenCredentials",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -77,6 +77,12 @@ else
     : > "$build/pyspiffe.txt"
 fi
 
+echo "== Warden's JSON reader beside Foundation's JSONDecoder (a JWT-SVID's header and claims)" >&2
+rm -rf "$build/jmh-json"
+mkdir -p "$build/jmh-json"
+"${pin[@]}" swift package --disable-sandbox benchmark --target WardenBenchmarks --format jmh --path "$build/jmh-json" \
+    --no-progress --filter 'json_.*' >&2
+
 echo "== Warden rotation engine (current() latency)" >&2
 rm -rf "$build/jmh-credentials"
 mkdir -p "$build/jmh-credentials"
@@ -87,9 +93,9 @@ echo "== Warden rotation engine, one thread vs two, not pinned" >&2
 swift build -c release --product CurrentScaling >&2
 "$(swift build -c release --show-bin-path)/CurrentScaling" > "$build/scaling.txt"
 
-python3 - "$build/jmh" "$build/openssl.txt" "$build/jmh-credentials" "$build/scaling.txt" "$build/jmh-cache" "$build/pyspiffe.txt" <<'PY'
+python3 - "$build/jmh" "$build/openssl.txt" "$build/jmh-credentials" "$build/scaling.txt" "$build/jmh-cache" "$build/pyspiffe.txt" "$build/jmh-json" <<'PY'
 import glob, json, sys
-jmh_dir, peer_file, credentials_dir, scaling_file, cache_dir, pyspiffe_file = sys.argv[1:7]
+jmh_dir, peer_file, credentials_dir, scaling_file, cache_dir, pyspiffe_file, json_dir = sys.argv[1:8]
 warden = {}
 # Each sample of these benchmarks is 16 operations (Batch.size), as the harness reads its clock once per 16.
 batch = 16
@@ -136,4 +142,13 @@ for line in open(pyspiffe_file):
     a = warden.get("jwt_svid_verify_es256")
     if a:
         print(f"PYSPIFFE jwt_svid_verify_es256 {a:.0f} {float(rate):.0f} {a / float(rate):.2f}")
+# A JWT-SVID's header and claims, 100 times per sample: documents per second, Warden's reader vs JSONDecoder.
+parsers = {}
+for path in glob.glob(json_dir + "/*.json"):
+    for element in json.load(open(path)):
+        name = element["benchmark"].rsplit(".", 1)[-1]
+        parsers[name] = element["primaryMetric"]["scorePercentiles"]["50.0"] * 100
+if "json_jwt_claims_warden" in parsers and "json_jwt_claims_foundation" in parsers:
+    a, b = parsers["json_jwt_claims_warden"], parsers["json_jwt_claims_foundation"]
+    print(f"RATIO json_jwt_claims {a:.0f} {b:.0f} {a / b:.3f}")
 PY

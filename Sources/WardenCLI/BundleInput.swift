@@ -1,3 +1,4 @@
+import WardenCore
 public import ArgumentParser
 import Foundation
 import WardenPKI

@@ -6,7 +6,6 @@ import NIOHTTP1
 import NIOSSL
 import Synchronization
 import WardenCore
-import WardenSPIFFE
 
 // MARK: the transport
 

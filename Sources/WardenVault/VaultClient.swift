@@ -8,7 +8,6 @@ public import ServiceLifecycle
 import Synchronization
 public import WardenCore
 public import WardenCredentials
-public import WardenSPIFFE
 
 /// A client of the Vault HTTP API, for HashiCorp Vault and OpenBao.
 ///

@@ -1,5 +1,4 @@
 public import WardenCore
-public import WardenSPIFFE
 
 /// The envelope of a Vault response: `request_id`, `lease_id`, `renewable`, `lease_duration`, `data`, `wrap_info`,
 /// `warnings` and `auth`.

@@ -1,3 +1,4 @@
+import WardenCore
 import Testing
 import WardenPKI
 

@@ -79,20 +79,20 @@ import WardenTesting
 
     /// A token with any header, claims and signature bytes, for the cases no honest signer produces.
     static func craft(header: [String: JSONValue], claims: [String: JSONValue], signature: [UInt8]) -> String {
-        Base64URL.encode(Array(JSONValue.object(header).description.utf8)) + "."
-            + Base64URL.encode(Array(JSONValue.object(claims).description.utf8)) + "." + Base64URL.encode(signature)
+        Base64.URL.encode(Array(JSONValue.object(header).description.utf8)) + "."
+            + Base64.URL.encode(Array(JSONValue.object(claims).description.utf8)) + "." + Base64.URL.encode(signature)
     }
 
     /// Signs arbitrary header bytes with an honest key, so that a failure can only come from the rule under test.
     func signed(header: [String: JSONValue], claims: [String: JSONValue], key: PrivateKey) throws -> String {
         let input =
-            Base64URL.encode(Array(JSONValue.object(header).description.utf8)) + "."
-            + Base64URL.encode(Array(JSONValue.object(claims).description.utf8))
+            Base64.URL.encode(Array(JSONValue.object(header).description.utf8)) + "."
+            + Base64.URL.encode(Array(JSONValue.object(claims).description.utf8))
         guard case .p384(let ecKey) = key.backing else {
             throw SPIFFEError(.unsupportedKey, "test helper signs with P-384")
         }
         let signature = try ecKey.signature(for: SHA384.hash(data: Array(input.utf8))).rawRepresentation
-        return input + "." + Base64URL.encode(Array(signature))
+        return input + "." + Base64.URL.encode(Array(signature))
     }
 
     func expect(
@@ -242,10 +242,10 @@ import WardenTesting
             "alg": .string("HS256"), "kid": .string("authority1"), "typ": .string("JWT"),
         ]
         let input =
-            Base64URL.encode(Array(JSONValue.object(header).description.utf8)) + "."
-            + Base64URL.encode(Array(JSONValue.object(self.claims()).description.utf8))
+            Base64.URL.encode(Array(JSONValue.object(header).description.utf8)) + "."
+            + Base64.URL.encode(Array(JSONValue.object(self.claims()).description.utf8))
         let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: SymmetricKey(data: publicKeyBytes))
-        try self.expect(.unsupportedAlgorithm, input + "." + Base64URL.encode(Array(mac)))
+        try self.expect(.unsupportedAlgorithm, input + "." + Base64.URL.encode(Array(mac)))
     }
 
     @Test func algorithmAndKeyTypeMismatch() throws {
@@ -266,20 +266,20 @@ import WardenTesting
     @Test func tamperedHeaderPayloadOrSignature() throws {
         let token = try self.signer().sign(claims: self.claims())
         let parts = token.split(separator: ".").map(String.init)
-        let otherClaims = Base64URL.encode(
+        let otherClaims = Base64.URL.encode(
             Array(JSONValue.object(self.claims(sub: "spiffe://trustdomain/admin")).description.utf8)
         )
         try self.expect(.invalidSignature, [parts[0], otherClaims, parts[2]].joined(separator: "."))
-        let otherHeader = Base64URL.encode(
+        let otherHeader = Base64.URL.encode(
             Array(
                 JSONValue.object(["alg": .string("ES384"), "kid": .string("authority1"), "typ": .string("JOSE")])
                     .description.utf8
             )
         )
         try self.expect(.invalidSignature, [otherHeader, parts[1], parts[2]].joined(separator: "."))
-        var signature = try #require(Base64URL.decode(parts[2]))
+        var signature = try #require(Base64.URL.decode(parts[2]))
         signature[10] ^= 0x01
-        try self.expect(.invalidSignature, [parts[0], parts[1], Base64URL.encode(signature)].joined(separator: "."))
+        try self.expect(.invalidSignature, [parts[0], parts[1], Base64.URL.encode(signature)].joined(separator: "."))
     }
 
     @Test func derEncodedECDSASignatureIsRejected() throws {
@@ -287,11 +287,11 @@ import WardenTesting
             "alg": .string("ES384"), "kid": .string("authority1"), "typ": .string("JWT"),
         ]
         let input =
-            Base64URL.encode(Array(JSONValue.object(header).description.utf8)) + "."
-            + Base64URL.encode(Array(JSONValue.object(self.claims()).description.utf8))
+            Base64.URL.encode(Array(JSONValue.object(header).description.utf8)) + "."
+            + Base64.URL.encode(Array(JSONValue.object(self.claims()).description.utf8))
         guard case .p384(let key) = self.key1.backing else { return }
         let der = try key.signature(for: SHA384.hash(data: Array(input.utf8))).derRepresentation
-        try self.expect(.invalidSignature, input + "." + Base64URL.encode(Array(der)))
+        try self.expect(.invalidSignature, input + "." + Base64.URL.encode(Array(der)))
     }
 
     @Test func paddedOrNonURLBase64() throws {
@@ -340,8 +340,8 @@ import WardenTesting
                 key: self.key1
             )
         )
-        let header = Base64URL.encode(Array(#"{"alg":"ES384","kid":"authority1"}"#.utf8))
-        let payload = Base64URL.encode(
+        let header = Base64.URL.encode(Array(#"{"alg":"ES384","kid":"authority1"}"#.utf8))
+        let payload = Base64.URL.encode(
             Array(#"{"sub":"spiffe://trustdomain/host","sub":"spiffe://trustdomain/admin"}"#.utf8)
         )
         try self.expect(.malformedToken, header + "." + payload + ".AAAA")

@@ -1,3 +1,4 @@
+import WardenCore
 import AsyncHTTPClient
 import Foundation
 import Glibc

@@ -136,6 +136,40 @@ struct VaultClientTests {
         }
     }
 
+    struct APIConfig: Decodable, Sendable, Equatable {
+        var apiKey: String
+        var retries: Int
+        enum CodingKeys: String, CodingKey {
+            case apiKey = "api-key"
+            case retries
+        }
+    }
+
+    /// KV data decoded as the caller's type, by the client and by a rotating source; a mismatch names the key and the
+    /// expected type, never the value.
+    @Test func kvSecretsDecodeAsTheCallersTypeAndMismatchesNameTheKeyNotTheValue() async throws {
+        try await Self.withServer { _, client in
+            try await client.kv2().write("typed/config", ["api-key": "k-123", "retries": 3])
+            let config = try await client.kv2().read("typed/config", as: APIConfig.self)
+            #expect(config.reveal() == APIConfig(apiKey: "k-123", retries: 3))
+            #expect("\(config)" == Secret<String>.redactedPlaceholder)
+
+            let provider = RotatingCredentialProvider(
+                source: VaultKVDecodedSecretSource(client: client, path: "typed/config", as: APIConfig.self)
+            )
+            #expect(try await provider.current().reveal().retries == 3)
+
+            try await client.kv2().write("typed/wrong", ["api-key": "s3cr3t-value", "retries": "three"])
+            let error = await #expect(throws: VaultError.self) {
+                try await client.kv2().read("typed/wrong", as: APIConfig.self)
+            }
+            #expect(error?.code == .malformedResponse)
+            #expect(error?.message.contains("retries") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("s3cr3t") == false)
+            #expect(error?.message.contains("three") == false)
+        }
+    }
+
     @Test func kv1AndTheRawEnvelope() async throws {
         try await Self.withServer { _, client in
             try await client.write("sys/mounts/kv1", ["type": "kv", "options": ["version": "1"]])

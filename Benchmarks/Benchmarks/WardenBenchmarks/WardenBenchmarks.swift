@@ -98,6 +98,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     SPIFFEBenchmarks.register()
+    JSONBenchmarks.register()
 
     // Pre-parsed certificates, as X509_verify_cert gets X509 objects.
     Benchmark("chain_verify_p256_3level") { benchmark in

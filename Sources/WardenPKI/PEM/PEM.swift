@@ -1,3 +1,5 @@
+import WardenCore
+
 /// The PEM codec (RFC 7468): reads any number of blocks from text, and writes them back.
 ///
 /// Reading is lenient where real files are sloppy and strict where sloppiness would lose data:

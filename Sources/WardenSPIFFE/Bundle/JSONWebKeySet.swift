@@ -1,3 +1,5 @@
+import WardenCore
+
 /// Reads the `keys` of a JSON Web Key Set (RFC 7517 §5) for the bundle types, with the limits every bundle shares.
 enum JSONWebKeySet {
     /// Bundles larger than this are refused before parsing.

@@ -1,3 +1,4 @@
+import WardenCore
 import WardenPKI
 
 /// The JWT authorities of one trust domain: the public keys, by key ID, that sign its JWT-SVIDs.

@@ -1,3 +1,4 @@
+import WardenCore
 import WardenPKI
 public import X509
 

@@ -1,3 +1,5 @@
+import WardenCore
+
 /// A compact JWS (RFC 7515 §7.1) taken apart: the decoded header and claims, the signing input and the signature.
 ///
 /// Only the compact serialization is accepted, with exactly three segments, each strict base64url; a five-segment JWE
@@ -29,7 +31,7 @@ struct CompactJWS {
         guard !signaturePart.isEmpty else { throw SPIFFEError(.malformedToken, "the token has an empty signature") }
         self.header = try Self.decodeObject(UnsafeBufferPointer(rebasing: token[..<first]), what: "header")
         self.claims = try Self.decodeObject(UnsafeBufferPointer(rebasing: token[(first + 1)..<second]), what: "payload")
-        guard let signature = Base64URL.decode(signaturePart) else {
+        guard let signature = Base64.URL.decode(signaturePart) else {
             throw SPIFFEError(.malformedToken, "the signature is not strict base64url (no padding, URL-safe alphabet)")
         }
         self.signature = signature
@@ -40,12 +42,12 @@ struct CompactJWS {
         _ part: UnsafeBufferPointer<UInt8>,
         what: String
     ) throws(SPIFFEError) -> JSONMembers {
-        guard let capacity = Base64URL.decodedCount(part.count) else { throw Self.notBase64URL(what) }
+        guard let capacity = Base64.URL.decodedCount(part.count) else { throw Self.notBase64URL(what) }
         let result: Result<JSONMembers, SPIFFEError> = withUnsafeTemporaryAllocation(
             of: UInt8.self,
             capacity: max(capacity, 1)
         ) { buffer in
-            guard let count = Base64URL.decode(part, into: buffer) else { return .failure(Self.notBase64URL(what)) }
+            guard let count = Base64.URL.decode(part, into: buffer) else { return .failure(Self.notBase64URL(what)) }
             do {
                 guard let members = try JSONParser.parseObjectMembers(UnsafeBufferPointer(rebasing: buffer[..<count]))
                 else {

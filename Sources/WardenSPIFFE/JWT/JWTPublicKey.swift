@@ -1,3 +1,4 @@
+import WardenCore
 import Crypto
 import Foundation
 public import WardenPKI
@@ -31,7 +32,7 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
             guard let text = jwk[name]?.stringValue else {
                 throw SPIFFEError(.malformedBundle, "\(entry): member \"\(name)\" is missing or not a string")
             }
-            guard let bytes = Base64URL.decode(text) else {
+            guard let bytes = Base64.URL.decode(text) else {
                 throw SPIFFEError(.malformedBundle, "\(entry): member \"\(name)\" is not base64url without padding")
             }
             return bytes
@@ -68,8 +69,8 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
                 throw SPIFFEError(.malformedBundle, "\(entry): the \(crv) point is not on the curve")
             }
             self.keyMembers = [
-                "kty": .string("EC"), "crv": .string(crv), "x": .string(Base64URL.encode(x)),
-                "y": .string(Base64URL.encode(y)),
+                "kty": .string("EC"), "crv": .string(crv), "x": .string(Base64.URL.encode(x)),
+                "y": .string(Base64.URL.encode(y)),
             ]
         case "RSA":
             let n = try member("n")
@@ -85,7 +86,7 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
             }
             self.backing = .rsa(key)
             self.keyMembers = [
-                "kty": .string("RSA"), "n": .string(Base64URL.encode(n)), "e": .string(Base64URL.encode(e)),
+                "kty": .string("RSA"), "n": .string(Base64.URL.encode(n)), "e": .string(Base64.URL.encode(e)),
             ]
         case "OKP":
             let crv = jwk["crv"]?.stringValue ?? ""
@@ -98,7 +99,7 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
             } catch {
                 throw SPIFFEError(.malformedBundle, "\(entry): the Ed25519 key must be 32 bytes, found \(x.count)")
             }
-            self.keyMembers = ["kty": .string("OKP"), "crv": .string(crv), "x": .string(Base64URL.encode(x))]
+            self.keyMembers = ["kty": .string("OKP"), "crv": .string(crv), "x": .string(Base64.URL.encode(x))]
         default:
             throw SPIFFEError(.unsupportedKey, "\(entry): key type \"\(kty)\" is not supported")
         }
@@ -139,8 +140,8 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
             let coordinates = point.dropFirst()
             let half = coordinates.count / 2
             return [
-                "kty": .string("EC"), "crv": .string(crv), "x": .string(Base64URL.encode(coordinates.prefix(half))),
-                "y": .string(Base64URL.encode(coordinates.suffix(half))),
+                "kty": .string("EC"), "crv": .string(crv), "x": .string(Base64.URL.encode(coordinates.prefix(half))),
+                "y": .string(Base64.URL.encode(coordinates.suffix(half))),
             ]
         }
         switch backing {
@@ -149,13 +150,13 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
         case .p521(let key): return ec("P-521", key.x963Representation)
         case .ed25519(let key):
             return [
-                "kty": .string("OKP"), "crv": .string("Ed25519"), "x": .string(Base64URL.encode(key.rawRepresentation)),
+                "kty": .string("OKP"), "crv": .string("Ed25519"), "x": .string(Base64.URL.encode(key.rawRepresentation)),
             ]
         case .rsa(let key):
             let primitives = try key.getKeyPrimitives()
             return [
-                "kty": .string("RSA"), "n": .string(Base64URL.encode(primitives.modulus)),
-                "e": .string(Base64URL.encode(primitives.publicExponent)),
+                "kty": .string("RSA"), "n": .string(Base64.URL.encode(primitives.modulus)),
+                "e": .string(Base64.URL.encode(primitives.publicExponent)),
             ]
         }
     }

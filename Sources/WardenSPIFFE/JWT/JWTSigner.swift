@@ -62,10 +62,10 @@ public struct JWTSigner: Sendable {
             "alg": .string(self.algorithm.name), "kid": .string(self.keyID), "typ": .string("JWT"),
         ])
         let signingInput =
-            Base64URL.encode(Array(header.description.utf8)) + "."
-            + Base64URL.encode(Array(JSONValue.object(claims).description.utf8))
+            Base64.URL.encode(Array(header.description.utf8)) + "."
+            + Base64.URL.encode(Array(JSONValue.object(claims).description.utf8))
         let message = Array(signingInput.utf8)
-        return signingInput + "." + Base64URL.encode(try self.signature(for: message))
+        return signingInput + "." + Base64.URL.encode(try self.signature(for: message))
     }
 
     /// Mints a JWT-SVID for `subject`.

@@ -1,3 +1,4 @@
+import WardenCore
 import Foundation
 
 /// The steps every JWT verifier shares, so that the generic verifier and the JWT-SVID profile apply the same rules.

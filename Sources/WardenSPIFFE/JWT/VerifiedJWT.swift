@@ -1,3 +1,4 @@
+public import WardenCore
 public import Foundation
 
 /// A JWT whose signature and claims verified.

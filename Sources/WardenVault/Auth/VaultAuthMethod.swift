@@ -1,5 +1,4 @@
 import WardenCore
-import WardenSPIFFE
 
 /// A way to log in to Vault and get a client token.
 public protocol VaultAuthMethod: Sendable {

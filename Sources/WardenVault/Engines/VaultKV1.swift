@@ -1,5 +1,4 @@
 public import WardenCore
-public import WardenSPIFFE
 
 /// The KV version 1 engine at a mount: one unversioned value per path.
 public struct VaultKV1: Sendable {

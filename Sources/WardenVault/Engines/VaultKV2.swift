@@ -1,6 +1,5 @@
 public import Foundation
 public import WardenCore
-public import WardenSPIFFE
 
 /// A version of a KV v2 secret: its data (a `Secret`) and metadata.
 public struct VaultKVSecret: Sendable, CustomStringConvertible {
@@ -73,6 +72,25 @@ public struct VaultKV2: Sendable {
             createdTime: metadata["created_time"]?.stringValue.flatMap(VaultTimestamp.date(from:)),
             customMetadata: (metadata["custom_metadata"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
         )
+    }
+
+    /// Reads the newest version of `path`, or `version`, and decodes its data as `T` (a struct of the secret's keys,
+    /// say), kept in a `Secret`.
+    ///
+    /// ```swift
+    /// struct APIKey: Decodable { var key: String; var owner: String }
+    /// let apiKey = try await vault.kv2().read("payments/api", as: APIKey.self).reveal()
+    /// ```
+    ///
+    /// - Throws: as ``read(_:version:)``, and ``VaultError/Code/malformedResponse`` naming the key that does not
+    ///   decode (never its value).
+    public func read<T: Decodable & Sendable>(
+        _ path: String,
+        version: Int? = nil,
+        as type: T.Type
+    ) async throws -> Secret<T> {
+        let secret = try await self.read(path, version: version)
+        return try VaultDecoding.decode(type, from: .object(secret.data.reveal()), label: "\(self.mount)/data/\(path)")
     }
 
     /// Writes a new version; with `checkAndSet`, only if the current version is that number (0: only if absent).

@@ -1,5 +1,5 @@
+import WardenCore
 public import WardenPKI
-import WardenSPIFFE
 public import X509
 
 /// A certificate Vault's PKI engine issued or signed.

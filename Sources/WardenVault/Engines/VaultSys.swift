@@ -1,5 +1,4 @@
 public import WardenCore
-import WardenSPIFFE
 
 /// The health of a Vault server (`sys/health`).
 public struct VaultHealth: Sendable, Hashable, CustomStringConvertible {

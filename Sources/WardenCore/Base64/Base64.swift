@@ -1,4 +1,6 @@
-/// Strict base64 (RFC 4648 §4, padded), as PEM bodies use it.
+/// Warden's one base64 codec, strict in both alphabets: RFC 4648 §4 with padding, as PEM bodies use it (the static
+/// functions here), and base64url without padding, as JOSE uses it (``URL``). Strict means one encoding per byte
+/// string: no whitespace, no stray padding, zero unused bits.
 package enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 

@@ -5,15 +5,15 @@
 /// Foundation is lenient: duplicate object members are an error (RFC 7515 §5.2 lets a JWS parser reject them, and
 /// a token whose `aud` appears twice must not mean two things), nesting is bounded, and the text must be valid UTF-8
 /// with nothing after the value.
-struct JSONParser {
+package struct JSONParser {
     /// The reason a document did not parse, with the byte offset.
-    struct Failure: Error, CustomStringConvertible {
-        let reason: String
-        let offset: Int
-        var description: String { "\(self.reason) at byte \(self.offset)" }
+    package struct Failure: Error, CustomStringConvertible {
+        package let reason: String
+        package let offset: Int
+        package var description: String { "\(self.reason) at byte \(self.offset)" }
     }
 
-    static let maximumDepth = 32
+    package static let maximumDepth = 32
 
     /// The document, borrowed for the duration of one static `parse` call; never stored beyond it.
     private let bytes: UnsafeBufferPointer<UInt8>
@@ -27,7 +27,7 @@ struct JSONParser {
     }
 
     /// Parses one JSON document.
-    static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
         let result: Result<JSONValue, Failure> = bytes.withUnsafeBufferPointer { buffer in
             do throws(Failure) { return .success(try Self.parse(buffer)) } catch { return .failure(error) }
         }
@@ -35,7 +35,7 @@ struct JSONParser {
     }
 
     /// Parses one JSON document.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -45,7 +45,7 @@ struct JSONParser {
     }
 
     /// Parses a document that must be one JSON object, keeping its members in order (see ``JSONMembers``).
-    static func parseObjectMembers(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONMembers? {
+    package static func parseObjectMembers(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONMembers? {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         guard parser.index < parser.end, bytes[parser.index] == UInt8(ascii: "{") else { return nil }

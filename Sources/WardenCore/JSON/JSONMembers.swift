@@ -2,47 +2,47 @@
 ///
 /// Looked up by a linear scan, which for the handful of short names of a JWT is cheaper than hashing each one; the
 /// dictionary the public API shows is built only when asked for. Equality ignores the order, as JSON does.
-struct JSONMembers: Sendable, Hashable {
-    private(set) var members: [(name: String, value: JSONValue)] = []
+package struct JSONMembers: Sendable, Hashable {
+    package private(set) var members: [(name: String, value: JSONValue)] = []
 
-    init() {
+    package init() {
         self.members.reserveCapacity(8)
     }
 
-    init(_ dictionary: [String: JSONValue]) {
+    package init(_ dictionary: [String: JSONValue]) {
         self.members = dictionary.keys.sorted().map { ($0, dictionary[$0]!) }
     }
 
-    subscript(name: String) -> JSONValue? {
+    package subscript(name: String) -> JSONValue? {
         for member in self.members where member.name == name { return member.value }
         return nil
     }
 
     /// Appends a member; `false` if the name is already present.
-    mutating func append(_ name: String, _ value: JSONValue) -> Bool {
+    package mutating func append(_ name: String, _ value: JSONValue) -> Bool {
         if self.members.contains(where: { $0.name == name }) { return false }
         self.members.append((name, value))
         return true
     }
 
     /// Appends a member known not to be present.
-    mutating func appendUnchecked(_ name: String, _ value: JSONValue) {
+    package mutating func appendUnchecked(_ name: String, _ value: JSONValue) {
         self.members.append((name, value))
     }
 
-    var count: Int { self.members.count }
+    package var count: Int { self.members.count }
 
-    var names: [String] { self.members.map(\.name) }
+    package var names: [String] { self.members.map(\.name) }
 
-    var dictionary: [String: JSONValue] {
+    package var dictionary: [String: JSONValue] {
         Dictionary(self.members.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
-    static func == (lhs: JSONMembers, rhs: JSONMembers) -> Bool {
+    package static func == (lhs: JSONMembers, rhs: JSONMembers) -> Bool {
         lhs.dictionary == rhs.dictionary
     }
 
-    func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(self.dictionary)
     }
 }
