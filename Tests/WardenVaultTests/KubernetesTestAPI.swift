@@ -1,9 +1,9 @@
-import WardenCore
 import AsyncHTTPClient
 import Foundation
 import Glibc
 import NIOCore
 import NIOSSL
+import WardenCore
 import WardenSPIFFE
 import WardenTestSupport
 

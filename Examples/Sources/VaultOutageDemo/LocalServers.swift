@@ -1,17 +1,20 @@
 import Foundation
 import Glibc
+import Synchronization
 import Warden
 
 /// The OpenBao and PostgreSQL the demo runs when no `VAULT_ADDR` is set: OpenBao with integrated storage in a
 /// temporary directory (so that it can be stopped and started again, as an outage does) and a throwaway PostgreSQL
 /// cluster on loopback, both removed at the end.
+// @unchecked: `bao` and `isCleanedUp` are guarded by `lock` (a recursive lock, since cleaning up may start from a
+// signal handler while a start or stop holds it), the keys by a Mutex; nothing else is mutable.
 final class LocalServers: @unchecked Sendable {
     let directory = "/tmp/warden-outage-demo-\(UUID().uuidString)"
     let vaultPort: Int
     let clusterPort: Int
     let postgresPort: Int
-    private(set) var rootToken = Secret("")
-    private var unsealKey = ""
+    private let keys = Mutex<(unseal: String, root: Secret<String>)>(("", Secret("")))
+    var rootToken: Secret<String> { self.keys.withLock { $0.root } }
     private var bao: Process?
     private var isCleanedUp = false
     // Cleaning up may start from a signal handler's queue while the timeline stops or starts the server.
@@ -127,7 +130,7 @@ final class LocalServers: @unchecked Sendable {
             if (try? await client.health()) != nil { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let firstStart = self.unsealKey.isEmpty
+        let firstStart = self.keys.withLock { $0.unseal.isEmpty }
         if firstStart {
             let document = try await client.requestDocument(
                 .PUT,
@@ -140,10 +143,14 @@ final class LocalServers: @unchecked Sendable {
             else {
                 throw DemoError("OpenBao did not initialize; see \(self.directory)/bao.log")
             }
-            self.unsealKey = key
-            self.rootToken = Secret(root)
+            self.keys.withLock { $0 = (key, Secret(root)) }
         }
-        _ = try await client.request(.PUT, "sys/unseal", body: ["key": .string(self.unsealKey)], authenticated: false)
+        _ = try await client.request(
+            .PUT,
+            "sys/unseal",
+            body: ["key": .string(self.keys.withLock { $0.unseal })],
+            authenticated: false
+        )
         for _ in 0..<200 {
             if let health = try? await client.health(), health.isActive { break }
             try await Task.sleep(for: .milliseconds(50))
