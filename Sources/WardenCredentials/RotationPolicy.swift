@@ -13,6 +13,8 @@ public struct RotationPolicy: Sendable {
     public var rereadInterval: Duration = .seconds(300)
     /// How retries of a failing source are spaced: 1 s doubling to 5 min with full jitter by default. Also spaces the
     /// fetches that repeated refusals of new credentials cause (see ``RotatingCredentialProvider/invalidate(where:)``).
+    /// When backing off would sleep past the held value's expiry, exactly one retry per run of failures is moved to
+    /// the middle of the mandatory window; after it, this schedule goes on.
     public var backoff: BackoffPolicy = .default
     /// How long before hard expiry ``RotatingCredentialProvider/current()`` stops returning the held value at once
     /// and waits for a refresh instead: 30 s by default, and never more than 10% of the credential's lifetime.
