@@ -58,11 +58,10 @@ public struct CertificateChainVerifier: Sendable {
     ) async throws(PKIError) -> VerifiedCertificateChain {
         let time = time ?? self.clock.now
         if let unhandled = Self.unhandledCriticalExtension(of: leaf) {
-            throw
-                PKIError(
-                    .unhandledCriticalExtension,
-                    "\(ChainPolicy.name(leaf, 0)) has critical extension \(unhandled) that the verifier does not process"
-                )
+            throw PKIError(
+                .unhandledCriticalExtension,
+                "\(ChainPolicy.name(leaf, 0)) has critical extension \(unhandled) that the verifier does not process"
+            )
         }
         let failures = FailureLog()
         var verifier = Verifier(rootCertificates: self.rootStore) {
