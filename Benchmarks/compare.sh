@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Warden beside its peers, in one run, on one core.
 #
-#   Benchmarks/compare.sh
+#   Benchmarks/compare.sh                       # 5 paired rounds
+#   WARDEN_BENCH_ROUNDS=3 Benchmarks/compare.sh
 #
 # Makes fixtures with the openssl command line (a 3-level P-256 chain whose leaf is an X509-SVID, P-256 keys, and a
-# real RSA root from the system trust store; the harness mints the JWT-SVID), builds and runs Warden's benchmarks
-# (package-benchmark, release) and the C harness against the system OpenSSL, both pinned to one core, then py-spiffe
-# on the same token (when the project's .venv has it; Scripts/install-test-peers.sh makes it), and ends with one line
-# per comparison:
+# real RSA root from the system trust store; the harness mints the JWT-SVID), builds Warden's benchmarks
+# (package-benchmark, release) and the C harness against the system OpenSSL, and runs the two in paired rounds: each
+# round runs both, pinned to the same core, the order alternating, and gives one Warden/OpenSSL ratio per benchmark.
+# Then Warden's JSON reader beside JSONDecoder, the rotation engine, and py-spiffe on the same token (when the
+# project's .venv has it; Scripts/install-test-peers.sh makes it). It ends with one line per comparison:
 #
-#   RATIO <name> <warden ops/s> <peer ops/s> <warden/peer>        Warden vs OpenSSL
+#   CPU <model>
+#   RATIO <name> <warden ops/s> <peer ops/s> <warden/peer>        Warden vs OpenSSL: medians over the rounds
+#   SPREAD <name> <min ratio> <max ratio>                          the lowest and highest ratio of a round
 #   FLOOR <name> <warden ops/s> <bare ops/s> <warden/bare>         JWT-SVID verify vs swift-crypto's bare P-256 check
 #   CACHE <name> <calls/s>                                         a verified-token cache hit
 #   PYSPIFFE <name> <warden ops/s> <py-spiffe ops/s> <warden/py-spiffe>
 #
-# Throughputs are medians. The machine is shared and noisy: compare ratios from the same run, not absolute figures
-# across runs.
+# Throughputs are medians. The machine is shared and noisy: track the median ratio and its spread, not absolute
+# figures across runs.
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$PWD
@@ -52,15 +56,35 @@ echo "== fixtures (openssl)" >&2
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out jwt-key.pem 2>/dev/null
 )
 
+rounds="${WARDEN_BENCH_ROUNDS:-5}"
+cpu="$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -1)"
+echo "$cpu" > "$build/cpu.txt"
 echo "== OpenSSL harness ($(openssl version))" >&2
 cc -O2 -o "$build/openssl_bench" OpenSSLHarness/openssl_bench.c -lcrypto
-"${pin[@]}" "$build/openssl_bench" "$fixtures" > "$build/openssl.txt"
 
-echo "== Warden (package-benchmark, release)" >&2
-rm -rf "$build/jmh"
-mkdir -p "$build/jmh"
-"${pin[@]}" swift package --disable-sandbox benchmark --target WardenBenchmarks --format jmh --path "$build/jmh" \
-    --no-progress --filter '(cert_.*|csr_.*|chain_.*|svid_verify_.*|jwt_svid_verify_.*|p256_.*)' >&2
+# One side at a time is at the mercy of whatever else the machine does; paired rounds, each side run once per round,
+# the order alternating and both pinned to the same core, give a ratio per round, and the median of those is what a
+# noisy machine cannot move much.
+run_peer() {
+    "${pin[@]}" "$build/openssl_bench" "$fixtures" > "$build/openssl.$1.txt"
+}
+run_warden() {
+    rm -rf "$build/jmh.$1"
+    mkdir -p "$build/jmh.$1"
+    "${pin[@]}" swift package --disable-sandbox benchmark --target WardenBenchmarks --format jmh --path "$build/jmh.$1" \
+        --no-progress --filter '(cert_.*|csr_.*|chain_.*|svid_verify_.*|jwt_svid_verify_.*|p256_.*)' >&2
+}
+echo "== $rounds paired rounds on ${cpu:-an unknown CPU}, alternating which side runs first" >&2
+for round in $(seq 1 "$rounds"); do
+    echo "== round $round of $rounds" >&2
+    if [ $((round % 2)) -eq 1 ]; then
+        run_peer "$round"
+        run_warden "$round"
+    else
+        run_warden "$round"
+        run_peer "$round"
+    fi
+done
 
 echo "== Warden verified-token cache" >&2
 rm -rf "$build/jmh-cache"
@@ -93,26 +117,40 @@ echo "== Warden rotation engine, one thread vs two, not pinned" >&2
 swift build -c release --product CurrentScaling >&2
 "$(swift build -c release --show-bin-path)/CurrentScaling" > "$build/scaling.txt"
 
-python3 - "$build/jmh" "$build/openssl.txt" "$build/jmh-credentials" "$build/scaling.txt" "$build/jmh-cache" "$build/pyspiffe.txt" "$build/jmh-json" <<'PY'
-import glob, json, sys
-jmh_dir, peer_file, credentials_dir, scaling_file, cache_dir, pyspiffe_file, json_dir = sys.argv[1:8]
-warden = {}
+python3 - "$build" "$rounds" "$build/jmh-credentials" "$build/scaling.txt" "$build/jmh-cache" "$build/pyspiffe.txt" "$build/jmh-json" <<'PY'
+import glob, json, statistics, sys
+build, rounds, credentials_dir, scaling_file, cache_dir, pyspiffe_file, json_dir = sys.argv[1:8]
+rounds = int(rounds)
 # Each sample of these benchmarks is 16 operations (Batch.size), as the harness reads its clock once per 16.
 batch = 16
-for path in glob.glob(jmh_dir + "/*.json"):
-    for element in json.load(open(path)):
-        name = element["benchmark"].rsplit(".", 1)[-1]
-        warden[name] = element["primaryMetric"]["scorePercentiles"]["50.0"] * batch
-peer = dict((line.split()[0], float(line.split()[1])) for line in open(peer_file) if line.strip())
+wardens, peers = [], []
+for round in range(1, rounds + 1):
+    warden = {}
+    for path in glob.glob(f"{build}/jmh.{round}/*.json"):
+        for element in json.load(open(path)):
+            name = element["benchmark"].rsplit(".", 1)[-1]
+            warden[name] = element["primaryMetric"]["scorePercentiles"]["50.0"] * batch
+    wardens.append(warden)
+    peers.append(dict((l.split()[0], float(l.split()[1])) for l in open(f"{build}/openssl.{round}.txt") if l.strip()))
+# Medians over the rounds, for the lines that compare Warden with itself or read one side.
+warden = {name: statistics.median(w[name] for w in wardens if name in w) for name in wardens[0]}
+cpu = open(f"{build}/cpu.txt").read().strip() or "unknown"
 print()
-print(f"{'benchmark':28} {'warden ops/s':>14} {'openssl ops/s':>14} {'warden/openssl':>15}")
-for name in sorted(peer):
-    if name in warden:
-        print(f"{name:28} {warden[name]:>14.0f} {peer[name]:>14.0f} {warden[name] / peer[name]:>14.2f}x")
+print(f"CPU {cpu}")
+print(f"{'benchmark':28} {'warden ops/s':>14} {'openssl ops/s':>14} {'ratio (median)':>15} {'min':>7} {'max':>7}")
+rows = []
+for name in sorted(peers[0]):
+    if all(name in w for w in wardens) and all(name in p for p in peers):
+        ratios = [w[name] / p[name] for w, p in zip(wardens, peers)]
+        w_median = statistics.median(w[name] for w in wardens)
+        p_median = statistics.median(p[name] for p in peers)
+        rows.append((name, w_median, p_median, statistics.median(ratios), min(ratios), max(ratios)))
+for name, w_median, p_median, ratio, low, high in rows:
+    print(f"{name:28} {w_median:>14.0f} {p_median:>14.0f} {ratio:>14.2f}x {low:>6.2f}x {high:>6.2f}x")
 print()
-for name in sorted(peer):
-    if name in warden:
-        print(f"RATIO {name} {warden[name]:.0f} {peer[name]:.0f} {warden[name] / peer[name]:.3f}")
+for name, w_median, p_median, ratio, low, high in rows:
+    print(f"RATIO {name} {w_median:.0f} {p_median:.0f} {ratio:.3f}")
+    print(f"SPREAD {name} {low:.3f} {high:.3f}")
 
 # The rotation engine: each sample is 100,000 calls to current(), so calls/s = samples/s * 100,000.
 calls_per_sample = 100_000
