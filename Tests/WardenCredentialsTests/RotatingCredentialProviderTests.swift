@@ -42,7 +42,6 @@ extension RotationPolicy {
         )
     }
 
-
     @Test func theFirstCallFetchesAndLaterCallsDoNotWait() async throws {
         let source = ScriptedSource(clock: ManualClock())
         let provider = self.makeProvider(source)

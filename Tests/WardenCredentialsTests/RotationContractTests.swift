@@ -24,7 +24,6 @@ import WardenTesting
         )
     }
 
-
     // MARK: - Never serve what is not valid
 
     @Test(arguments: ["already expired", "expires before it was issued", "expires when it was issued"])
@@ -267,10 +266,14 @@ import WardenTesting
         let source = ScriptedSource(clock: clock, script: .init(holdFetches: true))
         let provider = self.makeProvider(source)
         let runner = Task { try await provider.run() }
-        let caller = Task { try await provider.current() }
+        let caller = Tracked { try await provider.current() }
         await eventually({ source.waitingFetches == 1 && clock.sleeperCount == 1 }, "the fetch and its timer")
         clock.advance(by: RotationPolicy.testing.fetchTimeout)
-        let error = await #expect(throws: CredentialsError.self) { try await caller.value }
+        guard let outcome = await caller.result("the caller to give up at the fetch timeout") else {
+            source.releaseFetches()
+            return
+        }
+        let error = #expect(throws: CredentialsError.self) { try outcome.get() }
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains("took longer than") == true, "\(error?.message ?? "")")
         await settle(clock, provider)
@@ -297,27 +300,30 @@ import WardenTesting
         #expect(try await provider.current() == "secret-1")
         clock.advance(by: .seconds(95))
         source.script.withLock { $0.holdFetches = true }
-        let caller = Task { try await provider.current() }
+        let caller = Tracked { try await provider.current() }
         await eventually(
             { source.waitingFetches == 1 && clock.sleeperCount == 2 },
             "the fetch, its timer and the caller's"
         )
         clock.advance(by: .seconds(5))  // to the held value's expiry, far short of the fetch timeout
-        let result = await caller.result
-        #expect((try? result.get()) == "secret-1", "the caller gets the held value at its last valid instant")
+        let result = await caller.result("the caller to be let go at the held value's expiry")
         source.releaseFetches()
+        #expect((try? result?.get()) == "secret-1", "the caller gets the held value at its last valid instant")
     }
 
     @Test func aCancelledCallerStopsWaitingAtOnceAndTheFetchGoesOnForOthers() async throws {
         let clock = ManualClock()
         let source = ScriptedSource(clock: clock, script: .init(holdFetches: true))
         let provider = self.makeProvider(source)
-        let cancelled = Task { try await provider.current() }
+        let cancelled = Tracked { try await provider.current() }
         let patient = Task { try await provider.current() }
         await eventually({ source.waitingFetches == 1 }, "the fetch")
         for _ in 0..<1000 { await Task.yield() }
-        cancelled.cancel()
-        let result = await cancelled.result
+        cancelled.task.cancel()
+        guard let result = await cancelled.result("the cancelled caller to leave") else {
+            source.releaseFetches()
+            return
+        }
         #expect(throws: CancellationError.self) { try result.get() }
         #expect(source.waitingFetches == 1, "the shared fetch is still under way")
         source.releaseFetches()
@@ -331,11 +337,14 @@ import WardenTesting
         let clock = ManualClock()
         let source = ScriptedSource(clock: clock, script: .init(holdFetches: true))
         let provider = self.makeProvider(source, policy: policy)
-        let runner = Task { try await provider.run() }
+        let runner = Tracked { try await provider.run() }
         await eventually({ source.waitingFetches == 1 }, "the fetch")
         // The source ignores cancellation; run() returns all the same.
-        runner.cancel()
-        _ = await runner.result
+        runner.task.cancel()
+        guard await runner.result("run() to return while the fetch hangs") != nil else {
+            source.releaseFetches()
+            return
+        }
         #expect(source.waitingFetches == 1)
         source.releaseFetches()
         await eventually({ source.revocations == 1 }, "the late credential to be revoked")
@@ -351,13 +360,16 @@ import WardenTesting
         let clock = ManualClock()
         let source = ScriptedSource(clock: clock)
         let provider = self.makeProvider(source, policy: policy)
-        let runner = Task { try await provider.run() }
+        let runner = Tracked { try await provider.run() }
         await settle(clock, provider)
         source.script.withLock { $0.holdRevocations = true }
-        runner.cancel()
+        runner.task.cancel()
         await eventually({ source.waitingFetches == 1 && clock.sleeperCount == 1 }, "the revocation and its timer")
         clock.advance(by: policy.shutdownGracePeriod)
-        _ = await runner.result
+        guard await runner.result("run() to return at the end of the grace") != nil else {
+            source.releaseFetches()
+            return
+        }
         #expect(!provider.status.isServing)
         guard case .unavailable(let failure) = provider.status else {
             Issue.record("expected unavailable, got \(provider.status)")

@@ -154,6 +154,34 @@ func step<S>(_ clock: ManualClock, _ provider: RotatingCredentialProvider<S>) as
     return deadline
 }
 
+/// A task whose end a test can wait for without awaiting it: for the promises whose breach would be a hang, so that
+/// the test fails (and says what did not end) instead of hanging.
+struct Tracked<Success: Sendable>: Sendable {
+    private final class Flag: Sendable {
+        let ended = Atomic<Bool>(false)
+    }
+
+    let task: Task<Success, any Error>
+    private let flag = Flag()
+
+    init(_ body: @escaping @Sendable () async throws -> Success) {
+        let flag = self.flag
+        self.task = Task {
+            defer { flag.ended.store(true, ordering: .releasing) }
+            return try await body()
+        }
+    }
+
+    var hasEnded: Bool { self.flag.ended.load(ordering: .acquiring) }
+
+    /// The task's result once it has ended, or `nil` (with an issue recorded) if it does not end while the test yields.
+    func result(_ what: String) async -> Result<Success, any Error>? {
+        await eventually({ self.hasEnded }, what)
+        guard self.hasEnded else { return nil }
+        return await self.task.result
+    }
+}
+
 /// Yields until `condition` holds: for waiting on work the provider does in its own tasks, with no real sleep.
 func eventually(_ condition: () -> Bool, _ message: String = "condition") async {
     for _ in 0..<100_000 {

@@ -465,8 +465,7 @@ import WardenTesting
     @Test func cacheIsBounded() throws {
         let cache = VerifiedTokenCache(capacity: 3)
         let minted = try self.signer().mintSVID(subject: self.subject, audience: ["audience"])
-        let svid = VerifiedJWTSVID(
-            id: minted.id, audience: minted.audience, expiry: minted.expiry, jwt: minted.jwt, token: minted.token)
+        let svid = VerifiedJWTSVID(svid: minted)
         for index in 0..<10 {
             cache.insert(
                 [UInt8(index)].withUnsafeBufferPointer(VerifiedTokenCache.key),

@@ -1,6 +1,6 @@
-import WardenCore
 import Crypto
 import Foundation
+import WardenCore
 public import WardenPKI
 public import X509
 import _CryptoExtras
@@ -150,7 +150,8 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
         case .p521(let key): return ec("P-521", key.x963Representation)
         case .ed25519(let key):
             return [
-                "kty": .string("OKP"), "crv": .string("Ed25519"), "x": .string(Base64.URL.encode(key.rawRepresentation)),
+                "kty": .string("OKP"), "crv": .string("Ed25519"),
+                "x": .string(Base64.URL.encode(key.rawRepresentation)),
             ]
         case .rsa(let key):
             let primitives = try key.getKeyPrimitives()

@@ -1,8 +1,8 @@
 public import Foundation
 public import WardenCore
 
-/// A JWT-SVID minted by ``JWTSigner``: a workload's SPIFFE ID in a signed JWT. (``JWTSVIDVerifier`` returns a
-/// ``VerifiedJWTSVID``.)
+/// A JWT-SVID: a workload's SPIFFE ID in a signed JWT, as ``JWTSigner`` mints it. ``JWTSVIDVerifier`` returns one inside
+/// a ``VerifiedJWTSVID``.
 ///
 /// The token is a bearer credential, so it is kept as a `Secret`: the description names the ID, audience and expiry,
 /// never the token.
@@ -15,7 +15,7 @@ public struct JWTSVID: Sendable, Hashable, CustomStringConvertible {
     public let expiry: Date
     /// The verified header and claims.
     public let jwt: VerifiedJWT
-    /// The token as it was minted.
+    /// The token as it was minted or presented.
     public let token: Secret<String>
 
     /// All claims of the token.

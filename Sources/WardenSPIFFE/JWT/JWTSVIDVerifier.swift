@@ -176,11 +176,13 @@ public final class JWTSVIDVerifier: Sendable {
             leeway: self.policy.leeway
         )
         return VerifiedJWTSVID(
-            id: id,
-            audience: verified.audience,
-            expiry: verified.expiry,
-            jwt: verified,
-            token: Secret(token)
+            svid: JWTSVID(
+                id: id,
+                audience: verified.audience,
+                expiry: verified.expiry,
+                jwt: verified,
+                token: Secret(token)
+            )
         )
     }
 }

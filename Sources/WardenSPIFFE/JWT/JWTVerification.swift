@@ -1,5 +1,5 @@
-import WardenCore
 import Foundation
+import WardenCore
 
 /// The steps every JWT verifier shares, so that the generic verifier and the JWT-SVID profile apply the same rules.
 enum JWTVerification {

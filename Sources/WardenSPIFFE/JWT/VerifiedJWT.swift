@@ -1,5 +1,5 @@
-public import WardenCore
 public import Foundation
+public import WardenCore
 
 /// A JWT whose signature and claims verified.
 ///

@@ -47,9 +47,7 @@ public struct VaultKVSecretSource: CredentialSource {
 public struct VaultKVDecodedSecretSource<Decoded: Decodable & Sendable>: CredentialSource {
     public typealias Value = Secret<Decoded>
 
-    private let kv: VaultKV2
-    private let path: String
-    private let rereadInterval: Duration
+    private let raw: VaultKVSecretSource
 
     /// A source for `path` in the KV v2 engine at `mount`, decoded as `type`.
     public init(
@@ -59,32 +57,17 @@ public struct VaultKVDecodedSecretSource<Decoded: Decodable & Sendable>: Credent
         as type: Decoded.Type,
         rereadInterval: Duration = .seconds(300)
     ) {
-        self.kv = client.kv2(mount: mount)
-        self.path = path
-        self.rereadInterval = rereadInterval
+        self.raw = VaultKVSecretSource(client: client, mount: mount, path: path, rereadInterval: rereadInterval)
     }
 
-    public var name: String { "vault-kv:\(self.kv.mount)/\(self.path)" }
+    public var name: String { self.raw.name }
 
     /// Reads and decodes the newest version; a version that does not decode is a failure of the source, so the
     /// provider keeps serving the last good value.
     public func fetch() async throws -> Credential<Secret<Decoded>> {
-        let now = self.kv.client.clock.now
-        let secret = try await self.kv.read(self.path)
-        let decoded = try VaultDecoding.decode(
-            Decoded.self,
-            from: .object(secret.data.reveal()),
-            label: "\(self.kv.mount)/data/\(self.path)"
-        )
-        return Credential(
-            value: decoded,
-            issuedAt: now,
-            refreshHint: now.addingTimeInterval(self.rereadInterval.timeInterval),
-            metadata: CredentialMetadata(
-                sourceName: self.name,
-                kind: "vault-kv",
-                identifier: "version \(secret.version)"
-            )
-        )
+        let name = self.name
+        return try await self.raw.fetch().map { data in
+            try VaultDecoding.decode(Decoded.self, from: .object(data.reveal()), label: name)
+        }
     }
 }
