@@ -24,6 +24,9 @@ let package = Package(
         .library(name: "WardenCredentials", targets: ["WardenCredentials"]),
         .library(name: "WardenVault", targets: ["WardenVault"]),
         .library(name: "WardenTesting", targets: ["WardenTesting"]),
+        // Real OpenBao and PostgreSQL servers for Warden's own tests and the Examples package, which sees only
+        // products. Not part of the SDK: no source-compatibility promise.
+        .library(name: "WardenTestServers", targets: ["WardenTestServers"]),
         .executable(name: "warden", targets: ["WardenCLI"]),
     ],
     dependencies: [
@@ -108,6 +111,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenTestServers",
+            dependencies: [
+                "WardenCore",
+                "WardenVault",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Warden",
             dependencies: ["WardenCore", "WardenPKI", "WardenSPIFFE", "WardenCredentials", "WardenVault"],
             swiftSettings: strictSettings
@@ -127,6 +139,7 @@ let package = Package(
             name: "WardenTestSupport",
             dependencies: [
                 "WardenPKI",
+                "WardenTestServers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -142,7 +155,7 @@ let package = Package(
                 "WardenTesting",
                 "WardenSPIFFE",
                 "WardenPKI",
-                "WardenTestSupport",
+                "WardenTestSupport", "WardenTestServers",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -156,7 +169,7 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 "WardenTesting",
                 "WardenCredentials",
-                "WardenTestSupport",
+                "WardenTestSupport", "WardenTestServers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -168,7 +181,8 @@ let package = Package(
             name: "WardenCoreTests",
             dependencies: [
                 .product(name: "InMemoryLogging", package: "swift-log"),
-                "WardenTesting", "WardenCore", "WardenTestSupport", .product(name: "Logging", package: "swift-log"),
+                "WardenTesting", "WardenCore", "WardenTestSupport", "WardenTestServers",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSettings
         ),
@@ -177,7 +191,7 @@ let package = Package(
             dependencies: [
                 "WardenTesting",
                 "WardenPKI",
-                "WardenTestSupport",
+                "WardenTestSupport", "WardenTestServers",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -194,7 +208,7 @@ let package = Package(
                 "WardenCredentials",
                 "WardenSPIFFE",
                 "WardenPKI",
-                "WardenTestSupport",
+                "WardenTestSupport", "WardenTestServers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -207,7 +221,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenCLITests",
-            dependencies: ["WardenCLI", "WardenPKI", "WardenSPIFFE", "WardenTestSupport"],
+            dependencies: ["WardenCLI", "WardenPKI", "WardenSPIFFE", "WardenTestSupport", "WardenTestServers"],
             swiftSettings: testSettings
         ),
     ]

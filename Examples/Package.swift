@@ -20,6 +20,7 @@ let package = Package(
             name: "VaultOutageDemo",
             dependencies: [
                 .product(name: "Warden", package: "warden"),
+                .product(name: "WardenTestServers", package: "warden"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WardenPKI
 import WardenSPIFFE
+import WardenTestServers
 import WardenTestSupport
 import X509
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenPKI
+import WardenTestServers
 import WardenTestSupport
 
 /// The `warden` executable, run as a user runs it: exit statuses, stdout, stderr and files are the contract.

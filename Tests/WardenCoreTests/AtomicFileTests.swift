@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+import WardenTestServers
 import WardenTestSupport
 
 @Suite struct AtomicFileTests {

@@ -4,6 +4,7 @@ import Testing
 import WardenCore
 import WardenCredentials
 import WardenPKI
+import WardenTestServers
 import WardenTestSupport
 import WardenTesting
 import X509

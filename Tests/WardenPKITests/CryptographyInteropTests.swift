@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenPKI
+import WardenTestServers
 import WardenTestSupport
 
 /// Warden against Python's `cryptography` (pyca), an independent X.509 implementation.

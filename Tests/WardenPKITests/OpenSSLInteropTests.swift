@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WardenCore
 import WardenPKI
+import WardenTestServers
 import WardenTestSupport
 import X509
 

@@ -4,6 +4,7 @@ import SwiftASN1
 import Testing
 import WardenCore
 import WardenPKI
+import WardenTestServers
 import WardenTestSupport
 import _CryptoExtras
 

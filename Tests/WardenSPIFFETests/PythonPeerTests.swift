@@ -4,6 +4,7 @@ import Testing
 import WardenCore
 import WardenPKI
 import WardenSPIFFE
+import WardenTestServers
 import WardenTestSupport
 import X509
 

@@ -1,4 +1,5 @@
 import Foundation
+import WardenTestServers
 
 /// The independent peers the interop tests run: the `openssl` command line, and a Python with `cryptography` (and, for
 /// the SPIFFE tests, py-spiffe and `joserfc`).
@@ -17,11 +18,8 @@ public enum ExternalTool: String, Sendable, CaseIterable {
         return value == "true" || value == "1"
     }
 
-    /// The repository root, found from this file's path.
-    public static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-    }
+    /// The repository root.
+    public static var repositoryRoot: URL { InstalledTool.repositoryRoot }
 
     /// The tool's executable path, or `nil` when it is not installed.
     public var path: String? {
@@ -71,77 +69,5 @@ public struct MissingToolError: Error, CustomStringConvertible {
     public let tool: ExternalTool
     public var description: String {
         "\(self.tool.rawValue) is required by this test but was not found; run Scripts/test.sh, which installs it"
-    }
-}
-
-/// Runs a program to completion and captures its output.
-public enum Subprocess {
-    public struct Result: Sendable {
-        public let status: Int32
-        public let stdout: String
-        public let stderr: String
-        public let stdoutBytes: [UInt8]
-    }
-
-    @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], stdin: [UInt8]? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin)) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes to the end before waiting, so that a chatty child cannot block on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self),
-            stdoutBytes: Array(outData)
-        )
-    }
-}
-
-/// A temporary directory removed when the value is released.
-public final class TemporaryDirectory: @unchecked Sendable {
-    public let path: String
-
-    public init() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("warden-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        self.path = url.path
-    }
-
-    public func file(_ name: String) -> String { "\(self.path)/\(name)" }
-
-    @discardableResult
-    public func write(_ name: String, _ contents: String) throws -> String {
-        try self.write(name, Array(contents.utf8))
-    }
-
-    @discardableResult
-    public func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let path = self.file(name)
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: self.path)
     }
 }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOSSL
 import WardenCore
 import WardenSPIFFE
+import WardenTestServers
 import WardenTestSupport
 
 /// `Peers/kubernetes_api.py`: the token issuer and the TokenReview endpoint of a Kubernetes API server, over HTTPS.
@@ -20,7 +21,7 @@ final class KubernetesTestAPI: @unchecked Sendable {
     var address: String { "https://127.0.0.1:\(self.port)" }
 
     init(directory: TemporaryDirectory) async throws {
-        self.port = try OpenBaoServer.freePort()
+        self.port = try LoopbackPort.free()
         self.caFile = directory.file("kubernetes-ca.pem")
         let script = ExternalTool.repositoryRoot.appendingPathComponent(
             "Tests/WardenVaultTests/Peers/kubernetes_api.py"

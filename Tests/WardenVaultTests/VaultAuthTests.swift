@@ -9,6 +9,7 @@ import WardenCore
 import WardenCredentials
 import WardenPKI
 import WardenSPIFFE
+import WardenTestServers
 import WardenTestSupport
 import X509
 

@@ -9,6 +9,7 @@ import WardenCore
 import WardenCredentials
 import WardenPKI
 import WardenSPIFFE
+import WardenTestServers
 import WardenTestSupport
 import X509
 
@@ -155,7 +156,7 @@ struct VaultClientTests {
     }
 
     @Test func connectionRefusedIsRetriedThenATransportError() async throws {
-        let port = try OpenBaoServer.freePort()
+        let port = try LoopbackPort.free()
         var configuration = VaultConfiguration(address: "http://127.0.0.1:\(port)", token: Secret("x"))
         configuration.maximumRetries = 2
         configuration.retryBackoff = BackoffPolicy(

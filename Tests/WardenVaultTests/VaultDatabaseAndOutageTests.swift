@@ -6,6 +6,7 @@ import Testing
 import WardenCore
 import WardenCredentials
 import WardenSPIFFE
+import WardenTestServers
 import WardenTestSupport
 
 @testable import WardenVault
@@ -34,7 +35,7 @@ struct VaultDatabaseAndOutageTests {
                 "connection_url": .string(
                     "postgresql://{{username}}:{{password}}@127.0.0.1:\(postgres.port)/postgres?sslmode=disable"
                 ),
-                "username": .string(PostgresCluster.adminUser), "password": .string(PostgresCluster.adminPassword),
+                "username": .string(PostgresCluster.adminUser), "password": .string(postgres.adminPassword),
                 "allowed_roles": "app", "verify_connection": true,
             ]
         )

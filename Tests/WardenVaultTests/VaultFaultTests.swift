@@ -6,6 +6,7 @@ import Testing
 import WardenCore
 import WardenCredentials
 import WardenSPIFFE
+import WardenTestServers
 import WardenTestSupport
 
 @testable import WardenVault
@@ -30,7 +31,7 @@ final class VaultFaultTests {
     init() async throws {
         self.server = try OpenBaoServer()
         try await self.server.start()
-        self.proxyPort = try OpenBaoServer.freePort()
+        self.proxyPort = try LoopbackPort.free()
         let script = ExternalTool.repositoryRoot.appendingPathComponent("Tests/WardenVaultTests/Peers/fault_proxy.py")
             .path
         self.proxy = Process()

@@ -1,9 +1,9 @@
-import WardenCore
 import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
 import Warden
+import WardenCore
 
 /// A small service that serves requests with a dynamic PostgreSQL credential and a KV API key from Vault, through
 /// Warden's rotating providers, and lives through a Vault outage:
@@ -62,15 +62,16 @@ enum VaultOutageDemo {
             configuration: VaultConfiguration(address: servers.vaultAddress, token: servers.rootToken)
         )
         try await admin.kv2().write("demo/api", ["key": "api-key-v1"])
+        let postgres = try servers.database
         try await admin.write("sys/mounts/database", ["type": "database"])
         try await admin.write(
             "database/config/pg",
             [
                 "plugin_name": "postgresql-database-plugin",
                 "connection_url": .string(
-                    "postgresql://{{username}}:{{password}}@127.0.0.1:\(servers.postgresPort)/postgres?sslmode=disable"
+                    "postgresql://{{username}}:{{password}}@127.0.0.1:\(postgres.port)/postgres?sslmode=disable"
                 ),
-                "username": .string(LocalServers.databaseAdmin), "password": .string(servers.databasePassword),
+                "username": .string(postgres.user), "password": .string(postgres.password),
                 "allowed_roles": "app",
             ]
         )
@@ -148,7 +149,7 @@ enum VaultOutageDemo {
             do {
                 let key = try await apiKey.current().reveal()["key"]?.stringValue ?? ""
                 let credentials = try await database.current()
-                guard !key.isEmpty, servers.query(user: credentials.username, password: credentials.password) else {
+                guard !key.isEmpty, servers.canLogIn(user: credentials.username, password: credentials.password) else {
                     counters.recordFailure()
                     return
                 }
@@ -224,7 +225,7 @@ enum VaultOutageDemo {
         _ = try? await running.value
         try await client.shutdown()
         // Shutting down revoked the lease: the database login it held must no longer work.
-        let revoked = !servers.query(user: lastCredentials.username, password: lastCredentials.password)
+        let revoked = !servers.canLogIn(user: lastCredentials.username, password: lastCredentials.password)
         timeline.emit(
             "done: \(counters.ok) requests served, \(counters.failed) failed; "
                 + (revoked
