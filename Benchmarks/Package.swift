@@ -16,14 +16,33 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
+        // The operations compared with OpenSSL, defined once for every way they are measured.
+        .target(
+            name: "BenchmarkOperations",
+            dependencies: [
+                .product(name: "Warden", package: "warden"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/BenchmarkOperations",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Throughput beside the OpenSSL harness and instruction counts under callgrind, without package-benchmark's
+        // malloc interposer.
+        .executableTarget(
+            name: "WardenOperations",
+            dependencies: ["BenchmarkOperations"],
+            path: "Benchmarks/WardenOperations",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Allocation counts (through the interposer), and the benchmarks with no OpenSSL peer.
         .executableTarget(
             name: "WardenBenchmarks",
             dependencies: [
+                "BenchmarkOperations",
                 .product(name: "Warden", package: "warden"),
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/WardenBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)],

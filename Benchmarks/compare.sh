@@ -5,15 +5,21 @@
 #   WARDEN_BENCH_ROUNDS=3 Benchmarks/compare.sh
 #
 # Makes fixtures with the openssl command line (a 3-level P-256 chain whose leaf is an X509-SVID, P-256 keys, and a
-# real RSA root from the system trust store; the harness mints the JWT-SVID), builds Warden's benchmarks
-# (package-benchmark, release) and the C harness against the system OpenSSL, and runs the two in paired rounds: each
-# round runs both, pinned to the same core, the order alternating, and gives one Warden/OpenSSL ratio per benchmark.
-# Then Warden's JSON reader beside JSONDecoder, the rotation engine, and py-spiffe on the same token (when the
-# project's .venv has it; Scripts/install-test-peers.sh makes it). It ends with one line per comparison:
+# real RSA root from the system trust store; the harness mints the JWT-SVID), builds Warden's side (release) and the C
+# harness against the system OpenSSL, and runs the two in paired rounds: each round runs both, pinned to the same
+# core, the order alternating, and gives one Warden/OpenSSL ratio per operation. Both sides time the same way (a
+# plain loop, 5 rounds of 1 s, the median) and neither through package-benchmark's malloc interposer, which would tax
+# every Swift allocation and none of OpenSSL's; Warden's allocations are counted in a separate package-benchmark run.
+# Then instructions per operation under callgrind, on both sides: the count at 2N runs minus the count at N, which
+# whatever else the machine does is the same from run to run. Then Warden's JSON reader beside JSONDecoder, the
+# rotation engine, and py-spiffe on the same token (when the project's .venv has it; Scripts/install-test-peers.sh
+# makes it). It ends with one line per comparison:
 #
 #   CPU <model>
 #   RATIO <name> <warden ops/s> <peer ops/s> <warden/peer>        Warden vs OpenSSL: medians over the rounds
 #   SPREAD <name> <min ratio> <max ratio>                          the lowest and highest ratio of a round
+#   INSTRUCTIONS <name> <warden/op> <peer/op> <peer/warden>       callgrind; above 1, Warden executes fewer
+#   ALLOCATIONS <name> <warden mallocs/op>
 #   FLOOR <name> <warden ops/s> <bare ops/s> <warden/bare>         JWT-SVID verify vs swift-crypto's bare P-256 check
 #   CACHE <name> <calls/s>                                         a verified-token cache hit
 #   PYSPIFFE <name> <warden ops/s> <py-spiffe ops/s> <warden/py-spiffe>
@@ -61,6 +67,9 @@ cpu="$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/n
 echo "$cpu" > "$build/cpu.txt"
 echo "== OpenSSL harness ($(openssl version))" >&2
 cc -O2 -o "$build/openssl_bench" OpenSSLHarness/openssl_bench.c -lcrypto
+echo "== Warden's side (release)" >&2
+swift build -c release --product WardenOperations >&2
+warden_operations="$(swift build -c release --show-bin-path)/WardenOperations"
 
 # One side at a time is at the mercy of whatever else the machine does; paired rounds, each side run once per round,
 # the order alternating and both pinned to the same core, give a ratio per round, and the median of those is what a
@@ -69,10 +78,7 @@ run_peer() {
     "${pin[@]}" "$build/openssl_bench" "$fixtures" > "$build/openssl.$1.txt"
 }
 run_warden() {
-    rm -rf "$build/jmh.$1"
-    mkdir -p "$build/jmh.$1"
-    "${pin[@]}" swift package --disable-sandbox benchmark --target WardenBenchmarks --format jmh --path "$build/jmh.$1" \
-        --no-progress --filter '(cert_.*|csr_.*|chain_.*|svid_verify_.*|jwt_svid_verify_.*|p256_.*)' >&2
+    "${pin[@]}" "$warden_operations" measure > "$build/warden.$1.txt"
 }
 echo "== $rounds paired rounds on ${cpu:-an unknown CPU}, alternating which side runs first" >&2
 for round in $(seq 1 "$rounds"); do
@@ -85,6 +91,33 @@ for round in $(seq 1 "$rounds"); do
         run_peer "$round"
     fi
 done
+
+echo "== Warden's allocations per operation (package-benchmark, through its malloc interposer)" >&2
+rm -rf "$build/jmh-allocations"
+mkdir -p "$build/jmh-allocations"
+swift package --disable-sandbox benchmark --target WardenBenchmarks --format jmh --path "$build/jmh-allocations" \
+    --no-progress --filter '(cert_.*|csr_.*|chain_.*|svid_verify_.*|jwt_svid_verify_.*)' >&2
+
+# valgrind 3.19 cannot read the debug information swiftc writes: count on a copy without it.
+echo "== instructions per operation (callgrind)" >&2
+: > "$build/instructions.txt"
+if command -v valgrind >/dev/null; then
+    objcopy --strip-debug "$warden_operations" "$build/WardenOperations.stripped"
+    collected() {
+        SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 \
+            | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+    }
+    n=100
+    for name in $(cut -d' ' -f1 "$build/openssl.1.txt"); do
+        w1=$(collected "$build/WardenOperations.stripped" count "$name" $n)
+        w2=$(collected "$build/WardenOperations.stripped" count "$name" $((2 * n)))
+        p1=$(collected "$build/openssl_bench" "$fixtures" count "$name" $n)
+        p2=$(collected "$build/openssl_bench" "$fixtures" count "$name" $((2 * n)))
+        echo "$name $(((w2 - w1) / n)) $(((p2 - p1) / n))" >> "$build/instructions.txt"
+    done
+else
+    echo "compare.sh: no valgrind (apt-get install valgrind); skipping instruction counts" >&2
+fi
 
 echo "== Warden verified-token cache" >&2
 rm -rf "$build/jmh-cache"
@@ -121,23 +154,16 @@ python3 - "$build" "$rounds" "$build/jmh-credentials" "$build/scaling.txt" "$bui
 import glob, json, statistics, sys
 build, rounds, credentials_dir, scaling_file, cache_dir, pyspiffe_file, json_dir = sys.argv[1:8]
 rounds = int(rounds)
-# Each sample of these benchmarks is 16 operations (Batch.size), as the harness reads its clock once per 16.
-batch = 16
-wardens, peers = [], []
-for round in range(1, rounds + 1):
-    warden = {}
-    for path in glob.glob(f"{build}/jmh.{round}/*.json"):
-        for element in json.load(open(path)):
-            name = element["benchmark"].rsplit(".", 1)[-1]
-            warden[name] = element["primaryMetric"]["scorePercentiles"]["50.0"] * batch
-    wardens.append(warden)
-    peers.append(dict((l.split()[0], float(l.split()[1])) for l in open(f"{build}/openssl.{round}.txt") if l.strip()))
+def rates(path):
+    return dict((l.split()[0], float(l.split()[1])) for l in open(path) if l.strip())
+wardens = [rates(f"{build}/warden.{round}.txt") for round in range(1, rounds + 1)]
+peers = [rates(f"{build}/openssl.{round}.txt") for round in range(1, rounds + 1)]
 # Medians over the rounds, for the lines that compare Warden with itself or read one side.
 warden = {name: statistics.median(w[name] for w in wardens if name in w) for name in wardens[0]}
 cpu = open(f"{build}/cpu.txt").read().strip() or "unknown"
 print()
 print(f"CPU {cpu}")
-print(f"{'benchmark':28} {'warden ops/s':>14} {'openssl ops/s':>14} {'ratio (median)':>15} {'min':>7} {'max':>7}")
+print(f"{'operation':28} {'warden ops/s':>14} {'openssl ops/s':>14} {'ratio (median)':>15} {'min':>7} {'max':>7}")
 rows = []
 for name in sorted(peers[0]):
     if all(name in w for w in wardens) and all(name in p for p in peers):
@@ -151,6 +177,20 @@ print()
 for name, w_median, p_median, ratio, low, high in rows:
     print(f"RATIO {name} {w_median:.0f} {p_median:.0f} {ratio:.3f}")
     print(f"SPREAD {name} {low:.3f} {high:.3f}")
+
+# Instructions per operation: the same whatever the machine's load (valgrind's virtual CPU has no AVX-512, so both
+# sides run their non-AVX-512 code paths).
+print()
+for line in open(f"{build}/instructions.txt"):
+    name, w, p = line.split()
+    print(f"INSTRUCTIONS {name} {int(w)} {int(p)} {int(p) / int(w):.3f}")
+# Allocations: each package-benchmark sample is 16 operations (Batch.size).
+for path in glob.glob(f"{build}/jmh-allocations/*.json"):
+    for element in json.load(open(path)):
+        name = element["benchmark"].rsplit(".", 1)[-1]
+        mallocs = element["secondaryMetrics"].get("Malloc (total)", {}).get("scorePercentiles", {}).get("50.0")
+        if mallocs is not None:
+            print(f"ALLOCATIONS {name} {mallocs / 16:.1f}")
 
 # The rotation engine: each sample is 100,000 calls to current(), so calls/s = samples/s * 100,000.
 calls_per_sample = 100_000

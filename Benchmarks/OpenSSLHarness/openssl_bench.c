@@ -2,10 +2,11 @@
  * The OpenSSL side of Benchmarks/compare.sh: the same operations as Warden's benchmarks, on the same fixture
  * files, measured the same way (several rounds of a fixed duration, median ops/s reported).
  *
- *   openssl_bench FIXTURE_DIR
+ *   openssl_bench FIXTURE_DIR                 prints one line per benchmark: "<name> <median ops/s>"
+ *   openssl_bench FIXTURE_DIR count NAME N    sets up, then runs NAME N times (for callgrind, at N and 2N)
  *
- * prints one line per benchmark: "<name> <median ops/s>". It also mints the JWT-SVID both sides verify
- * (FIXTURE_DIR/token.jwt, ES256 with FIXTURE_DIR/jwt-key.pem, kid "bench", audience "bench", valid for a day).
+ * The first form also mints the JWT-SVID both sides verify (FIXTURE_DIR/token.jwt, ES256 with
+ * FIXTURE_DIR/jwt-key.pem, kid "bench", audience "bench", valid for a day).
  */
 #define _GNU_SOURCE
 #include <openssl/ecdsa.h>
@@ -209,53 +210,86 @@ static int verify_jwt(void *context) {
     return ok;
 }
 
-int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: openssl_bench FIXTURE_DIR\n");
-        return 2;
-    }
-    const char *dir = argv[1];
-
+/* Every operation's context, set up once: the fixtures read, the chain's store built, the token minted (measure mode)
+   or read (count mode, which runs after a measure run has minted it). */
+struct contexts {
     struct der_input leaf, rsa_root;
-    leaf.bytes = read_file(dir, "leaf.der", &leaf.length);
-    rsa_root.bytes = read_file(dir, "rsa-root.der", &rsa_root.length);
-    printf("cert_parse_p256_leaf %.0f\n", measure(parse_certificate, &leaf));
-    printf("cert_parse_rsa_root %.0f\n", measure(parse_certificate, &rsa_root));
-
-    char path[4096];
-    snprintf(path, sizeof path, "%s/csr-key.pem", dir);
-    FILE *key_file = fopen(path, "r");
-    if (!key_file) die(path);
-    EVP_PKEY *key = PEM_read_PrivateKey(key_file, NULL, NULL, NULL);
-    fclose(key_file);
-    if (!key) die("csr-key.pem");
-    printf("csr_create_p256 %.0f\n", measure(create_csr, key));
-
+    EVP_PKEY *csr_key;
     struct chain_input chain;
-    chain.store = X509_STORE_new();
-    X509_STORE_add_cert(chain.store, read_pem_certificate(dir, "root.pem"));
-    chain.intermediates = sk_X509_new_null();
-    sk_X509_push(chain.intermediates, read_pem_certificate(dir, "intermediate.pem"));
-    const unsigned char *cursor = leaf.bytes;
-    chain.leaf = d2i_X509(NULL, &cursor, leaf.length);
-    if (!verify_chain(&chain)) die("the fixture chain does not verify");
-    double chain_rate = measure(verify_chain, &chain);
-    printf("chain_verify_p256_3level %.0f\n", chain_rate);
-    /* The X509-SVID benchmark verifies the same chain: X509_verify_cert is OpenSSL's whole answer to it. */
-    printf("svid_verify_p256_3level %.0f\n", measure(verify_chain, &chain));
+    struct jwt_input jwt;
+};
 
-    snprintf(path, sizeof path, "%s/jwt-key.pem", dir);
-    FILE *jwt_key_file = fopen(path, "r");
-    if (!jwt_key_file) die(path);
-    EVP_PKEY *jwt_key = PEM_read_PrivateKey(jwt_key_file, NULL, NULL, NULL);
-    fclose(jwt_key_file);
-    if (!jwt_key) die("jwt-key.pem");
-    mint_token(dir, jwt_key);
+static EVP_PKEY *read_private_key(const char *dir, const char *name) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen(path, "r");
+    if (!file) die(path);
+    EVP_PKEY *key = PEM_read_PrivateKey(file, NULL, NULL, NULL);
+    fclose(file);
+    if (!key) die(path);
+    return key;
+}
+
+static void set_up(const char *dir, int mint, struct contexts *c) {
+    c->leaf.bytes = read_file(dir, "leaf.der", &c->leaf.length);
+    c->rsa_root.bytes = read_file(dir, "rsa-root.der", &c->rsa_root.length);
+    c->csr_key = read_private_key(dir, "csr-key.pem");
+
+    c->chain.store = X509_STORE_new();
+    X509_STORE_add_cert(c->chain.store, read_pem_certificate(dir, "root.pem"));
+    c->chain.intermediates = sk_X509_new_null();
+    sk_X509_push(c->chain.intermediates, read_pem_certificate(dir, "intermediate.pem"));
+    const unsigned char *cursor = c->leaf.bytes;
+    c->chain.leaf = d2i_X509(NULL, &cursor, c->leaf.length);
+    if (!verify_chain(&c->chain)) die("the fixture chain does not verify");
+
+    EVP_PKEY *jwt_key = read_private_key(dir, "jwt-key.pem");
+    if (mint) mint_token(dir, jwt_key);
     long token_length;
     char *token = (char *)read_file(dir, "token.jwt", &token_length);
     char *dot = memrchr(token, '.', (size_t)token_length);
-    struct jwt_input jwt = { jwt_key, token, (size_t)(dot - token), dot + 1, (size_t)(token + token_length - dot - 1) };
-    if (!verify_jwt(&jwt)) die("the minted token does not verify");
-    printf("jwt_svid_verify_es256 %.0f\n", measure(verify_jwt, &jwt));
-    return 0;
+    if (!dot) die("token.jwt has no signature");
+    c->jwt = (struct jwt_input){ jwt_key, token, (size_t)(dot - token), dot + 1,
+                                 (size_t)(token + token_length - dot - 1) };
+    if (!verify_jwt(&c->jwt)) die("the token does not verify");
+}
+
+struct named_operation { const char *name; operation op; void *context; };
+
+int main(int argc, char **argv) {
+    int count_mode = argc == 5 && strcmp(argv[2], "count") == 0;
+    if (argc != 2 && !count_mode) {
+        fprintf(stderr, "usage: openssl_bench FIXTURE_DIR [count NAME N]\n");
+        return 2;
+    }
+    struct contexts c;
+    set_up(argv[1], !count_mode, &c);
+    /* The X509-SVID benchmark verifies the same chain: X509_verify_cert is OpenSSL's whole answer to it. */
+    struct named_operation operations[] = {
+        { "cert_parse_p256_leaf", parse_certificate, &c.leaf },
+        { "cert_parse_rsa_root", parse_certificate, &c.rsa_root },
+        { "csr_create_p256", create_csr, c.csr_key },
+        { "chain_verify_p256_3level", verify_chain, &c.chain },
+        { "svid_verify_p256_3level", verify_chain, &c.chain },
+        { "jwt_svid_verify_es256", verify_jwt, &c.jwt },
+    };
+    size_t operation_count = sizeof operations / sizeof operations[0];
+    if (!count_mode) {
+        for (size_t i = 0; i < operation_count; i++) {
+            printf("%s %.0f\n", operations[i].name, measure(operations[i].op, operations[i].context));
+            fflush(stdout);
+        }
+        return 0;
+    }
+    /* Set up, then run one operation N times: under callgrind, the count at 2N minus the count at N is N operations. */
+    long n = strtol(argv[4], NULL, 10);
+    for (size_t i = 0; i < operation_count; i++) {
+        if (strcmp(operations[i].name, argv[3]) != 0) continue;
+        for (long k = 0; k < n; k++) {
+            if (!operations[i].op(operations[i].context)) die("operation failed");
+        }
+        return 0;
+    }
+    fprintf(stderr, "openssl_bench: no operation named %s\n", argv[3]);
+    return 2;
 }
