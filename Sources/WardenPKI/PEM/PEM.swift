@@ -65,6 +65,8 @@ public enum PEM {
                 continue
             }
             guard var current = open else { continue }
+            // Leave `current` the only owner of the body, or every append below copies it: quadratic in the block.
+            open = nil
             if let label = Self.boundaryLabel(line, keyword: "END") {
                 let ordinal = blocks.count + 1
                 guard label == current.label else {
