@@ -28,6 +28,8 @@ let package = Package(
         // products. Not part of the SDK: no source-compatibility promise.
         .library(name: "WardenTestServers", targets: ["WardenTestServers"]),
         .executable(name: "warden", targets: ["WardenCLI"]),
+        // x509-limbo's harness: `swift run -c release warden-limbo limbo.json` (Documentation/Conformance.md).
+        .executable(name: "warden-limbo", targets: ["WardenLimbo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
@@ -108,6 +110,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "WardenLimbo",
+            dependencies: ["WardenPKI", .product(name: "X509", package: "swift-certificates")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -191,12 +198,14 @@ let package = Package(
             dependencies: [
                 "WardenTesting",
                 "WardenPKI",
+                "WardenLimbo",
                 "WardenTestSupport", "WardenTestServers",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
+            resources: [.copy("Limbo")],
             swiftSettings: testSettings
         ),
         .testTarget(
@@ -221,7 +230,11 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenCLITests",
-            dependencies: ["WardenCLI", "WardenPKI", "WardenSPIFFE", "WardenTestSupport", "WardenTestServers"],
+            dependencies: [
+                "WardenCLI", "WardenPKI", "WardenSPIFFE", "WardenTestSupport", "WardenTestServers",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: testSettings
         ),
     ]

@@ -131,11 +131,46 @@ struct CertVerify: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The DNS name the leaf must be valid for.", valueName: "name"))
     var dns: String?
 
+    @Option(help: ArgumentHelp("The IP address the leaf must be valid for.", valueName: "address"))
+    var ip: String?
+
+    @Option(help: ArgumentHelp("The email address the leaf must be valid for.", valueName: "address"))
+    var email: String?
+
+    @Option(help: ArgumentHelp("The extended key usage the leaf must allow: server or client.", valueName: "purpose"))
+    var purpose: Purpose?
+
+    @Option(
+        name: .customLong("max-depth"),
+        help: ArgumentHelp("The most intermediates in the path, not counting self-issued ones (default 8).")
+    )
+    var maxDepth: Int?
+
     @Flag(help: "Print one JSON document instead of text.")
     var json = false
 
     @Argument(help: ArgumentHelp("The leaf certificate, optionally followed by intermediates.", valueName: "leaf-file"))
     var leafFile: String
+
+    enum Purpose: String, ExpressibleByArgument, CaseIterable {
+        case server
+        case client
+
+        var usage: ExtendedKeyUsage.Usage { self == .server ? .serverAuth : .clientAuth }
+    }
+
+    func validate() throws {
+        if [self.dns, self.ip, self.email].compactMap({ $0 }).count > 1 {
+            throw ValidationError("give at most one of --dns, --ip and --email")
+        }
+        if let maxDepth, maxDepth < 0 { throw ValidationError("--max-depth must be 0 or more") }
+    }
+
+    var peerName: PeerName? {
+        if let dns { return .dns(dns) }
+        if let ip { return .ipAddress(ip) }
+        return self.email.map { .email($0) }
+    }
 
     func run() async throws {
         let roots: [Certificate]
@@ -159,8 +194,15 @@ struct CertVerify: AsyncParsableCommand {
         var verified: VerifiedCertificateChain?
         var failure: PKIError?
         do {
-            verified = try await CertificateChainVerifier(roots: roots)
-                .verify(leaf: leaf, intermediates: intermediates, at: time, dnsName: self.dns)
+            var limits = VerificationLimits.default
+            if let maxDepth { limits.maximumIntermediates = maxDepth }
+            verified = try await CertificateChainVerifier(roots: roots, limits: limits).verify(
+                leaf: leaf,
+                intermediates: intermediates,
+                at: time,
+                peerName: self.peerName,
+                extendedKeyUsage: self.purpose?.usage
+            )
         } catch {
             failure = error
         }
@@ -170,12 +212,15 @@ struct CertVerify: AsyncParsableCommand {
             leaf: DistinguishedNameFormatter.string(from: leaf.subject),
             chain: verified?.certificates.map { DistinguishedNameFormatter.string(from: $0.subject) },
             verificationTime: time,
-            dnsName: self.dns
+            dnsName: self.dns,
+            ipAddress: self.ip,
+            email: self.email,
+            purpose: self.purpose?.rawValue
         )
         if self.json {
             try Output.json(report)
         } else if let chain = report.chain {
-            Output.line("OK: \(self.leafFile) is valid at \(time.rfc3339)\(self.dns.map { " for \($0)" } ?? "")")
+            Output.line("OK: \(self.leafFile) is valid at \(time.rfc3339)\(self.peerName.map { " for \($0)" } ?? "")")
             for (index, subject) in chain.enumerated() {
                 Output.line("  \(index): \(subject.isEmpty ? "(empty subject)" : subject)")
             }
@@ -198,8 +243,13 @@ struct VerifyReport: Encodable {
     let chain: [String]?
     let verificationTime: Date
     let dnsName: String?
+    let ipAddress: String?
+    let email: String?
+    let purpose: String?
 
-    private enum CodingKeys: String, CodingKey { case valid, error, leaf, chain, verificationTime, dnsName }
+    private enum CodingKeys: String, CodingKey {
+        case valid, error, leaf, chain, verificationTime, dnsName, ipAddress, email, purpose
+    }
 
     /// `error` and `chain` are always present (null when they do not apply), so that consumers see one shape.
     func encode(to encoder: any Encoder) throws {
@@ -210,5 +260,8 @@ struct VerifyReport: Encodable {
         try container.encode(self.chain, forKey: .chain)
         try container.encode(self.verificationTime, forKey: .verificationTime)
         try container.encodeIfPresent(self.dnsName, forKey: .dnsName)
+        try container.encodeIfPresent(self.ipAddress, forKey: .ipAddress)
+        try container.encodeIfPresent(self.email, forKey: .email)
+        try container.encodeIfPresent(self.purpose, forKey: .purpose)
     }
 }

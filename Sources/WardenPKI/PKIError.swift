@@ -39,6 +39,13 @@ public struct PKIError: WardenError {
             case hostnameMismatch
             case extendedKeyUsageMismatch
             case chainPolicyViolation
+            case verificationBudgetExceeded
+            case malformedExtension
+            case invalidSerialNumber
+            case invalidKeyIdentifier
+            case invalidBasicConstraints
+            case invalidNameConstraints
+            case endEntityIsCA
         }
 
         fileprivate let backing: Backing
@@ -112,6 +119,21 @@ public struct PKIError: WardenError {
         public static let extendedKeyUsageMismatch = Code(.extendedKeyUsageMismatch)
         /// The chain failed a rule of swift-certificates' policy that has no more specific code; the message says which.
         public static let chainPolicyViolation = Code(.chainPolicyViolation)
+        /// Verifying the chain would take more work than ``VerificationLimits`` allows: too many candidate issuers or
+        /// name-constraint comparisons, as a hostile peer's certificates can arrange.
+        public static let verificationBudgetExceeded = Code(.verificationBudgetExceeded)
+        /// A certificate's extension does not decode, or is empty where RFC 5280 requires content.
+        public static let malformedExtension = Code(.malformedExtension)
+        /// A serial number that is not positive or longer than 20 octets (RFC 5280 §4.1.2.2).
+        public static let invalidSerialNumber = Code(.invalidSerialNumber)
+        /// An authority or subject key identifier that is missing where required, critical, or inconsistent.
+        public static let invalidKeyIdentifier = Code(.invalidKeyIdentifier)
+        /// A CA whose basic constraints are not critical (RFC 5280 §4.2.1.9).
+        public static let invalidBasicConstraints = Code(.invalidBasicConstraints)
+        /// Name constraints that are malformed, empty, not critical, or in an end-entity certificate.
+        public static let invalidNameConstraints = Code(.invalidNameConstraints)
+        /// The leaf is a CA certificate, or may sign certificates (keyCertSign).
+        public static let endEntityIsCA = Code(.endEntityIsCA)
     }
 
     /// The rule or condition that failed.

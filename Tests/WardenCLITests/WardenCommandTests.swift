@@ -1,8 +1,10 @@
 import Foundation
+import SwiftASN1
 import Testing
 import WardenPKI
 import WardenTestServers
 import WardenTestSupport
+import X509
 
 /// The `warden` executable, run as a user runs it: exit statuses, stdout, stderr and files are the contract.
 @Suite struct WardenCommandTests {
@@ -94,6 +96,42 @@ import WardenTestSupport
         ])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("unknownIssuer"))
+    }
+
+    @Test func certVerifyChecksIPAndEmailNamesPurposeAndDepth() throws {
+        let leaf = try TestPKI.issue(
+            subject: "CN=service,O=Warden Tests",
+            issuer: self.chain.intermediate,
+            extendedKeyUsage: [.clientAuth],
+            sans: [.ipAddress(ASN1OctetString(contentBytes: [192, 0, 2, 7])), .rfc822Name("ops@example.com")]
+        )
+        try self.directory.write("service.pem", leaf.pem + self.chain.intermediate.pem)
+        func verify(_ extra: [String]) throws -> Subprocess.Result {
+            try Self.warden(
+                ["cert", "verify", "--roots", directory.file("root.pem"), "--at", "2023-11-14T22:13:20Z", "--json"]
+                    + extra + [directory.file("service.pem")]
+            )
+        }
+        func code(_ result: Subprocess.Result) throws -> String? {
+            let report = try #require(try Self.json(result) as? [String: Any])
+            return (report["error"] as? [String: Any])?["code"] as? String
+        }
+
+        let byIP = try verify(["--ip", "192.0.2.7", "--purpose", "client"])
+        #expect(byIP.status == 0, "\(byIP.stdout)\(byIP.stderr)")
+        let report = try #require(try Self.json(byIP) as? [String: Any])
+        #expect(report["ipAddress"] as? String == "192.0.2.7")
+        #expect(report["purpose"] as? String == "client")
+        #expect(try verify(["--email", "ops@EXAMPLE.com"]).status == 0)
+
+        #expect(try code(verify(["--ip", "192.0.2.8"])) == "hostnameMismatch")
+        #expect(try code(verify(["--email", "Ops@example.com"])) == "hostnameMismatch")
+        #expect(try code(verify(["--purpose", "server"])) == "extendedKeyUsageMismatch")
+        // One intermediate: a depth of 0 refuses the path, 1 allows it.
+        #expect(try code(verify(["--max-depth", "0"])) == "pathLengthExceeded")
+        #expect(try verify(["--max-depth", "1"]).status == 0)
+        // One name at a time.
+        #expect(try verify(["--ip", "192.0.2.7", "--dns", "leaf.example.com"]).status == 2)
     }
 
     @Test func malformedOrMissingInputExitsWithStatus2AndAPlainMessage() throws {

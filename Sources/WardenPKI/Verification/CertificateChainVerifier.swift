@@ -7,7 +7,8 @@ public import X509
 ///
 /// A facade over swift-certificates' `Verifier`: it builds the path through the given intermediates to one of the
 /// roots, checks signatures, validity at the verification time, basic constraints, key usage of issuers, path length,
-/// name constraints, and optionally a DNS name and an extended key usage of the leaf.
+/// name constraints, and optionally the peer's name (DNS, IP or email) and an extended key usage of the leaf. Its work
+/// is bounded by ``VerificationLimits``, whatever certificates the peer sends.
 ///
 /// ```swift
 /// let verifier = CertificateChainVerifier(roots: try CertificateDecoder.certificates(from: rootsPEM))
@@ -23,20 +24,44 @@ public import X509
 /// WardenSPIFFE `VerifiedX509SVID` and `VerifiedJWTSVID`) and throws its module's typed error naming the rule that
 /// failed, for a rejected peer and for malformed input alike.
 ///
-/// Two choices differ from swift-certificates' defaults: an issuer whose key usage lacks `keyCertSign` is rejected
-/// (RFC 5280 §4.2.1.3), and a critical subject alternative name extension is accepted, since RFC 5280 §4.2.1.6 requires
-/// it to be critical when the subject is empty (as in every SPIFFE X509-SVID).
+/// swift-certificates builds the candidate paths and checks their signatures; every policy is Warden's own, one rule
+/// type per file in `Rules/` (RFC 5280's profile, end-entity and CA rules, all name constraints, the peer's name), so
+/// that each failure has its own code. Notably: an issuer whose key usage lacks `keyCertSign` is rejected, a critical
+/// subject alternative name extension is accepted when the subject is empty (as in every SPIFFE X509-SVID), and a CA
+/// certificate presented as the leaf is rejected. `Documentation/Conformance.md` has the score on x509-limbo.
 public struct CertificateChainVerifier: Sendable {
     /// The trust anchors.
     public let roots: [Certificate]
+    /// The work one verification may do.
+    public let limits: VerificationLimits
     private let rootStore: CertificateStore
     private let clock: any WardenClock
 
     /// Creates a verifier that trusts `roots` and reads the time from `clock` when no time is given.
-    public init(roots: [Certificate], clock: any WardenClock = SystemClock()) {
+    public init(roots: [Certificate], limits: VerificationLimits = .default, clock: any WardenClock = SystemClock()) {
         self.roots = roots
+        self.limits = limits
         self.rootStore = CertificateStore(roots)
         self.clock = clock
+    }
+
+    /// Verifies `leaf` through `intermediates` to one of the roots, for a peer addressed by a DNS name.
+    ///
+    /// The same as ``verify(leaf:intermediates:at:peerName:extendedKeyUsage:)`` with `peerName: .dns(dnsName)`.
+    public func verify(
+        leaf: Certificate,
+        intermediates: [Certificate] = [],
+        at time: Date? = nil,
+        dnsName: String?,
+        extendedKeyUsage: ExtendedKeyUsage.Usage? = nil
+    ) async throws(PKIError) -> VerifiedCertificateChain {
+        try await self.verify(
+            leaf: leaf,
+            intermediates: intermediates,
+            at: time,
+            peerName: dnsName.map { .dns($0) },
+            extendedKeyUsage: extendedKeyUsage
+        )
     }
 
     /// Verifies `leaf` through `intermediates` to one of the roots.
@@ -47,13 +72,13 @@ public struct CertificateChainVerifier: Sendable {
     ///   - leaf: the end-entity certificate.
     ///   - intermediates: certificates that may complete the path, in any order; extra ones are ignored.
     ///   - time: the verification time; the clock's now when `nil`.
-    ///   - dnsName: when given, the leaf must be valid for this DNS name (SAN dNSName, wildcards per RFC 6125).
+    ///   - peerName: when given, the leaf must be valid for this name (see ``PeerName``).
     ///   - extendedKeyUsage: when given, the leaf's extended key usage, if present, must allow it.
     public func verify(
         leaf: Certificate,
         intermediates: [Certificate] = [],
         at time: Date? = nil,
-        dnsName: String? = nil,
+        peerName: PeerName? = nil,
         extendedKeyUsage: ExtendedKeyUsage.Usage? = nil
     ) async throws(PKIError) -> VerifiedCertificateChain {
         let time = time ?? self.clock.now
@@ -64,14 +89,28 @@ public struct CertificateChainVerifier: Sendable {
             )
         }
         let failures = FailureLog()
+        let budget = VerificationBudget(self.limits)
         var verifier = Verifier(rootCertificates: self.rootStore) {
-            ChainPolicy(time: time, dnsName: dnsName, requiredUsage: extendedKeyUsage, failures: failures)
+            ChainPolicy(
+                time: time,
+                peerName: peerName,
+                requiredUsage: extendedKeyUsage,
+                failures: failures,
+                budget: budget
+            )
         }
-        let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates))
+        let store = CertificateStore(custom: BudgetedCertificateStore(intermediates, budget: budget))
+        let result = await verifier.validate(leaf: leaf, intermediates: store)
         switch result {
         case .validCertificate(let chain):
             return VerifiedCertificateChain(Array(chain))
         case .couldNotValidate:
+            if let exhausted = budget.exhausted {
+                throw PKIError(
+                    .verificationBudgetExceeded,
+                    "no path was found within the verification's limits: \(exhausted)"
+                )
+            }
             throw failures.first ?? self.diagnosePathFailure(leaf: leaf, intermediates: intermediates)
         }
     }
@@ -82,8 +121,11 @@ public struct CertificateChainVerifier: Sendable {
         var index = 0
         var visited: Set<Certificate> = [leaf]
         let pool = self.roots + intermediates
-        while index < 16 {
-            let candidates = pool.filter { $0.subject == current.issuer }
+        // The diagnosis walks one path, its signature checks bounded like the search's.
+        var signatureChecks = self.limits.maximumIssuerCandidates
+        while index <= self.limits.maximumIntermediates + 1 {
+            let candidates = pool.filter { $0.subject == current.issuer }.prefix(max(signatureChecks, 1))
+            signatureChecks -= candidates.count
             guard !candidates.isEmpty else {
                 let issuer = DistinguishedNameFormatter.string(from: current.issuer)
                 return PKIError(

@@ -1,29 +1,33 @@
 import Foundation
 import SwiftASN1
 import Synchronization
-@_spi(FixedExpiryValidationTime) import X509
+import X509
 
 /// The policy ``CertificateChainVerifier`` applies to each candidate chain.
 ///
-/// It runs the rules it can name itself first, each with its own ``PKIError`` code, then swift-certificates'
-/// `RFC5280Policy` (name constraints and the rest) and `ServerIdentityPolicy`. The first failure of each candidate is
-/// recorded, so that the verifier can report a typed reason instead of a list of strings.
+/// Every rule is Warden's own (in `Rules/`, one per file), each with its own ``PKIError`` code: swift-certificates'
+/// `RFC5280Policy` lacks email and directory-name constraints and a bound on their cost, and reports a string. The
+/// first failure of each candidate is recorded, so that the verifier can report a typed reason.
 struct ChainPolicy: VerifierPolicy {
     let time: Date
-    let dnsName: String?
+    let peerName: PeerName?
     let requiredUsage: ExtendedKeyUsage.Usage?
-    let rfc5280: RFC5280Policy
-    var serverIdentity: ServerIdentityPolicy?
     /// Shared with the verifier, which cannot read a policy back out of swift-certificates' `Verifier`.
     let failures: FailureLog
+    let budget: VerificationBudget
 
-    init(time: Date, dnsName: String?, requiredUsage: ExtendedKeyUsage.Usage?, failures: FailureLog) {
+    init(
+        time: Date,
+        peerName: PeerName?,
+        requiredUsage: ExtendedKeyUsage.Usage?,
+        failures: FailureLog,
+        budget: VerificationBudget
+    ) {
         self.failures = failures
         self.time = time
-        self.dnsName = dnsName
+        self.peerName = peerName
         self.requiredUsage = requiredUsage
-        self.rfc5280 = RFC5280Policy(fixedExpiryValidationTime: time)
-        self.serverIdentity = dnsName.map { ServerIdentityPolicy(serverHostname: $0, serverIP: nil) }
+        self.budget = budget
     }
 
     var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { CriticalExtensionRule.handled }
@@ -52,6 +56,17 @@ struct ChainPolicy: VerifierPolicy {
                 return PKIError(code, ValidityRule.message(error, certificate, at: index, time: self.time))
             }
         }
+        do {
+            for (index, certificate) in chain.enumerated() {
+                try CertificateProfileRule.check(certificate, at: index, isAnchor: index == chain.count - 1)
+            }
+            if chain.count > 1 { try EndEntityRule.check(chain[0]) }
+            for index in chain.indices.dropFirst() {
+                try CertificateAuthorityRule.check(chain[index], at: index)
+            }
+        } catch {
+            return error
+        }
         var pathLengths: [Int?] = [nil]
         for index in chain.indices.dropFirst() {
             let issuer = chain[index]
@@ -61,7 +76,7 @@ struct ChainPolicy: VerifierPolicy {
                 switch error {
                 case .malformedExtension(let detail):
                     return PKIError(
-                        .chainPolicyViolation,
+                        .malformedExtension,
                         "\(Self.name(issuer, index)) has a malformed extension: \(detail)"
                     )
                 case .notCA(let absent):
@@ -82,15 +97,32 @@ struct ChainPolicy: VerifierPolicy {
         } catch {
             return PKIError(.pathLengthExceeded, PathLengthRule.message(error, chain))
         }
-        if case .failsToMeetPolicy(let reason) = self.rfc5280.chainMeetsPolicyRequirements(chain: unverified) {
-            let hasNameConstraints = chain.contains { $0.extensions[oid: .X509ExtensionID.nameConstraints] != nil }
-            return PKIError(hasNameConstraints ? .nameConstraintsViolated : .chainPolicyViolation, "\(reason)")
+        let intermediates = chain.dropFirst().dropLast().filter { $0.subject != $0.issuer }.count
+        if intermediates > self.budget.limits.maximumIntermediates {
+            return PKIError(
+                .pathLengthExceeded,
+                "the path has \(intermediates) intermediates that are not self-issued, more than the limit of \(self.budget.limits.maximumIntermediates)"
+            )
+        }
+        // Name constraints cost the number of names below each constrained CA times its subtrees: paid for before
+        // they are compared.
+        let comparisons = chain.indices.dropFirst().reduce(0) { $0 + NameConstraintsRule.comparisons(chain, at: $1) }
+        guard self.budget.takeComparisons(comparisons) else {
+            return PKIError(
+                .verificationBudgetExceeded,
+                "checking the name constraints of this path takes \(comparisons) comparisons; the limit is \(self.budget.limits.maximumNameConstraintComparisons) per verification"
+            )
+        }
+        do {
+            for index in chain.indices.dropFirst() { try NameConstraintsRule.check(chain, at: index) }
+        } catch {
+            return error
         }
         if let requiredUsage, let leaf = chain.first {
             let usages: ExtendedKeyUsage?
             do { usages = try leaf.extensions.extendedKeyUsage } catch {
                 return PKIError(
-                    .chainPolicyViolation,
+                    .malformedExtension,
                     "\(Self.name(leaf, 0)) has a malformed extended key usage extension: \(error)"
                 )
             }
@@ -102,17 +134,29 @@ struct ChainPolicy: VerifierPolicy {
                 )
             }
         }
-        if var serverIdentity = self.serverIdentity, let dnsName {
-            if case .failsToMeetPolicy = serverIdentity.chainMeetsPolicyRequirements(chain: unverified) {
-                let names =
-                    (try? chain.first?.extensions.subjectAlternativeNames).flatMap { $0 }
-                    .map { SubjectAlternativeNameList($0).dns.joined(separator: ", ") } ?? ""
-                return PKIError(
-                    .hostnameMismatch,
-                    "\(Self.name(chain[0], 0)) is not valid for DNS name '\(dnsName)' (DNS SANs: \(names.isEmpty ? "none" : names))"
-                )
+        if let peerName, let leaf = chain.first {
+            do {
+                try PeerNameRule.check(leaf, against: peerName)
+            } catch {
+                switch error {
+                case .malformedSubjectAlternativeNames(let detail):
+                    return PKIError(
+                        .malformedExtension,
+                        "\(Self.name(leaf, 0)) has a malformed subject alternative name extension: \(detail)"
+                    )
+                case .invalidReference:
+                    return PKIError(.hostnameMismatch, "\(peerName) is not a name a certificate can be valid for")
+                case .noMatch:
+                    let names =
+                        (try? leaf.extensions.subjectAlternativeNames).flatMap { $0 }
+                        .map { SubjectAlternativeNameList($0) }
+                    let listed = names.map { ($0.dns + $0.ip + $0.email).joined(separator: ", ") } ?? ""
+                    return PKIError(
+                        .hostnameMismatch,
+                        "\(Self.name(leaf, 0)) is not valid for \(peerName) (its names: \(listed.isEmpty ? "none" : listed))"
+                    )
+                }
             }
-            self.serverIdentity = serverIdentity
         }
         return nil
     }
