@@ -191,4 +191,55 @@ import X509
         #expect(result.error?.code == .unhandledCriticalExtension)
         #expect(result.error?.message.contains("1.3.6.1.4.1.99999.1") == true)
     }
+
+    /// An X509-SVID has a critical SAN beside a subject, which RFC 5280 only advises against; a server verified by
+    /// name is held to the CA/Browser Forum's rule, which forbids it.
+    @Test func aCriticalSANBesideASubjectIsRefusedOnlyForAServerName() async throws {
+        let chain = try TestPKI.chain()
+        let leaf = try TestPKI.issue(
+            subject: "O=SPIRE",
+            issuer: chain.intermediate,
+            sans: [.uniformResourceIdentifier("spiffe://example.org/api"), .dnsName("api.example.org")],
+            sanCritical: true
+        )
+        #expect(await self.verify(chain, leaf: leaf).isValid)
+        let named = await self.verify(chain, leaf: leaf, dnsName: "api.example.org")
+        #expect(named.error?.code == .invalidSubjectAlternativeName)
+    }
+
+    @Test func aCACertificateAsTheLeafIsRefused() async throws {
+        let chain = try TestPKI.chain()
+        let result = await self.verify(chain, leaf: chain.intermediate, intermediates: [])
+        #expect(result.error?.code == .endEntityIsCA)
+    }
+
+    @Test func theCommonNameIsNeverReadAsAName() async throws {
+        let chain = try TestPKI.chain(leafSANs: [.dnsName("other.example.com")], leafSubject: "CN=leaf.example.com")
+        let result = await self.verify(chain, dnsName: "leaf.example.com")
+        #expect(result.error?.code == .hostnameMismatch)
+    }
+
+    /// Many same-named intermediates with distinct keys: path building stops at the budget, with its error.
+    @Test func pathBuildingStopsAtItsBudget() async throws {
+        let chain = try TestPKI.chain()
+        var decoys: [Certificate] = []
+        for _ in 0..<8 {
+            decoys.append(
+                try TestPKI.issue(subject: "CN=Warden Test Intermediate,O=Warden Tests", issuer: chain.root, isCA: true)
+                    .certificate
+            )
+        }
+        let verifier = CertificateChainVerifier(
+            roots: [chain.root.certificate],
+            limits: VerificationLimits(maximumIssuerCandidates: 4)
+        )
+        await #expect(throws: PKIError.self) {
+            _ = try await verifier.verify(leaf: chain.leaf.certificate, intermediates: decoys, at: self.now)
+        }
+        do {
+            _ = try await verifier.verify(leaf: chain.leaf.certificate, intermediates: decoys, at: self.now)
+        } catch {
+            #expect(error.code == .verificationBudgetExceeded)
+        }
+    }
 }

@@ -10,30 +10,49 @@ package enum CertificateProfileRule {
         if certificate.version == .v1 && !isAnchor {
             throw PKIError(.unsupportedCertificateVersion, "\(name) is a version 1 certificate; only v3 is accepted")
         }
-        try Self.checkExtensionsDecode(certificate, name)
+        let decoded = try Self.decodeExtensions(certificate, name, isLeaf: index == 0 && !isAnchor)
         // A trust anchor is configuration, not a certificate to validate (RFC 5280 §6.1.1 (d)): old roots have serial
         // numbers this profile would refuse.
         if !isAnchor { try Self.checkSerialNumber(certificate, name) }
-        try Self.checkKeyIdentifiers(certificate, name, isAnchor: isAnchor)
+        try Self.checkKeyIdentifiers(certificate, decoded, name, isAnchor: isAnchor)
         try Self.checkPublicKey(certificate, name)
     }
 
-    private static func checkExtensionsDecode(_ certificate: Certificate, _ name: String) throws(PKIError) {
+    /// What the key-identifier checks need, decoded once.
+    private struct DecodedExtensions {
+        var isCA: Bool
+        var authorityKeyIdentifier: AuthorityKeyIdentifier?
+        var subjectKeyIdentifier: SubjectKeyIdentifier?
+    }
+
+    /// Decodes every extension no later rule decodes: the leaf's basic constraints, key usage and SANs are
+    /// ``EndEntityRule``'s, an issuer's basic constraints and key usage ``SigningCertificateRule``'s.
+    private static func decodeExtensions(
+        _ certificate: Certificate,
+        _ name: String,
+        isLeaf: Bool
+    ) throws(PKIError) -> DecodedExtensions {
         let extensions = certificate.extensions
         do {
-            _ = try extensions.basicConstraints
-            _ = try extensions.keyUsage
-            _ = try extensions.subjectAlternativeNames
+            let basicConstraints = try extensions.basicConstraints
+            if !isLeaf, extensions[oid: .X509ExtensionID.subjectAlternativeName] != nil {
+                _ = try extensions.subjectAlternativeNames
+            }
             _ = try extensions.nameConstraints
             _ = try extensions.authorityInformationAccess
-            _ = try extensions.subjectKeyIdentifier
-            _ = try extensions.authorityKeyIdentifier
             if let usages = try extensions.extendedKeyUsage, usages.isEmpty {
                 throw PKIError(
                     .malformedExtension,
                     "\(name) has an empty extended key usage extension (RFC 5280 §4.2.1.12)"
                 )
             }
+            var isCA = false
+            if case .isCertificateAuthority = basicConstraints { isCA = true }
+            return DecodedExtensions(
+                isCA: isCA,
+                authorityKeyIdentifier: try extensions.authorityKeyIdentifier,
+                subjectKeyIdentifier: try extensions.subjectKeyIdentifier
+            )
         } catch let error as PKIError {
             throw error
         } catch {
@@ -94,11 +113,14 @@ package enum CertificateProfileRule {
         return (tag, bytes[cursor..<(cursor + length)])
     }
 
-    private static func checkKeyIdentifiers(_ certificate: Certificate, _ name: String, isAnchor: Bool) throws(PKIError)
-    {
+    private static func checkKeyIdentifiers(
+        _ certificate: Certificate,
+        _ decoded: DecodedExtensions,
+        _ name: String,
+        isAnchor: Bool
+    ) throws(PKIError) {
         let extensions = certificate.extensions
-        let isCA: Bool
-        if case .isCertificateAuthority = try? extensions.basicConstraints { isCA = true } else { isCA = false }
+        let isCA = decoded.isCA
         let isSelfIssued = certificate.subject == certificate.issuer
         let authority = extensions[oid: .X509ExtensionID.authorityKeyIdentifier]
         let subject = extensions[oid: .X509ExtensionID.subjectKeyIdentifier]
@@ -120,7 +142,7 @@ package enum CertificateProfileRule {
                 "\(name) is a CA without a subject key identifier (RFC 5280 §4.2.1.2 requires one)"
             )
         }
-        guard let aki = try? extensions.authorityKeyIdentifier else {
+        guard let aki = decoded.authorityKeyIdentifier else {
             // §4.2.1.1: every certificate but a trust anchor names its issuer's key.
             if !isAnchor {
                 throw PKIError(
@@ -140,7 +162,7 @@ package enum CertificateProfileRule {
                     "\(name) is a self-signed root whose authority key identifier names an issuer and serial number"
                 )
             }
-            if let ski = try? extensions.subjectKeyIdentifier, ski.keyIdentifier != aki.keyIdentifier {
+            if let ski = decoded.subjectKeyIdentifier, ski.keyIdentifier != aki.keyIdentifier {
                 throw PKIError(
                     .invalidKeyIdentifier,
                     "\(name) is a self-signed root whose authority and subject key identifiers differ"

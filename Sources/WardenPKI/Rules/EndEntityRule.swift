@@ -5,12 +5,39 @@ package import X509
 /// hostnames (letters, digits and hyphens, with at most a leading `*.`), IP addresses of 4 or 16 octets.
 package enum EndEntityRule {
     package static func check(_ leaf: Certificate) throws(PKIError) {
+        try Self.checkProfile(leaf)
+    }
+
+    /// A server's certificate, verified by DNS name or IP address, also meets the CA/Browser Forum's rule for its SAN
+    /// extension (BR §7.1.2.7.12): critical exactly when the subject is empty. RFC 5280 only advises against a
+    /// critical SAN beside a subject, so a leaf verified without a server name (an X509-SVID, say) may have one.
+    package static func checkServer(_ leaf: Certificate) throws(PKIError) {
+        let san = leaf.extensions[oid: .X509ExtensionID.subjectAlternativeName]
+        if !leaf.subject.isEmpty && san?.critical == true {
+            throw PKIError(
+                .invalidSubjectAlternativeName,
+                "\(CertificateNaming.name(leaf, at: 0)) serves a DNS name or IP address but marks its subject alternative names critical beside a non-empty subject (CA/Browser Forum BR §7.1.2.7.12)"
+            )
+        }
+    }
+
+    private static func checkProfile(_ leaf: Certificate) throws(PKIError) {
         let name = CertificateNaming.name(leaf, at: 0)
         let extensions = leaf.extensions
-        if case .isCertificateAuthority = try? extensions.basicConstraints {
+        let basicConstraints: BasicConstraints?
+        let keyUsage: KeyUsage?
+        let names: SubjectAlternativeNames?
+        do {
+            basicConstraints = try extensions.basicConstraints
+            keyUsage = try extensions.keyUsage
+            names = try extensions.subjectAlternativeNames
+        } catch {
+            throw PKIError(.malformedExtension, "\(name) has an extension that does not decode: \(error)")
+        }
+        if case .isCertificateAuthority = basicConstraints {
             throw PKIError(.endEntityIsCA, "\(name) is presented as the leaf but is a CA (basic constraints cA=true)")
         }
-        if let usage = try? extensions.keyUsage, usage.keyCertSign {
+        if let keyUsage, keyUsage.keyCertSign {
             throw PKIError(.endEntityIsCA, "\(name) is presented as the leaf but its key usage has keyCertSign")
         }
         if extensions[oid: .X509ExtensionID.nameConstraints] != nil {
@@ -26,13 +53,7 @@ package enum EndEntityRule {
                 "\(name) has an empty subject, so its subject alternative names must be present and critical (RFC 5280 §4.2.1.6)"
             )
         }
-        if !leaf.subject.isEmpty && san?.critical == true {
-            throw PKIError(
-                .invalidSubjectAlternativeName,
-                "\(name) marks its subject alternative names critical although its subject is not empty (RFC 5280 §4.2.1.6: SHOULD NOT; CA/Browser Forum BR §7.1.2.7.12: MUST NOT)"
-            )
-        }
-        for entry in (try? extensions.subjectAlternativeNames).flatMap({ $0 }).map(Array.init) ?? [] {
+        for entry in names.map(Array.init) ?? [] {
             switch entry {
             case .dnsName(let dnsName):
                 guard Self.isHostname(dnsName, wildcardAllowed: true) else {

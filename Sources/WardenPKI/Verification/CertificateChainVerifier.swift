@@ -36,6 +36,7 @@ public struct CertificateChainVerifier: Sendable {
     public let limits: VerificationLimits
     private let rootStore: CertificateStore
     private let clock: any WardenClock
+    private let issuerCache = VerifiedIssuerCache()
 
     /// Creates a verifier that trusts `roots` and reads the time from `clock` when no time is given.
     public init(roots: [Certificate], limits: VerificationLimits = .default, clock: any WardenClock = SystemClock()) {
@@ -96,7 +97,8 @@ public struct CertificateChainVerifier: Sendable {
                 peerName: peerName,
                 requiredUsage: extendedKeyUsage,
                 failures: failures,
-                budget: budget
+                budget: budget,
+                issuerCache: self.issuerCache
             )
         }
         let store = CertificateStore(custom: BudgetedCertificateStore(intermediates, budget: budget))

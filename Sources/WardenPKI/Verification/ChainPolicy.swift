@@ -15,14 +15,17 @@ struct ChainPolicy: VerifierPolicy {
     /// Shared with the verifier, which cannot read a policy back out of swift-certificates' `Verifier`.
     let failures: FailureLog
     let budget: VerificationBudget
+    let issuerCache: VerifiedIssuerCache
 
     init(
         time: Date,
         peerName: PeerName?,
         requiredUsage: ExtendedKeyUsage.Usage?,
         failures: FailureLog,
-        budget: VerificationBudget
+        budget: VerificationBudget,
+        issuerCache: VerifiedIssuerCache
     ) {
+        self.issuerCache = issuerCache
         self.failures = failures
         self.time = time
         self.peerName = peerName
@@ -57,12 +60,18 @@ struct ChainPolicy: VerifierPolicy {
             }
         }
         do {
-            for (index, certificate) in chain.enumerated() {
-                try CertificateProfileRule.check(certificate, at: index, isAnchor: index == chain.count - 1)
+            if chain.count == 1 {
+                try CertificateProfileRule.check(chain[0], at: 0, isAnchor: true)
+            } else {
+                try CertificateProfileRule.check(chain[0], at: 0, isAnchor: false)
+                try EndEntityRule.check(chain[0])
             }
-            if chain.count > 1 { try EndEntityRule.check(chain[0]) }
             for index in chain.indices.dropFirst() {
+                let isAnchor = index == chain.count - 1
+                if self.issuerCache.contains(chain[index], isAnchor: isAnchor) { continue }
+                try CertificateProfileRule.check(chain[index], at: index, isAnchor: isAnchor)
                 try CertificateAuthorityRule.check(chain[index], at: index)
+                self.issuerCache.insert(chain[index], isAnchor: isAnchor)
             }
         } catch {
             return error
@@ -135,6 +144,12 @@ struct ChainPolicy: VerifierPolicy {
             }
         }
         if let peerName, let leaf = chain.first {
+            switch peerName {
+            case .dns, .ipAddress:
+                do { try EndEntityRule.checkServer(leaf) } catch { return error }
+            case .email:
+                break
+            }
             do {
                 try PeerNameRule.check(leaf, against: peerName)
             } catch {
