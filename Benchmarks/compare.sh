@@ -20,6 +20,7 @@
 #   SPREAD <name> <min ratio> <max ratio>                          the lowest and highest ratio of a round
 #   INSTRUCTIONS <name> <warden/op> <peer/op> <peer/warden>       callgrind; above 1, Warden executes fewer
 #   ALLOCATIONS <name> <warden mallocs/op>
+#   LINEAR <parser> <MB> <ms> <ns/byte>                            each parser's cost at 1, 4 and 16 MB
 #   FLOOR <name> <warden ops/s> <bare ops/s> <warden/bare>         JWT-SVID verify vs swift-crypto's bare P-256 check
 #   CACHE <name> <calls/s>                                         a verified-token cache hit
 #   PYSPIFFE <name> <warden ops/s> <py-spiffe ops/s> <warden/py-spiffe>
@@ -119,6 +120,9 @@ else
     echo "compare.sh: no valgrind (apt-get install valgrind); skipping instruction counts" >&2
 fi
 
+echo "== parsers on 1, 4 and 16 MB inputs (linear cost: flat ns/byte)" >&2
+"${pin[@]}" "$warden_operations" linear > "$build/linear.txt"
+
 echo "== Warden verified-token cache" >&2
 rm -rf "$build/jmh-cache"
 mkdir -p "$build/jmh-cache"
@@ -202,6 +206,9 @@ for path in glob.glob(credentials_dir + "/*.json"):
         print()
         print(f"current() on a fresh value: {ns:.1f} ns per call (median), {mallocs:.0f} mallocs per {calls_per_sample} calls")
         print(f"CURRENT credential_current_fresh {ns:.1f} ns {mallocs / calls_per_sample:.5f} mallocs-per-call")
+print()
+for line in open(f"{build}/linear.txt"):
+    print(line.rstrip())
 print()
 for line in open(scaling_file):
     print(line.rstrip())

@@ -7,6 +7,7 @@ import Synchronization
 ///
 ///     WardenOperations measure          one line per operation: "<name> <median ops/s>"
 ///     WardenOperations count NAME N     set up, then run NAME N times (for callgrind: count at N and 2N)
+///     WardenOperations linear           each parser on 1, 4 and 16 MB inputs: "LINEAR <parser> <MB> <ms> <ns/byte>"
 @main
 enum WardenOperations {
     static let rounds = 5
@@ -35,6 +36,8 @@ enum WardenOperations {
                 let rate = try await Self.measure(try await operation.make())
                 print("\(operation.name) \(Int(rate.rounded()))")
             }
+        case "linear":
+            for line in try ParserScaling.run() { print(line) }
         case "count" where arguments.count == 3:
             guard let operation = BenchmarkOperation.named(arguments[1]), let count = Int(arguments[2]) else {
                 Self.usage()
