@@ -132,7 +132,10 @@ public final class VaultClient: Service, Sendable {
             scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
         else {
             try? httpClient.syncShutdown()
-            throw VaultError(.invalidConfiguration, "the Vault address '\(configuration.address)' is not an http or https URL")
+            throw VaultError(
+                .invalidConfiguration,
+                "the Vault address '\(configuration.address)' is not an http or https URL"
+            )
         }
         let requestHost = scheme == "https" ? configuration.tlsServerName ?? host : host
         self.baseURL = (
@@ -284,24 +287,11 @@ public final class VaultClient: Service, Sendable {
             )
         }
         guard status != 204, !bytes.isEmpty else { return nil }
-        let document: JSONValue
         do {
-            document = try JSONValue(parsing: bytes)
+            return try VaultResponse.decode(body: Array(bytes), status: status)
         } catch {
-            throw VaultError(
-                .malformedResponse,
-                "\(method.rawValue) /v1/\(path): the response is not JSON (\(error))",
-                status: status
-            )
+            throw VaultError(error.code, "\(method.rawValue) /v1/\(path): \(error.message)", status: status)
         }
-        guard let object = document.objectValue else {
-            throw VaultError(
-                .malformedResponse,
-                "\(method.rawValue) /v1/\(path): the response is not a JSON object",
-                status: status
-            )
-        }
-        return VaultResponse(object)
     }
 
     /// Sends a request with the client's token; when the token comes from a rotating provider and Vault no longer

@@ -22,6 +22,24 @@ public struct VaultResponse: Sendable, CustomStringConvertible, CustomReflectabl
     /// The result of a login or token operation.
     public let auth: VaultAuthInfo?
 
+    /// Decodes a response body: one JSON object, Vault's envelope. The client prefixes the request to the error's
+    /// message; the fuzzers reach it through SPI.
+    @_spi(Fuzzing) public static func decode(
+        body bytes: [UInt8],
+        status: Int? = nil
+    ) throws(VaultError) -> VaultResponse {
+        let document: JSONValue
+        do {
+            document = try JSONValue(parsing: bytes)
+        } catch {
+            throw VaultError(.malformedResponse, "the response is not JSON (\(error))", status: status)
+        }
+        guard let object = document.objectValue else {
+            throw VaultError(.malformedResponse, "the response is not a JSON object", status: status)
+        }
+        return VaultResponse(object)
+    }
+
     init(_ document: [String: JSONValue]) {
         self.requestID = document["request_id"]?.stringValue
         let leaseID = document["lease_id"]?.stringValue
@@ -39,7 +57,9 @@ public struct VaultResponse: Sendable, CustomStringConvertible, CustomReflectabl
         var parts: [String] = []
         if let requestID { parts.append("request: \(requestID)") }
         if let leaseID {
-            parts.append("lease: \(leaseID), \(self.leaseDuration.components.seconds)s\(self.renewable ? ", renewable" : "")")
+            parts.append(
+                "lease: \(leaseID), \(self.leaseDuration.components.seconds)s\(self.renewable ? ", renewable" : "")"
+            )
         }
         if let data { parts.append("data: [\(data.keys.sorted().joined(separator: ", "))]") }
         if self.wrapInfo != nil { parts.append("wrapped") }
@@ -101,5 +121,7 @@ public struct VaultWrapInfo: Sendable, CustomStringConvertible {
     }
 
     /// `VaultWrapInfo(ttl: 60s, path: …)`; never the token.
-    public var description: String { "VaultWrapInfo(ttl: \(self.ttl.components.seconds)s, path: \(self.creationPath ?? "unknown"))" }
+    public var description: String {
+        "VaultWrapInfo(ttl: \(self.ttl.components.seconds)s, path: \(self.creationPath ?? "unknown"))"
+    }
 }

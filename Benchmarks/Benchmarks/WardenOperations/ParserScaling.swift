@@ -50,7 +50,9 @@ enum ParserScaling {
         ),
         Parser(
             name: "json_string",
-            input: { size in Array("\"".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: size - 2) + Array("\"".utf8) },
+            input: { size in
+                Array("\"".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: size - 2) + Array("\"".utf8)
+            },
             parse: { consume(try JSONValue(parsing: $0)) }
         ),
     ]
