@@ -25,7 +25,7 @@ bin="$(cd Fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address --show-
 
 seeds=Fuzz/.seeds
 rm -rf "$seeds"
-python3 Scripts/fuzz-seeds.py "$seeds"
+"${WARDEN_PYTHON:-python3}" Scripts/fuzz-seeds.py "$seeds"
 mkdir -p Fuzz/.findings
 
 status=0
