@@ -75,4 +75,26 @@ import WardenPKI
             "\(id): \(result.context ?? "no context")"
         )
     }
+
+    /// The output is x509-limbo's result format, `context` present even when null.
+    @Test func theHarnessPrintsX509LimbosResultFormat() throws {
+        let results = LimboResults(
+            version: 1,
+            harness: LimboRunner.harness,
+            results: [
+                .init(id: "a::b", actualResult: "SUCCESS", context: nil),
+                .init(id: "a::c", actualResult: "FAILURE", context: "expired: …"),
+            ]
+        )
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(results)) as? [String: Any]
+        )
+        #expect(Set(document.keys) == ["version", "harness", "results"])
+        let entries = try #require(document["results"] as? [[String: Any]])
+        #expect(
+            entries.map { Set($0.keys) } == [["id", "actual_result", "context"], ["id", "actual_result", "context"]]
+        )
+        #expect(entries[0]["context"] is NSNull)
+        #expect(entries[1]["actual_result"] as? String == "FAILURE")
+    }
 }
