@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "WardenSPIFFE", targets: ["WardenSPIFFE"]),
         .library(name: "WardenCredentials", targets: ["WardenCredentials"]),
         .library(name: "WardenVault", targets: ["WardenVault"]),
+        .library(name: "WardenTrust", targets: ["WardenTrust"]),
         .library(name: "WardenTesting", targets: ["WardenTesting"]),
         // Real OpenBao and PostgreSQL servers for Warden's own tests and the Examples package, which sees only
         // products. Not part of the SDK: no source-compatibility promise.
@@ -103,6 +104,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenTrust",
+            dependencies: [
+                "WardenCore",
+                "WardenPKI",
+                "WardenSPIFFE",
+                "WardenCredentials",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "WardenTesting",
             dependencies: [
                 "WardenCore",
@@ -128,7 +144,9 @@ let package = Package(
         ),
         .target(
             name: "Warden",
-            dependencies: ["WardenCore", "WardenPKI", "WardenSPIFFE", "WardenCredentials", "WardenVault"],
+            dependencies: [
+                "WardenCore", "WardenPKI", "WardenSPIFFE", "WardenCredentials", "WardenTrust", "WardenVault",
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -226,6 +244,16 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
             ],
             exclude: ["Peers"],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "WardenTrustTests",
+            dependencies: [
+                "WardenTrust", "WardenSPIFFE", "WardenPKI", "WardenCore", "WardenCredentials", "WardenTesting",
+                "WardenTestSupport", "WardenTestServers",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: testSettings
         ),
         .testTarget(

@@ -3,4 +3,5 @@
 @_exported import WardenCredentials
 @_exported import WardenPKI
 @_exported import WardenSPIFFE
+@_exported import WardenTrust
 @_exported import WardenVault
