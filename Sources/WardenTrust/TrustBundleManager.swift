@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import Metrics
 public import ServiceLifecycle
 import Synchronization
 public import WardenCore
@@ -28,6 +29,7 @@ public final class TrustBundleManager: Service, Sendable {
     public let retention: Duration
     private let clock: any WardenClock
     private let logger: Logger
+    private let metrics: TrustBundleMetrics
     private let state = Mutex(State())
 
     private struct State: ~Copyable {
@@ -49,14 +51,20 @@ public final class TrustBundleManager: Service, Sendable {
         let updates: @Sendable () -> AsyncStream<SPIFFEBundle>
     }
 
+    /// - Parameters:
+    ///   - retention: how long an authority a source dropped stays trusted.
+    ///   - metricsFactory: where the `warden_trust_bundle_*` metrics go (see the guide); the global factory by
+    ///     default.
     public init(
         retention: Duration = .seconds(24 * 3600),
         clock: any WardenClock = SystemClock(),
-        logger: Logger = Logger(label: "warden.trust")
+        logger: Logger = Logger(label: "warden.trust"),
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.retention = retention
         self.clock = clock
         self.logger = logger
+        self.metrics = TrustBundleMetrics(factory: metricsFactory ?? MetricsSystem.factory)
     }
 
     // MARK: Sources
@@ -181,8 +189,12 @@ public final class TrustBundleManager: Service, Sendable {
                 return []
             }
         }
+        if refusal == nil {
+            self.metrics.recordApplied(bundle.trustDomain, at: now)
+        }
         if let refusal {
             self.state.withLock { $0.refusals += 1 }
+            self.metrics.recordRefused(bundle.trustDomain)
             self.logger.error(
                 "refused a trust bundle",
                 metadata: ["trust_domain": "\(bundle.trustDomain)", "reason": "\(refusal)"]
@@ -205,6 +217,7 @@ public final class TrustBundleManager: Service, Sendable {
             var domain = state.domains[trustDomain] ?? TrustDomainBundles(trustDomain: trustDomain)
             let events = body(&domain)
             state.domains[trustDomain] = domain
+            self.metrics.record(domain, events: events, at: self.clock.now)
             // JWT authorities and the sequence change the snapshot too, without an event.
             let effective = domain.effective
             guard effective != state.snapshot[trustDomain] else { return events }

@@ -119,6 +119,9 @@ struct TrustDomainBundles: Sendable {
         return [self.event(.distrusted, authority, at: now)]
     }
 
+    /// How many authorities are trusted only because they are retained.
+    var retainedCount: Int { self.retained.count }
+
     /// The next date a retention ends, if any.
     var nextRetentionEnd: Date? { self.retained.values.map(\.until).min() }
 

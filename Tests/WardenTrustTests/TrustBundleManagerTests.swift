@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import Testing
 import WardenCore
 import WardenCredentials
@@ -224,5 +225,36 @@ extension TrustBundleManagerTests {
             )
         )
         #expect((try? verifier.verify(svid.token.reveal(), at: TestPKI.epoch, authorizer: .any)) != nil)
+    }
+}
+
+extension TrustBundleManagerTests {
+    /// What operators alert on: authorities trusted and retained, the earliest expiry, the sequence, changes, refusals.
+    @Test func theMetricsSayWhatIsTrusted() throws {
+        let metrics = TestMetrics()
+        let clock = ManualClock(now: TestPKI.epoch)
+        let manager = TrustBundleManager(retention: .seconds(60), clock: clock, metricsFactory: metrics)
+        let soon = try CA("Soon", notAfter: TestPKI.epoch.addingTimeInterval(3600))
+        let later = try CA("Later")
+        manager.apply(Self.bundle([soon.certificate], sequence: 1))
+        manager.apply(Self.bundle([later.certificate], sequence: 2))
+        manager.apply(Self.bundle([soon.certificate], sequence: 1))
+        let dimensions = [("trust_domain", "example.org")]
+        #expect(try metrics.expectGauge("warden_trust_bundle_authorities", dimensions).lastValue == 2)
+        #expect(try metrics.expectGauge("warden_trust_bundle_retained_authorities", dimensions).lastValue == 1)
+        #expect(
+            try metrics.expectGauge("warden_trust_bundle_earliest_expiry_timestamp_seconds", dimensions).lastValue
+                == soon.certificate.notValidAfter.timeIntervalSince1970
+        )
+        #expect(try metrics.expectGauge("warden_trust_bundle_sequence", dimensions).lastValue == 2)
+        #expect(try metrics.expectCounter("warden_trust_bundle_refused_total", dimensions).totalValue == 1)
+        #expect(
+            try metrics.expectCounter("warden_trust_bundle_changes_total", dimensions + [("kind", "added")]).totalValue
+                == 2
+        )
+        #expect(
+            try metrics.expectCounter("warden_trust_bundle_changes_total", dimensions + [("kind", "retained")])
+                .totalValue == 1
+        )
     }
 }
