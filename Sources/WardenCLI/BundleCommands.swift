@@ -8,8 +8,8 @@ import X509
 struct BundleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bundle",
-        abstract: "Inspect trust bundles.",
-        subcommands: [BundleInspect.self]
+        abstract: "Inspect and compare trust bundles.",
+        subcommands: [BundleInspect.self, BundleDiff.self]
     )
 }
 

@@ -234,4 +234,28 @@ import X509
         #expect(jwks["format"] as? String == "jwks")
         #expect(try self.warden(["bundle", "inspect", directory.file("missing.json")]).status == 2)
     }
+
+    @Test func bundleDiffShowsARollover() throws {
+        let next = try TestPKI.issue(
+            subject: "CN=Next CA",
+            isCA: true,
+            sans: [.uniformResourceIdentifier("spiffe://example.org")]
+        )
+        try self.directory.write("both.pem", self.ca.pem + next.pem)
+        try self.directory.write("next.pem", next.pem)
+        let text = try self.warden(["bundle", "diff", directory.file("ca.pem"), directory.file("both.pem")])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("1 added, 0 removed, 1 unchanged"))
+        #expect(text.stdout.contains("+ CN=Next CA"))
+        let json = try self.json(
+            try self.warden(["bundle", "diff", "--json", directory.file("both.pem"), directory.file("next.pem")])
+        )
+        let x509 = try #require(json["x509Authorities"] as? [String: Any])
+        #expect((x509["removed"] as? [[String: Any]])?.first?["subject"] as? String == "CN=Example CA")
+        #expect((x509["added"] as? [Any])?.isEmpty == true)
+        #expect(x509["unchanged"] as? Int == 1)
+        #expect(
+            try self.warden(["bundle", "diff", directory.file("ca.pem"), directory.file("missing.pem")]).status == 2
+        )
+    }
 }
