@@ -41,6 +41,9 @@ public final class TrustBundleManager: Service, Sendable {
         var subscribers: [UUID: AsyncStream<TrustBundleEvent>.Continuation] = [:]
         var refusals = 0
         var isRunning = false
+        /// Per trust domain, how many times its effective bundle changed: the sequence served when the source gives
+        /// none.
+        var revisions: [TrustDomain: UInt64] = [:]
     }
 
     /// One source's provider, type-erased: how to run it and how to read its bundles.
@@ -123,6 +126,16 @@ public final class TrustBundleManager: Service, Sendable {
 
     /// The current bundles, one immutable snapshot.
     public var bundles: SPIFFEBundleSet { self.state.withLock { $0.snapshot } }
+
+    /// The bundle the endpoint serves for `trustDomain`, with its revision; `nil` before one was applied.
+    func servedBundle(_ trustDomain: TrustDomain) -> (SPIFFEBundle, UInt64)? {
+        self.state.withLock { state in
+            guard let bundle = state.snapshot[trustDomain], let revision = state.revisions[trustDomain] else {
+                return nil
+            }
+            return (bundle, revision)
+        }
+    }
 
     /// How many bundles were refused (a sequence that went back, another trust domain's bundle).
     public var refusedBundles: Int { self.state.withLock { $0.refusals } }
@@ -222,6 +235,7 @@ public final class TrustBundleManager: Service, Sendable {
             let effective = domain.effective
             guard effective != state.snapshot[trustDomain] else { return events }
             state.snapshot.update(effective)
+            state.revisions[trustDomain, default: 0] += 1
             for verifier in state.x509Verifiers { verifier.updateBundles(state.snapshot) }
             for verifier in state.jwtVerifiers { verifier.updateBundles(state.snapshot) }
             for event in events {
