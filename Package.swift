@@ -233,6 +233,7 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 "WardenTesting",
                 "WardenVault",
+                "WardenTrust",
                 "WardenCredentials",
                 "WardenSPIFFE",
                 "WardenPKI",
