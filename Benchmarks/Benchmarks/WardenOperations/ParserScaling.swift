@@ -2,6 +2,11 @@ import BenchmarkOperations
 import Foundation
 import Warden
 
+/// Standard base64 for the inputs (WardenCore's codec is package API, out of this package's reach).
+enum Base64Text {
+    static func encode(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+}
+
 /// Does each parser's cost grow linearly with its input? Times it on 1, 4 and 16 MB (the PKI input limit is 16 MiB)
 /// and prints nanoseconds per byte, which stay flat when the cost is linear.
 enum ParserScaling {
@@ -36,6 +41,32 @@ enum ParserScaling {
                 return bytes
             },
             parse: { consume(try CertificateDecoder.decodeAll($0)) }
+        ),
+        // A SPIFFE bundle document of many x509-svid entries; above its 4 MiB limit it is refused before parsing.
+        Parser(
+            name: "spiffe_bundle",
+            input: { size in
+                let entry = Array(
+                    "{\"use\":\"x509-svid\",\"kty\":\"EC\",\"crv\":\"P-256\",\"x5c\":[\"\(Base64Text.encode(Fixtures.shared.leafDER))\"]},"
+                        .utf8
+                )
+                var bytes = Array("{\"keys\":[".utf8)
+                while bytes.count + entry.count < size - 8 { bytes += entry }
+                bytes.removeLast()
+                return bytes + Array("]}".utf8)
+            },
+            parse: { consume(try? SPIFFEBundle.parse(trustDomain: try TrustDomain("example.org"), json: $0)) }
+        ),
+        // A CSR in PEM whose DER is the whole input: decoded, then refused by the DER parser.
+        Parser(
+            name: "csr_pem",
+            input: { size in
+                let line = Array(String(repeating: "MIIB", count: 16).utf8) + [UInt8(ascii: "\n")]
+                var bytes = Array("-----BEGIN CERTIFICATE REQUEST-----\n".utf8)
+                while bytes.count < size - 64 { bytes += line }
+                return bytes + Array("-----END CERTIFICATE REQUEST-----\n".utf8)
+            },
+            parse: { consume(try? CSRDecoder.decode($0)) }
         ),
         // A JSON array of short strings, and one long string: the strict reader.
         Parser(
