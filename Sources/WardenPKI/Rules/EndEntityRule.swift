@@ -4,10 +4,6 @@ package import X509
 /// constraints; and its names are well formed (§4.2.1.6): a critical SAN when the subject is empty, DNS names that are
 /// hostnames (letters, digits and hyphens, with at most a leading `*.`), IP addresses of 4 or 16 octets.
 package enum EndEntityRule {
-    package static func check(_ leaf: Certificate) throws(PKIError) {
-        try Self.checkProfile(leaf)
-    }
-
     /// A server's certificate, verified by DNS name or IP address, also meets the CA/Browser Forum's rule for its SAN
     /// extension (BR §7.1.2.7.12): critical exactly when the subject is empty. RFC 5280 only advises against a
     /// critical SAN beside a subject, so a leaf verified without a server name (an X509-SVID, say) may have one.
@@ -21,7 +17,7 @@ package enum EndEntityRule {
         }
     }
 
-    private static func checkProfile(_ leaf: Certificate) throws(PKIError) {
+    package static func check(_ leaf: Certificate) throws(PKIError) {
         let name = CertificateNaming.name(leaf, at: 0)
         let extensions = leaf.extensions
         let basicConstraints: BasicConstraints?
