@@ -21,6 +21,7 @@ let package = Package(
             name: "BenchmarkOperations",
             dependencies: [
                 .product(name: "Warden", package: "warden"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -20,6 +20,7 @@
 #   SPREAD <name> <min ratio> <max ratio>                          the lowest and highest ratio of a round
 #   INSTRUCTIONS <name> <warden/op> <peer/op> <peer/warden>       callgrind; above 1, Warden executes fewer
 #   ALLOCATIONS <name> <warden mallocs/op>
+#   MANAGER svid_verify_manager_fed <ops/s> <direct ops/s> <ratio> a TrustBundleManager-fed verifier vs one made by hand
 #   LINEAR <parser> <MB> <ms> <ns/byte>                            each parser's cost at 1, 4 and 16 MB
 #   FLOOR <name> <warden ops/s> <bare ops/s> <warden/bare>         JWT-SVID verify vs swift-crypto's bare P-256 check
 #   CACHE <name> <calls/s>                                         a verified-token cache hit
@@ -214,6 +215,9 @@ for line in open(scaling_file):
     print(line.rstrip())
 
 print()
+if "svid_verify_manager_fed" in warden and "svid_verify_p256_3level" in warden:
+    a, b = warden["svid_verify_manager_fed"], warden["svid_verify_p256_3level"]
+    print(f"MANAGER svid_verify_manager_fed {a:.0f} {b:.0f} {a / b:.3f}")
 if "jwt_svid_verify_es256" in warden and "p256_verify_bare" in warden:
     a, b = warden["jwt_svid_verify_es256"], warden["p256_verify_bare"]
     print(f"FLOOR jwt_svid_verify_es256 {a:.0f} {b:.0f} {a / b:.3f}")

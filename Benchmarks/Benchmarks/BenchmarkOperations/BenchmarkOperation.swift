@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import Warden
 
 /// One operation Warden is compared on, defined once: package-benchmark (allocations), the plain timing loop beside
@@ -55,6 +56,21 @@ public struct BenchmarkOperation: Sendable {
             let fixtures = Fixtures.shared
             let bundle = SPIFFEBundle(trustDomain: trustDomain, x509Authorities: [fixtures.chainRoot])
             let verifier = X509SVIDVerifier(bundles: SPIFFEBundleSet([bundle]))
+            let (chain, time) = ([fixtures.chainLeaf, fixtures.chainIntermediate], fixtures.verificationTime)
+            _ = try verifier.verify(chain, at: time, authorizer: .any)
+            return .sync { consume(try verifier.verify(chain, at: time, authorizer: .any)) }
+        },
+        // The same verification through a verifier a TrustBundleManager made and feeds (WardenTrust): it must cost
+        // what a verifier made by hand costs.
+        BenchmarkOperation(name: "svid_verify_manager_fed") {
+            let fixtures = Fixtures.shared
+            let bundle = SPIFFEBundle(trustDomain: trustDomain, x509Authorities: [fixtures.chainRoot])
+            let manager = TrustBundleManager(logger: Logger(label: "benchmark") { _ in SwiftLogNoOpLogHandler() })
+            manager.addSource(StaticBundleSource(bundle))
+            let verifier = manager.makeX509SVIDVerifier()
+            let running = Task { try await manager.run() }
+            while manager.bundles[trustDomain] == nil { try await Task.sleep(for: .milliseconds(10)) }
+            _ = running
             let (chain, time) = ([fixtures.chainLeaf, fixtures.chainIntermediate], fixtures.verificationTime)
             _ = try verifier.verify(chain, at: time, authorizer: .any)
             return .sync { consume(try verifier.verify(chain, at: time, authorizer: .any)) }
