@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WardenPKI
 public import WardenSPIFFE
 
 /// The SPIFFE bundle endpoint of the local trust domain (SPIFFE Federation §4): the current bundle as a SPIFFE bundle
@@ -45,7 +46,7 @@ public struct BundleEndpointHandler: Sendable {
         served.refreshHint = self.refreshHint
         served.sequenceNumber = bundle.sequenceNumber ?? revision
         let body = Array(served.jsonEncoded().utf8)
-        let tag = "\"" + SHA256.hash(data: body).prefix(16).map { Self.hex($0) }.joined() + "\""
+        let tag = "\"" + Hex.encode(Array(SHA256.hash(data: body)).prefix(16)) + "\""
         let headers = [
             "Content-Type": "application/json",
             "ETag": tag,
@@ -57,10 +58,5 @@ public struct BundleEndpointHandler: Sendable {
             return Response(status: 304, headers: headers.filter { $0.key != "Content-Type" }, body: [])
         }
         return Response(status: 200, headers: headers, body: method == "HEAD" ? [] : body)
-    }
-
-    private static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
     }
 }

@@ -47,14 +47,11 @@ public struct BundleFileSource: TrustBundleSource {
         } else {
             bundle = try SPIFFEBundle.parse(trustDomain: self.trustDomain, json: bytes)
         }
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(Array(SHA256.hash(data: bytes)))
         return Credential(
             value: bundle,
             issuedAt: now,
-            refreshHint: now.addingTimeInterval(
-                Double(self.rereadInterval.components.seconds)
-                    + Double(self.rereadInterval.components.attoseconds) / 1e18
-            ),
+            refreshHint: now.addingTimeInterval(self.rereadInterval.timeInterval),
             metadata: CredentialMetadata(sourceName: self.name, kind: "trust-bundle", identifier: digest)
         )
     }

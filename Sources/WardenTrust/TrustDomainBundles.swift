@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
-import SwiftASN1
+import WardenCore
+import WardenPKI
 import WardenSPIFFE
 import X509
 
@@ -24,9 +25,7 @@ struct TrustDomainBundles: Sendable {
         let bytes: [UInt8]
 
         init(_ certificate: Certificate) {
-            var serializer = DER.Serializer()
-            try! serializer.serialize(certificate)
-            self.bytes = Array(SHA256.hash(data: serializer.serializedBytes))
+            self.bytes = Array(SHA256.hash(data: CertificateDecoder.derBytes(of: certificate)))
         }
 
         static func < (lhs: Fingerprint, rhs: Fingerprint) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
@@ -75,7 +74,7 @@ struct TrustDomainBundles: Sendable {
         )
         var events: [TrustBundleEvent] = []
         for (fingerprint, authority) in old where new[fingerprint] == nil && !self.distrusted.contains(fingerprint) {
-            let until = min(now.addingTimeInterval(Self.seconds(retention)), authority.notValidAfter)
+            let until = min(now.addingTimeInterval(retention.timeInterval), authority.notValidAfter)
             if until > now {
                 self.retained[fingerprint] = (authority, until)
                 events.append(self.event(.retained, authority, at: now, until: until))
@@ -146,9 +145,5 @@ struct TrustDomainBundles: Sendable {
             retainedUntil: until,
             date: now
         )
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -47,7 +47,7 @@ import WardenTestSupport
         Self.expectNoLeak(Secret(Array(Self.marker.utf8)), "Secret<[UInt8]>")
         Self.expectNoLeak(Secret(JSONValue.object(["password": .string(Self.marker)])), "Secret<JSONValue>")
         Self.expectNoLeak([Secret(Self.marker)], "[Secret]")
-        Self.expectNoLeak(Optional(Secret(Self.marker)), "Secret?")
+        Self.expectNoLeak(Optional(Secret(Self.marker)) as Any, "Secret?")
     }
 
     @Test func vaultConfigurationAuthAndResponsesShowNoToken() throws {

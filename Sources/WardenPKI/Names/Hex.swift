@@ -1,8 +1,8 @@
-enum Hex {
+package enum Hex {
     private static let upper = Array("0123456789ABCDEF".utf8)
 
     /// Uppercase hex, optionally with a separator between bytes (`AB:CD`).
-    static func encode(_ bytes: some Collection<UInt8>, separator: UInt8? = nil) -> String {
+    package static func encode(_ bytes: some Collection<UInt8>, separator: UInt8? = nil) -> String {
         var output = [UInt8]()
         output.reserveCapacity(bytes.count * (separator == nil ? 2 : 3))
         for byte in bytes {
