@@ -52,6 +52,7 @@ public final class TrustBundleManager: Service, Sendable {
         let run: @Sendable () async throws -> Void
         let current: @Sendable () async throws -> SPIFFEBundle
         let updates: @Sendable () -> AsyncStream<SPIFFEBundle>
+        let status: @Sendable () -> CredentialStatus
     }
 
     /// - Parameters:
@@ -95,7 +96,8 @@ public final class TrustBundleManager: Service, Sendable {
                         }
                         continuation.onTermination = { _ in task.cancel() }
                     }
-                }
+                },
+                status: { provider.status }
             )
         )
     }
@@ -135,6 +137,13 @@ public final class TrustBundleManager: Service, Sendable {
             }
             return (bundle, revision)
         }
+    }
+
+    /// The state of `trustDomain`'s source, as the rotation engine reports it: fresh, refreshing, or degraded with the
+    /// reason of the last failure while the last good bundle is served. `nil` for a trust domain with no source.
+    public func status(of trustDomain: TrustDomain) -> CredentialStatus? {
+        let feed = self.state.withLock { state in state.feeds.first { $0.trustDomain == trustDomain } }
+        return feed?.status()
     }
 
     /// How many bundles were refused (a sequence that went back, another trust domain's bundle).
@@ -291,12 +300,14 @@ public final class TrustBundleManager: Service, Sendable {
         }
     }
 
-    /// Until the next retention ends, at most a minute.
+    /// Until the next retention ends; at most a minute, and at most a quarter of ``retention``, so that a retention
+    /// that begins while the sweep sleeps ends late by no more than that.
     private func sweepInterval() -> Duration {
         let now = self.clock.now
+        let longest = max(0.01, min(60, self.retention.timeInterval / 4))
         let next = self.state.withLock { state in state.domains.values.compactMap(\.nextRetentionEnd).min() }
-        guard let next else { return .seconds(60) }
-        let seconds = max(0, min(60, next.timeIntervalSince(now)))
+        guard let next else { return .milliseconds(Int64(longest * 1000)) }
+        let seconds = max(0, min(longest, next.timeIntervalSince(now)))
         return .milliseconds(Int64(seconds * 1000) + 1)
     }
 }
