@@ -8,8 +8,8 @@ import X509
 struct BundleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bundle",
-        abstract: "Inspect and compare trust bundles.",
-        subcommands: [BundleInspect.self, BundleDiff.self]
+        abstract: "Inspect, compare and fetch trust bundles.",
+        subcommands: [BundleInspect.self, BundleDiff.self, BundleFetch.self]
     )
 }
 
@@ -70,8 +70,25 @@ struct BundleInspect: AsyncParsableCommand {
 
     func run() async throws {
         let input = try BundleInput.load(self.file, trustDomain: self.trustDomain, fallback: nil)
-        let bundle = input.bundle
-        var authorities: [Report.Authority] = []
+        let report = try Report(
+            input.bundle,
+            format: input.format,
+            trustDomainIsKnown: input.trustDomainSource != "unknown",
+            skippedEntries: input.skippedEntries
+        )
+        if self.json {
+            try Output.json(report)
+            return
+        }
+        Output.line("Bundle: \(self.file) (\(input.format.rawValue))")
+        report.printText()
+    }
+}
+
+extension BundleInspect.Report {
+    init(_ bundle: SPIFFEBundle, format: BundleInput.Format, trustDomainIsKnown: Bool, skippedEntries: [String]) throws
+    {
+        var authorities: [Authority] = []
         for certificate in bundle.x509Authorities {
             let info = try CertificateInfo(certificate, derBytes: CertificateDecoder.derBytes(of: certificate))
             authorities.append(
@@ -83,34 +100,33 @@ struct BundleInspect: AsyncParsableCommand {
                 )
             )
         }
-        let report = Report(
-            format: input.format,
-            trustDomain: input.trustDomainSource == "unknown" ? nil : bundle.trustDomain.name,
+        self.init(
+            format: format,
+            trustDomain: trustDomainIsKnown ? bundle.trustDomain.name : nil,
             sequenceNumber: bundle.sequenceNumber,
             refreshHintSeconds: bundle.refreshHint?.components.seconds,
             x509Authorities: authorities,
             jwtAuthorities: bundle.jwtAuthorities.keys.sorted().map {
                 .init(kid: $0, key: bundle.jwtAuthorities[$0]!.description)
             },
-            skippedEntries: input.skippedEntries
+            skippedEntries: skippedEntries
         )
-        if self.json {
-            try Output.json(report)
-            return
-        }
-        Output.line("Bundle: \(self.file) (\(input.format.rawValue))")
-        TextReport.field("Trust domain", report.trustDomain ?? "not named (pass --trust-domain)")
-        if let sequence = report.sequenceNumber { TextReport.field("Sequence", "\(sequence)") }
-        if let hint = report.refreshHintSeconds { TextReport.field("Refresh hint", "\(hint) s") }
-        TextReport.field("X.509 authorities", "\(authorities.count)")
-        for authority in authorities {
+    }
+
+    /// The text form, under a heading line the command prints first.
+    func printText() {
+        TextReport.field("Trust domain", self.trustDomain ?? "not named (pass --trust-domain)")
+        if let sequence = self.sequenceNumber { TextReport.field("Sequence", "\(sequence)") }
+        if let hint = self.refreshHintSeconds { TextReport.field("Refresh hint", "\(hint) s") }
+        TextReport.field("X.509 authorities", "\(self.x509Authorities.count)")
+        for authority in self.x509Authorities {
             Output.line(
                 "    \(authority.subject.isEmpty ? "(empty subject)" : authority.subject), expires \(authority.notAfter.rfc3339)"
             )
             Output.line("      SHA-256 \(authority.sha256Fingerprint)")
         }
-        TextReport.field("JWT authorities", "\(report.jwtAuthorities.count)")
-        for key in report.jwtAuthorities { Output.line("    \(key.kid): \(key.key)") }
-        for skipped in input.skippedEntries { Output.line("  skipped: \(skipped)") }
+        TextReport.field("JWT authorities", "\(self.jwtAuthorities.count)")
+        for key in self.jwtAuthorities { Output.line("    \(key.kid): \(key.key)") }
+        for skipped in self.skippedEntries { Output.line("  skipped: \(skipped)") }
     }
 }

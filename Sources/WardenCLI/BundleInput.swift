@@ -1,6 +1,6 @@
-import WardenCore
 public import ArgumentParser
 import Foundation
+import WardenCore
 import WardenPKI
 public import WardenSPIFFE
 import X509
