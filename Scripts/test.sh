@@ -4,7 +4,8 @@
 # missing, instead.
 #
 # Runs Warden's whole test suite, installing the peers it needs first (see Scripts/install-test-peers.sh), then runs the
-# README's main job, the Vault outage demo, and checks its timeline (Scripts/check-outage-demo.py), and gives every
+# README's main job, the Vault outage demo, and checks its timeline (Scripts/check-outage-demo.py), runs the bundle
+# endpoint example and fetches from it with curl, Python and warden (Scripts/check-bundle-endpoint-example.py), and gives every
 # libFuzzer harness a short run (Scripts/fuzz.sh, WARDEN_FUZZ_SECONDS each, 5 by default) so that a parser regression
 # that crashes is caught.
 # Extra arguments go to `swift test`, for example: Scripts/test.sh --filter WardenPKITests; a run with arguments
@@ -17,5 +18,8 @@ export WARDEN_PYTHON
 swift test --explicit-target-dependency-import-check error "$@"
 if [ "$#" -eq 0 ]; then
   Scripts/outage-demo.sh --json | "$WARDEN_PYTHON" Scripts/check-outage-demo.py
+  swift build --package-path Examples --product BundleEndpointServer
+  "$WARDEN_PYTHON" Scripts/check-bundle-endpoint-example.py \
+    "$(swift build --package-path Examples --show-bin-path)/BundleEndpointServer" "$(swift build --show-bin-path)/warden"
   Scripts/fuzz.sh "${WARDEN_FUZZ_SECONDS:-5}"
 fi
