@@ -259,3 +259,32 @@ extension TrustBundleManagerTests {
         )
     }
 }
+
+extension TrustBundleManagerTests {
+    /// The machine's real trust store (Scripts/test.sh installs ca-certificates): every root that parses, each once.
+    @Test func theSystemRootsAreASource() async throws {
+        let source = SystemTrustRootsSource(trustDomain: Self.trustDomain)
+        let path = try #require(source.path, "no system trust store on this machine")
+        let bundle = try await source.fetch().value
+        let blocks = try PEM.decode(try PKIFile.read(path))
+        #expect(bundle.x509Authorities.count > 50)
+        #expect(bundle.x509Authorities.count <= blocks.count)
+
+        let directory = try TemporaryDirectory()
+        let a = try CA("CA A")
+        let file = try directory.write(
+            "roots.pem",
+            a.issued.pem + "\n-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n"
+        )
+        let configured = SystemTrustRootsSource(trustDomain: Self.trustDomain, environment: ["SSL_CERT_FILE": file])
+        let credential = try await configured.fetch()
+        #expect(credential.value.x509Authorities == [a.certificate])
+        #expect(credential.metadata.identifier?.hasSuffix("1 unparseable roots left out") == true)
+
+        let key = try directory.write("key.pem", a.issued.pem + a.issued.key.pkcs8PEMRepresentation.reveal())
+        await #expect(throws: TrustError.self) {
+            _ = try await SystemTrustRootsSource(trustDomain: Self.trustDomain, environment: ["SSL_CERT_FILE": key])
+                .fetch()
+        }
+    }
+}
