@@ -60,6 +60,18 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "TrustUpdates",
+            dependencies: [
+                .product(name: "Warden", package: "warden"),
+                .product(name: "WardenTrust", package: "warden"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/TrustUpdates",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "CurrentScaling",
             dependencies: [
                 .product(name: "Warden", package: "warden"),

@@ -25,6 +25,8 @@
 #   FLOOR <name> <warden ops/s> <bare ops/s> <warden/bare>         JWT-SVID verify vs swift-crypto's bare P-256 check
 #   CACHE <name> <calls/s>                                         a verified-token cache hit
 #   PYSPIFFE <name> <warden ops/s> <py-spiffe ops/s> <warden/py-spiffe>
+#   TRUST_APPLY authorities=1000 <us per update>                   a TrustBundleManager applying a bundle update
+#   TRUST_READS <what> updates=<rate> <reads/s> <alone> <ratio>    two readers while updates arrive, vs alone
 #
 # Throughputs are medians. The machine is shared and noisy: track the median ratio and its spread, not absolute
 # figures across runs.
@@ -155,6 +157,10 @@ echo "== Warden rotation engine, one thread vs two, not pinned" >&2
 swift build -c release --product CurrentScaling >&2
 "$(swift build -c release --show-bin-path)/CurrentScaling" > "$build/scaling.txt"
 
+echo "== WardenTrust: updates of a bundle of 1,000 authorities, and readers during them, not pinned" >&2
+swift build -c release --product TrustUpdates >&2
+"$(swift build -c release --show-bin-path)/TrustUpdates" > "$build/trust.txt"
+
 python3 - "$build" "$rounds" "$build/jmh-credentials" "$build/scaling.txt" "$build/jmh-cache" "$build/pyspiffe.txt" "$build/jmh-json" <<'PY'
 import glob, json, statistics, sys
 build, rounds, credentials_dir, scaling_file, cache_dir, pyspiffe_file, json_dir = sys.argv[1:8]
@@ -241,3 +247,4 @@ if "json_jwt_claims_warden" in parsers and "json_jwt_claims_foundation" in parse
     a, b = parsers["json_jwt_claims_warden"], parsers["json_jwt_claims_foundation"]
     print(f"RATIO json_jwt_claims {a:.0f} {b:.0f} {a / b:.3f}")
 PY
+cat "$build/trust.txt"

@@ -199,13 +199,15 @@ public final class TrustBundleManager: Service, Sendable {
         self.change(trustDomain) { $0.distrust(authority, at: now) }
     }
 
-    /// Applies a bundle as if its source had published it: what ``run()`` does with every bundle it receives.
-    func apply(_ bundle: SPIFFEBundle) {
+    /// Applies a bundle as if its source had published it: what ``run()`` does with every bundle it receives. For the
+    /// benchmarks, which time it without a source.
+    @_spi(Benchmarks) public func apply(_ bundle: SPIFFEBundle) {
         let now = self.clock.now
+        let fingerprinted = TrustDomainBundles.fingerprinted(bundle.x509Authorities)
         var refusal: TrustDomainBundles.Refusal?
         self.change(bundle.trustDomain) { domain in
             do {
-                return try domain.apply(bundle, at: now, retention: self.retention)
+                return try domain.apply(bundle, fingerprinted: fingerprinted, at: now, retention: self.retention)
             } catch {
                 refusal = error as? TrustDomainBundles.Refusal
                 return []

@@ -12,12 +12,19 @@ struct TrustDomainBundles: Sendable {
     let trustDomain: TrustDomain
     /// The source's last applied bundle, its authorities canonical (unique by SHA-256 of the DER, ordered by it).
     private(set) var published: SPIFFEBundle?
+    /// The published authorities by fingerprint: computed once per bundle, never again per change.
+    private var publishedAuthorities: [Fingerprint: Certificate] = [:]
     /// Authorities the source dropped, trusted until the date.
     private(set) var retained: [Fingerprint: (authority: Certificate, until: Date)] = [:]
     private(set) var distrusted: Set<Fingerprint> = []
+    /// The bundle the verifiers see: published and retained authorities, none distrusted, in canonical order. Kept up
+    /// to date by every change, so that reading it costs nothing.
+    private(set) var effective: SPIFFEBundle
+    private var effectiveFingerprints: Set<Fingerprint> = []
 
     init(trustDomain: TrustDomain) {
         self.trustDomain = trustDomain
+        self.effective = SPIFFEBundle(trustDomain: trustDomain)
     }
 
     /// The SHA-256 of a certificate's DER, the identity of an authority here.
@@ -37,24 +44,18 @@ struct TrustDomainBundles: Sendable {
         case wrongTrustDomain(TrustDomain)
     }
 
-    /// The bundle the verifiers see: published and retained authorities, none distrusted, in canonical order.
-    var effective: SPIFFEBundle {
-        var authorities: [Fingerprint: Certificate] = [:]
-        for authority in self.published?.x509Authorities ?? [] { authorities[Fingerprint(authority)] = authority }
-        for (fingerprint, entry) in self.retained { authorities[fingerprint] = entry.authority }
-        for fingerprint in self.distrusted { authorities[fingerprint] = nil }
-        return SPIFFEBundle(
-            trustDomain: self.trustDomain,
-            x509Authorities: authorities.sorted { $0.key < $1.key }.map(\.value),
-            jwtAuthorities: self.published?.jwtAuthorities ?? [:],
-            refreshHint: self.published?.refreshHint,
-            sequenceNumber: self.published?.sequenceNumber
-        )
+    /// A bundle's authorities by fingerprint, duplicates dropped: the costly part of applying a bundle (a DER encoding
+    /// and a SHA-256 per authority), which the manager does before it takes its lock.
+    static func fingerprinted(_ authorities: [Certificate]) -> [Fingerprint: Certificate] {
+        Dictionary(authorities.map { (Fingerprint($0), $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Applies a bundle from the source at `now`, retaining for `retention` what it dropped; returns the events.
+    ///
+    /// - Parameter fingerprinted: `offered`'s authorities by ``fingerprinted(_:)``, when the caller has them already.
     mutating func apply(
         _ offered: SPIFFEBundle,
+        fingerprinted: [Fingerprint: Certificate]? = nil,
         at now: Date,
         retention: Duration
     ) throws(Refusal) -> [TrustBundleEvent] {
@@ -64,14 +65,8 @@ struct TrustDomainBundles: Sendable {
         }
         let before = self.effectiveFingerprints
         let retainedBefore = self.retained
-        let old = Dictionary(
-            (self.published?.x509Authorities ?? []).map { (Fingerprint($0), $0) },
-            uniquingKeysWith: { first, _ in first }
-        )
-        let new = Dictionary(
-            offered.x509Authorities.map { (Fingerprint($0), $0) },
-            uniquingKeysWith: { first, _ in first }
-        )
+        let old = self.publishedAuthorities
+        let new = fingerprinted ?? Self.fingerprinted(offered.x509Authorities)
         var events: [TrustBundleEvent] = []
         for (fingerprint, authority) in old where new[fingerprint] == nil && !self.distrusted.contains(fingerprint) {
             let until = min(now.addingTimeInterval(retention.timeInterval), authority.notValidAfter)
@@ -84,19 +79,40 @@ struct TrustDomainBundles: Sendable {
         var canonical = offered
         canonical.x509Authorities = new.sorted { $0.key < $1.key }.map(\.value)
         self.published = canonical
-        events += self.expireRetained(at: now)
+        self.publishedAuthorities = new
+        var removed: Set<Fingerprint> = []
+        for (fingerprint, entry) in self.retained where entry.until <= now {
+            self.retained[fingerprint] = nil
+            removed.insert(fingerprint)
+            events.append(self.event(.removed, entry.authority, at: now))
+        }
+        self.recompute()
         let after = self.effectiveFingerprints
         for fingerprint in after.subtracting(before).sorted() {
             events.append(self.event(.added, new[fingerprint]!, at: now))
         }
-        for fingerprint in before.subtracting(after).sorted()
-        where !events.contains(where: {
-            $0.kind == .removed && Fingerprint($0.authority) == fingerprint
-        }) {
+        for fingerprint in before.subtracting(after).sorted() where !removed.contains(fingerprint) {
             guard let authority = old[fingerprint] ?? retainedBefore[fingerprint]?.authority else { continue }
             events.append(self.event(.removed, authority, at: now))
         }
         return events
+    }
+
+    /// Brings ``effective`` up to date with the published, retained and distrusted authorities.
+    private mutating func recompute() {
+        var authorities = self.publishedAuthorities
+        for (fingerprint, entry) in self.retained { authorities[fingerprint] = entry.authority }
+        for fingerprint in self.distrusted { authorities[fingerprint] = nil }
+        self.effectiveFingerprints = Set(authorities.keys)
+        var bundle = SPIFFEBundle(
+            trustDomain: self.trustDomain,
+            jwtAuthorities: self.published?.jwtAuthorities ?? [:],
+            refreshHint: self.published?.refreshHint,
+            sequenceNumber: self.published?.sequenceNumber
+        )
+        // Unique by fingerprint already: assigned, not passed to the initializer, which would check again.
+        bundle.x509Authorities = authorities.sorted { $0.key < $1.key }.map(\.value)
+        self.effective = bundle
     }
 
     /// Ends the retentions due at `now`.
@@ -106,6 +122,7 @@ struct TrustDomainBundles: Sendable {
             self.retained[fingerprint] = nil
             events.append(self.event(.removed, entry.authority, at: now))
         }
+        if !events.isEmpty { self.recompute() }
         return events
     }
 
@@ -115,6 +132,7 @@ struct TrustDomainBundles: Sendable {
         guard !self.distrusted.contains(fingerprint) else { return [] }
         self.distrusted.insert(fingerprint)
         self.retained[fingerprint] = nil
+        self.recompute()
         return [self.event(.distrusted, authority, at: now)]
     }
 
@@ -123,12 +141,6 @@ struct TrustDomainBundles: Sendable {
 
     /// The next date a retention ends, if any.
     var nextRetentionEnd: Date? { self.retained.values.map(\.until).min() }
-
-    private var effectiveFingerprints: Set<Fingerprint> {
-        var fingerprints = Set((self.published?.x509Authorities ?? []).map(Fingerprint.init))
-        fingerprints.formUnion(self.retained.keys)
-        return fingerprints.subtracting(self.distrusted)
-    }
 
     private func event(
         _ kind: TrustBundleEvent.Kind,

@@ -8,7 +8,7 @@ import WardenTestSupport
 import WardenTesting
 import X509
 
-@testable import WardenTrust
+@_spi(Benchmarks) @testable import WardenTrust
 
 @Suite struct BundleEndpointHandlerTests {
     let manager = TrustBundleManager(clock: ManualClock(now: TestPKI.epoch))

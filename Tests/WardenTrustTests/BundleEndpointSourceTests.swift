@@ -8,7 +8,7 @@ import WardenTestServers
 import WardenTestSupport
 import X509
 
-@testable import WardenTrust
+@_spi(Benchmarks) @testable import WardenTrust
 
 @Suite(
     .serialized,

@@ -10,7 +10,7 @@ import WardenTestSupport
 import WardenTesting
 import X509
 
-@testable import WardenTrust
+@_spi(Benchmarks) @testable import WardenTrust
 
 @Suite struct TrustBundleManagerTests {
     static let trustDomain = try! TrustDomain("example.org")
