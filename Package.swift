@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "WardenCredentials", targets: ["WardenCredentials"]),
         .library(name: "WardenVault", targets: ["WardenVault"]),
         .library(name: "WardenTrust", targets: ["WardenTrust"]),
+        .library(name: "WardenNIOSSL", targets: ["WardenNIOSSL"]),
         .library(name: "WardenTesting", targets: ["WardenTesting"]),
         // Real OpenBao and PostgreSQL servers for Warden's own tests and the Examples package, which sees only
         // products. Not part of the SDK: no source-compatibility promise.
@@ -43,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         .target(
@@ -124,6 +126,22 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenNIOSSL",
+            dependencies: [
+                "WardenCore",
+                "WardenPKI",
+                "WardenSPIFFE",
+                "WardenCredentials",
+                "WardenTrust",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "WardenTesting",
             dependencies: [
                 "WardenCore",
@@ -150,7 +168,7 @@ let package = Package(
         .target(
             name: "Warden",
             dependencies: [
-                "WardenCore", "WardenPKI", "WardenSPIFFE", "WardenCredentials", "WardenTrust", "WardenVault",
+                "WardenCore", "WardenPKI", "WardenSPIFFE", "WardenCredentials", "WardenTrust", "WardenVault", "WardenNIOSSL",
             ],
             swiftSettings: strictSettings
         ),
@@ -263,6 +281,21 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             exclude: ["Peers"],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "WardenNIOSSLTests",
+            dependencies: [
+                "WardenNIOSSL", "WardenTrust", "WardenSPIFFE", "WardenPKI", "WardenCredentials",
+                "WardenTestSupport", "WardenTestServers",
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
             swiftSettings: testSettings
         ),
         .testTarget(

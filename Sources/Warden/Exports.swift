@@ -5,3 +5,4 @@
 @_exported import WardenSPIFFE
 @_exported import WardenTrust
 @_exported import WardenVault
+@_exported import WardenNIOSSL

@@ -150,11 +150,7 @@ import X509
         clock.advance(by: .seconds(61))
         manager.expireRetentions()
         manager.distrust(b.certificate, in: Self.trustDomain)
-        var kinds: [(TrustBundleEvent.Kind, Certificate)] = []
-        for await event in events {
-            kinds.append((event.kind, event.authority))
-            if kinds.count == 5 { break }
-        }
+        let kinds = await collect(5, from: events, within: 10).map { ($0.kind, $0.authority) }
         #expect(kinds.map(\.0) == [.added, .retained, .added, .removed, .distrusted])
         #expect(kinds.map(\.1) == [a.certificate, a.certificate, b.certificate, a.certificate, b.certificate])
     }

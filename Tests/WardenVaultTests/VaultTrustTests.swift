@@ -3,6 +3,7 @@ import Testing
 import WardenCore
 import WardenCredentials
 import WardenSPIFFE
+import WardenTestSupport
 import WardenTrust
 import X509
 
@@ -40,11 +41,7 @@ extension VaultClientTests {
                 try await Task.sleep(for: .milliseconds(50))
             }
             #expect(subjects() == ["CN=Warden Root A", "CN=Warden Root B"], "B published, A retained")
-            var kinds: [TrustBundleEvent.Kind] = []
-            for await event in events {
-                kinds.append(event.kind)
-                if kinds.count == 3 { break }
-            }
+            let kinds = await collect(3, from: events, within: 10).map(\.kind)
             #expect(kinds == [.added, .retained, .added])
             running.cancel()
             _ = try? await running.value

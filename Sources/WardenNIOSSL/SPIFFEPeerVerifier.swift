@@ -1,0 +1,101 @@
+public import Logging
+import NIOCore
+public import NIOSSL
+import WardenPKI
+public import WardenSPIFFE
+public import WardenTrust
+import X509
+
+/// Verifies a TLS peer by the SPIFFE rules, in swift-nio-ssl's custom verification callback: the presented chain is an
+/// X509-SVID of a trusted trust domain, verified against that trust domain's current bundle, and its SPIFFE ID is one
+/// the authorizer allows.
+///
+/// Host names are not checked: an X509-SVID need not carry one, and swift-nio-ssl's own verification would reject a
+/// URI-only certificate. The authorizer is required; a verifier that allows any SPIFFE ID of a trusted trust domain
+/// says so with `SPIFFEIDAuthorizer.any`.
+///
+/// ```swift
+/// let peers = SPIFFEPeerVerifier(manager: trust, authorizer: .memberOf(try TrustDomain("example.org")))
+/// let handler = NIOSSLServerHandler(context: context, customVerificationCallbackWithMetadata: peers.callback)
+/// ```
+///
+/// A rejected peer fails the handshake, and the reason (the rule's code, the peer's SPIFFE ID when it has one) is
+/// logged at `notice`. The verified chain is the handler's `peerValidatedCertificateChain`; ``peerID(of:)`` reads the
+/// SPIFFE ID from it.
+public struct SPIFFEPeerVerifier: Sendable {
+    public let verifier: X509SVIDVerifier
+    public let authorizer: SPIFFEIDAuthorizer
+    private let logger: Logger
+
+    public init(
+        verifier: X509SVIDVerifier,
+        authorizer: SPIFFEIDAuthorizer,
+        logger: Logger = Logger(label: "warden.niossl")
+    ) {
+        self.verifier = verifier
+        self.authorizer = authorizer
+        self.logger = logger
+    }
+
+    /// Verifies against `manager`'s bundles, current at every handshake. Make one per listener or client, not per
+    /// connection: the manager keeps every verifier it makes.
+    public init(
+        manager: TrustBundleManager,
+        authorizer: SPIFFEIDAuthorizer,
+        logger: Logger = Logger(label: "warden.niossl")
+    ) {
+        self.init(verifier: manager.makeX509SVIDVerifier(), authorizer: authorizer, logger: logger)
+    }
+
+    /// Verifies the chain a peer presented, leaf first.
+    ///
+    /// - Throws: `SPIFFEError` naming the rule that failed.
+    public func verify(_ presented: [NIOSSLCertificate]) throws(SPIFFEError) -> VerifiedX509SVID {
+        var chain: [Certificate] = []
+        chain.reserveCapacity(presented.count)
+        for (index, certificate) in presented.enumerated() {
+            do {
+                chain.append(try CertificateDecoder.certificate(derEncoded: try certificate.toDERBytes()))
+            } catch {
+                throw SPIFFEError(.malformedInput, "the peer's certificate \(index) does not parse: \(error)")
+            }
+        }
+        return try self.verifier.verify(chain, authorizer: self.authorizer)
+    }
+
+    /// swift-nio-ssl's custom verification callback: succeeds with the verified chain, up to the trusted authority.
+    public var callback: NIOSSLCustomVerificationCallbackWithMetadata {
+        { presented, promise in
+            promise.succeed(self.verdict(presented))
+        }
+    }
+
+    func verdict(_ presented: [NIOSSLCertificate]) -> NIOSSLVerificationResultWithMetadata {
+        do {
+            let verified = try self.verify(presented)
+            let chain = try verified.chain.map {
+                try NIOSSLCertificate(bytes: CertificateDecoder.derBytes(of: $0), format: .der)
+            }
+            return .certificateVerified(VerificationMetadata(ValidatedCertificateChain(chain)))
+        } catch let error as SPIFFEError {
+            self.logger.notice(
+                "rejected a TLS peer",
+                metadata: ["code": "\(error.code)", "reason": "\(error.message)"]
+            )
+            return .failed
+        } catch {
+            self.logger.notice("rejected a TLS peer", metadata: ["reason": "\(error)"])
+            return .failed
+        }
+    }
+
+    /// The SPIFFE ID of the peer a handler verified with ``callback``, or `nil` before the handshake or without one.
+    /// Call it on the channel's event loop.
+    public static func peerID(of handler: NIOSSLHandler) -> SPIFFEID? {
+        guard let leaf = handler.peerValidatedCertificateChain?.leaf,
+            let der = try? leaf.toDERBytes(),
+            let certificate = try? CertificateDecoder.certificate(derEncoded: der)
+        else { return nil }
+        return try? X509SVID.validateLeaf(certificate)
+    }
+}
