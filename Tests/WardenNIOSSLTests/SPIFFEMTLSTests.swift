@@ -288,3 +288,110 @@ final class Collector: ChannelInboundHandler, Sendable {
         self.received.modify { $0 += text }
     }
 }
+
+extension SPIFFEMTLSTests {
+    /// Warden's server and client on loopback; with the reaper, distrusting the client's CA closes the connection
+    /// made before; without it, the connection lives on.
+    @Test(arguments: [true, false])
+    func theReaperClosesConnectionsWhosePeerNoLongerVerifies(withReaper: Bool) async throws {
+        let serverSVID = try Self.svid("spiffe://example.org/server", issuer: self.ca)
+        let clientSVID = try Self.svid("spiffe://example.org/client", issuer: self.ca)
+        let trust = TrustBundleManager(logger: Logger(label: "trust") { _ in SwiftLogNoOpLogHandler() })
+        trust.apply(SPIFFEBundle(trustDomain: Self.trustDomain, x509Authorities: [self.ca.certificate]))
+        let logs = InMemoryLogHandler()
+        let peers = SPIFFEPeerVerifier(
+            manager: trust,
+            authorizer: .memberOf(Self.trustDomain),
+            logger: Logger(label: "mtls") { _ in logs }
+        )
+        let serverReloader = RotatingCertificateReloader { Self.identity(serverSVID, self.ca) }
+        let serverContext = try NIOSSLContext(
+            configuration: .makeSPIFFEServerConfiguration(certificateReloader: serverReloader)
+        )
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(
+                        NIOSSLServerHandler(
+                            context: serverContext,
+                            customVerificationCallbackWithMetadata: peers.callback
+                        )
+                    )
+                    if withReaper {
+                        try sync.addHandler(
+                            SPIFFEConnectionReaper(
+                                peers: peers,
+                                every: .milliseconds(100),
+                                logger: Logger(label: "mtls") { _ in logs }
+                            )
+                        )
+                    }
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { server.close(promise: nil) }
+
+        let clientReloader = RotatingCertificateReloader { Self.identity(clientSVID, self.ca) }
+        let clientContext = try NIOSSLContext(
+            configuration: .makeSPIFFEClientConfiguration(certificateReloader: clientReloader)
+        )
+        let serverID = SPIFFEPeerVerifier(
+            verifier: X509SVIDVerifier(
+                bundle: X509Bundle(trustDomain: Self.trustDomain, authorities: [self.ca.certificate])
+            ),
+            authorizer: .id(try SPIFFEID("spiffe://example.org/server"))
+        )
+        let handshake = Shared(false)
+        let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        try NIOSSLClientHandler(
+                            context: clientContext,
+                            serverHostname: nil,
+                            customVerificationCallbackWithMetadata: serverID.callback
+                        )
+                    )
+                    try channel.pipeline.syncOperations.addHandler(HandshakeObserver(handshake))
+                }
+            }
+            .connect(host: "127.0.0.1", port: try #require(server.localAddress?.port)).get()
+        defer { client.close(promise: nil) }
+        #expect(try await Self.eventually { handshake.value })
+        // The connection outlives a check while the peer still verifies.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(client.isActive)
+
+        trust.distrust(self.ca.certificate, in: Self.trustDomain)
+        if withReaper {
+            #expect(try await Self.eventually { !client.isActive }, "the reaper left the connection open")
+            #expect(logs.lines.contains { $0.contains("no longer verifies") && $0.contains("code=") })
+        } else {
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(client.isActive, "without the reaper a connection lives with the trust it was made with")
+        }
+    }
+
+    static func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+}
+
+/// Notes that the TLS handshake completed.
+final class HandshakeObserver: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let completed: Shared<Bool>
+
+    init(_ completed: Shared<Bool>) { self.completed = completed }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event { self.completed.value = true }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
