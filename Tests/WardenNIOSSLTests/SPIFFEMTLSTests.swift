@@ -395,3 +395,116 @@ final class HandshakeObserver: ChannelInboundHandler, Sendable {
         context.fireUserInboundEventTriggered(event)
     }
 }
+
+extension SPIFFEMTLSTests {
+    /// One connection, one handshake: whether the server verified this client and answered with its SPIFFE ID.
+    static func connect(
+        port: Int,
+        identity: CertificateAndKey,
+        serverPeers: SPIFFEPeerVerifier
+    ) async -> Bool {
+        do {
+            let context = try NIOSSLContext(
+                configuration: .makeSPIFFEClientConfiguration(
+                    certificateReloader: RotatingCertificateReloader { identity }
+                )
+            )
+            let received = Shared("")
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(
+                                context: context,
+                                serverHostname: nil,
+                                customVerificationCallbackWithMetadata: serverPeers.callback
+                            )
+                        )
+                        try channel.pipeline.syncOperations.addHandler(Collector(received))
+                    }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+            try? await channel.closeFuture.get()
+            return received.value.hasPrefix("peer=spiffe://example.org/")
+        } catch {
+            return false
+        }
+    }
+
+    /// istio's four stages between two Warden services, each with its own manager, under continuous traffic from a
+    /// client that keeps its SVID from CA A and one that moves to CA B: no handshake fails while A is published or
+    /// retained, and the A client is refused once A's retention ends.
+    @Test func aCARolloverUnderContinuousTrafficFailsNoHandshake() async throws {
+        let a = self.ca
+        let b = try Self.ca("example.org")
+        let quiet = Logger(label: "trust") { _ in SwiftLogNoOpLogHandler() }
+        let serverTrust = TrustBundleManager(retention: .seconds(1), logger: quiet)
+        let clientTrust = TrustBundleManager(retention: .seconds(1), logger: quiet)
+        func publish(_ authorities: [Certificate], sequence: UInt64) {
+            for manager in [serverTrust, clientTrust] {
+                manager.apply(
+                    SPIFFEBundle(trustDomain: Self.trustDomain, x509Authorities: authorities, sequenceNumber: sequence)
+                )
+            }
+        }
+        publish([a.certificate], sequence: 1)
+        let serverIdentity = Shared(Self.identity(try Self.svid("spiffe://example.org/server", issuer: a), a))
+        let oldClient = Self.identity(try Self.svid("spiffe://example.org/old", issuer: a), a)
+        let movingClient = Shared(Self.identity(try Self.svid("spiffe://example.org/moving", issuer: a), a))
+        let clientPeers = SPIFFEPeerVerifier(
+            manager: serverTrust,
+            authorizer: .memberOf(Self.trustDomain),
+            logger: quiet
+        )
+        let serverPeers = SPIFFEPeerVerifier(
+            manager: clientTrust,
+            authorizer: .id(try SPIFFEID("spiffe://example.org/server")),
+            logger: quiet
+        )
+        let (server, port) = try await Self.server(current: serverIdentity, peers: clientPeers)
+        defer { server.close(promise: nil) }
+
+        // (handshakes, failures) of each client, while `traffic` runs.
+        let counts = Shared([0, 0, 0, 0])
+        let running = Shared(true)
+        let traffic = Task {
+            while running.value {
+                let old = await Self.connect(port: port, identity: oldClient, serverPeers: serverPeers)
+                let moving = await Self.connect(port: port, identity: movingClient.value, serverPeers: serverPeers)
+                counts.modify {
+                    $0[0] += 1
+                    $0[1] += old ? 0 : 1
+                    $0[2] += 1
+                    $0[3] += moving ? 0 : 1
+                }
+            }
+        }
+        func handshakes() -> Int { counts.value[0] }
+        func waitForTraffic() async throws {
+            let start = handshakes()
+            #expect(try await Self.eventually { handshakes() >= start + 5 })
+        }
+
+        try await waitForTraffic()  // 1: A
+        publish([a.certificate, b.certificate], sequence: 2)  // 2: A + B
+        try await waitForTraffic()
+        serverIdentity.value = Self.identity(try Self.svid("spiffe://example.org/server", issuer: b), b)  // 3: B signs
+        movingClient.value = Self.identity(try Self.svid("spiffe://example.org/moving", issuer: b), b)
+        try await waitForTraffic()
+        publish([b.certificate], sequence: 3)  // 4: B; A retained for a second
+        try await waitForTraffic()
+        running.value = false
+        await traffic.value
+        let before = counts.value
+        #expect(
+            before[1] == 0 && before[3] == 0,
+            "failed handshakes (old, moving): \(before[1]), \(before[3]) of \(before[0]) each"
+        )
+
+        // After the retention, a bundle update ends it: the A client is refused, the B client is not.
+        try await Task.sleep(for: .milliseconds(1100))
+        publish([b.certificate], sequence: 3)
+        #expect(!(await Self.connect(port: port, identity: oldClient, serverPeers: serverPeers)))
+        #expect(await Self.connect(port: port, identity: movingClient.value, serverPeers: serverPeers))
+    }
+}
