@@ -5,7 +5,8 @@
 #
 # Runs Warden's whole test suite, installing the peers it needs first (see Scripts/install-test-peers.sh), then runs the
 # README's main job, the Vault outage demo, and checks its timeline (Scripts/check-outage-demo.py), runs the bundle
-# endpoint example and fetches from it with curl, Python and warden (Scripts/check-bundle-endpoint-example.py), and gives every
+# endpoint example and fetches from it with curl, Python and warden (Scripts/check-bundle-endpoint-example.py), runs the
+# mTLS example against curl with a client certificate through a rotation (Scripts/check-mtls-example.py), and gives every
 # libFuzzer harness a short run (Scripts/fuzz.sh, WARDEN_FUZZ_SECONDS each, 5 by default) so that a parser regression
 # that crashes is caught.
 # Extra arguments go to `swift test`, for example: Scripts/test.sh --filter WardenPKITests; a run with arguments
@@ -18,8 +19,11 @@ export WARDEN_PYTHON
 swift test --explicit-target-dependency-import-check error "$@"
 if [ "$#" -eq 0 ]; then
   Scripts/outage-demo.sh --json | "$WARDEN_PYTHON" Scripts/check-outage-demo.py
+  examples="$(swift build --package-path Examples --show-bin-path)"
   swift build --package-path Examples --product BundleEndpointServer
   "$WARDEN_PYTHON" Scripts/check-bundle-endpoint-example.py \
-    "$(swift build --package-path Examples --show-bin-path)/BundleEndpointServer" "$(swift build --show-bin-path)/warden"
+    "$examples/BundleEndpointServer" "$(swift build --show-bin-path)/warden"
+  swift build --package-path Examples --product MTLSHelloServer
+  "$WARDEN_PYTHON" Scripts/check-mtls-example.py "$examples/MTLSHelloServer"
   Scripts/fuzz.sh "${WARDEN_FUZZ_SECONDS:-5}"
 fi

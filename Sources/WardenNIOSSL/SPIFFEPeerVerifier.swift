@@ -1,5 +1,5 @@
 public import Logging
-import NIOCore
+public import NIOCore
 public import NIOSSL
 import WardenPKI
 public import WardenSPIFFE
@@ -70,6 +70,19 @@ public struct SPIFFEPeerVerifier: Sendable {
         }
     }
 
+    /// The same check as ``callback`` for APIs that take swift-nio-ssl's plain custom verification callback, such as
+    /// Hummingbird's `TLSChannelConfiguration(tlsConfiguration:customVerificationCallback:)`. The handler then has no
+    /// validated chain; ``peerID(of:)`` reads the SPIFFE ID from the leaf the peer presented, which this verified.
+    public var verificationCallback: @Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void
+    {
+        { presented, promise in
+            switch self.verdict(presented) {
+            case .certificateVerified: promise.succeed(.certificateVerified)
+            case .failed: promise.succeed(.failed)
+            }
+        }
+    }
+
     func verdict(_ presented: [NIOSSLCertificate]) -> NIOSSLVerificationResultWithMetadata {
         do {
             let verified = try self.verify(presented)
@@ -89,13 +102,25 @@ public struct SPIFFEPeerVerifier: Sendable {
         }
     }
 
-    /// The SPIFFE ID of the peer a handler verified with ``callback``, or `nil` before the handshake or without one.
-    /// Call it on the channel's event loop.
+    /// The SPIFFE ID of the peer a handler verified with ``callback`` or ``verificationCallback``, or `nil` before the
+    /// handshake or without one. Call it on the channel's event loop, and only on a handler whose verification callback
+    /// is one of these: without a validated chain it reads the presented leaf.
     public static func peerID(of handler: NIOSSLHandler) -> SPIFFEID? {
-        guard let leaf = handler.peerValidatedCertificateChain?.leaf,
+        guard let leaf = handler.peerValidatedCertificateChain?.leaf ?? handler.peerCertificate,
             let der = try? leaf.toDERBytes(),
             let certificate = try? CertificateDecoder.certificate(derEncoded: der)
         else { return nil }
         return try? X509SVID.validateLeaf(certificate)
+    }
+
+    /// The SPIFFE ID of `channel`'s verified TLS peer, from any task: for request handlers that hold the channel
+    /// (Hummingbird's request context source, for one), not its pipeline.
+    public static func peerID(of channel: any Channel) async -> SPIFFEID? {
+        try? await channel.eventLoop.submit { () -> SPIFFEID? in
+            guard let handler = try? channel.pipeline.syncOperations.handler(type: NIOSSLHandler.self) else {
+                return nil
+            }
+            return Self.peerID(of: handler)
+        }.get()
     }
 }
