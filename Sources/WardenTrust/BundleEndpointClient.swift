@@ -128,6 +128,8 @@ struct BundleEndpointClient: Sendable {
             throw TrustError(.endpointUnreachable, "\(self.url) could not be reached: \(error)")
         }
         let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.timeInterval * 1e9))) {
+            // Noted first: the TLS handler may turn the close that follows into an error of its own.
+            outcome.noteTimeout()
             channel.pipeline.fireErrorCaught(ExchangeTimedOut())
         }
         defer { deadline.cancel() }
@@ -158,6 +160,9 @@ struct BundleEndpointClient: Sendable {
     }
 
     private func describe(_ failure: ExchangeFailure, outcome: VerificationOutcome) -> TrustError {
+        if outcome.timedOut {
+            return TrustError(.timedOut, "\(self.url) did not answer within \(self.timeout)")
+        }
         switch failure {
         case .status(let status, let location):
             let redirect = location.map { "; a redirect (to \($0)) is not followed" } ?? ""
@@ -196,7 +201,12 @@ private final class VerificationOutcome: Sendable {
         (nil, nil)
     )
 
+    private let deadlinePassed = Mutex(false)
+
     var refusal: String? { self.state.withLock { $0.refusal } }
+    var timedOut: Bool { self.deadlinePassed.withLock { $0 } }
+
+    func noteTimeout() { self.deadlinePassed.withLock { $0 = true } }
     var responseFuture: EventLoopFuture<Result<[UInt8], ExchangeFailure>>? { self.state.withLock { $0.future } }
 
     func response(_ eventLoop: any EventLoop) -> EventLoopPromise<Result<[UInt8], ExchangeFailure>> {

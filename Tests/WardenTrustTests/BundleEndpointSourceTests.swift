@@ -31,7 +31,7 @@ struct BundleEndpointSourceTests {
             url: Self.url(host, peer.webPort),
             trustDomain: Self.remote,
             profile: .httpsWeb(trustRoots: try peer.certificates(roots)),
-            timeout: .seconds(1),
+            timeout: .seconds(3),
             minimumRefreshHint: .seconds(1)
         )
     }
@@ -52,7 +52,7 @@ struct BundleEndpointSourceTests {
                     authorities: try peer.certificates("bootstrap.pem")
                 )
             ),
-            timeout: .seconds(1),
+            timeout: .seconds(3),
             minimumRefreshHint: .seconds(1)
         )
     }
