@@ -27,6 +27,7 @@
 #   PYSPIFFE <name> <warden ops/s> <py-spiffe ops/s> <warden/py-spiffe>
 #   TRUST_APPLY authorities=1000 <us per update>                   a TrustBundleManager applying a bundle update
 #   TRUST_READS <what> updates=<rate> <reads/s> <alone> <ratio>    two readers while updates arrive, vs alone
+#   HANDSHAKE fixed|rotating|spiffe <handshakes/s> <fixed> <ratio>   WardenNIOSSL's server vs swift-nio-ssl alone
 #
 # Throughputs are medians. The machine is shared and noisy: track the median ratio and its spread, not absolute
 # figures across runs.
@@ -157,6 +158,10 @@ echo "== Warden rotation engine, one thread vs two, not pinned" >&2
 swift build -c release --product CurrentScaling >&2
 "$(swift build -c release --show-bin-path)/CurrentScaling" > "$build/scaling.txt"
 
+echo "== WardenNIOSSL: TLS handshakes per second, rotating and SPIFFE-verifying server vs a fixed one, pinned" >&2
+swift build -c release --product HandshakeRate >&2
+"${pin[@]}" "$(swift build -c release --show-bin-path)/HandshakeRate" > "$build/handshakes.txt"
+
 echo "== WardenTrust: updates of a bundle of 1,000 authorities, and readers during them, not pinned" >&2
 swift build -c release --product TrustUpdates >&2
 "$(swift build -c release --show-bin-path)/TrustUpdates" > "$build/trust.txt"
@@ -248,3 +253,4 @@ if "json_jwt_claims_warden" in parsers and "json_jwt_claims_foundation" in parse
     print(f"RATIO json_jwt_claims {a:.0f} {b:.0f} {a / b:.3f}")
 PY
 cat "$build/trust.txt"
+cat "$build/handshakes.txt"
