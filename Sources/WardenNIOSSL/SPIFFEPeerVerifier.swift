@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 public import NIOSSL
+import Synchronization
 import WardenPKI
 public import WardenSPIFFE
 public import WardenTrust
@@ -26,6 +27,7 @@ public struct SPIFFEPeerVerifier: Sendable {
     public let verifier: X509SVIDVerifier
     public let authorizer: SPIFFEIDAuthorizer
     private let logger: Logger
+    private let authorities = ConvertedAuthorities()
 
     public init(
         verifier: X509SVIDVerifier,
@@ -51,6 +53,10 @@ public struct SPIFFEPeerVerifier: Sendable {
     ///
     /// - Throws: `SPIFFEError` naming the rule that failed.
     public func verify(_ presented: [NIOSSLCertificate]) throws(SPIFFEError) -> VerifiedX509SVID {
+        try self.verifier.verify(try Self.parse(presented), authorizer: self.authorizer)
+    }
+
+    private static func parse(_ presented: [NIOSSLCertificate]) throws(SPIFFEError) -> [Certificate] {
         var chain: [Certificate] = []
         chain.reserveCapacity(presented.count)
         for (index, certificate) in presented.enumerated() {
@@ -60,7 +66,7 @@ public struct SPIFFEPeerVerifier: Sendable {
                 throw SPIFFEError(.malformedInput, "the peer's certificate \(index) does not parse: \(error)")
             }
         }
-        return try self.verifier.verify(chain, authorizer: self.authorizer)
+        return chain
     }
 
     /// swift-nio-ssl's custom verification callback: succeeds with the verified chain, up to the trusted authority.
@@ -85,19 +91,27 @@ public struct SPIFFEPeerVerifier: Sendable {
 
     func verdict(_ presented: [NIOSSLCertificate]) -> NIOSSLVerificationResultWithMetadata {
         do {
-            let verified = try self.verify(presented)
-            let chain = try verified.chain.map {
-                try NIOSSLCertificate(bytes: CertificateDecoder.derBytes(of: $0), format: .der)
+            let parsed = try Self.parse(presented)
+            let verified = try self.verifier.verify(parsed, authorizer: self.authorizer)
+            // The validated chain in swift-nio-ssl's type: the certificates the peer presented as they are, and the
+            // trusted authority converted once and kept.
+            var chain: [NIOSSLCertificate] = []
+            chain.reserveCapacity(verified.chain.count)
+            for certificate in verified.chain {
+                if let index = parsed.firstIndex(of: certificate) {
+                    chain.append(presented[index])
+                } else if let authority = self.authorities.converted(certificate) {
+                    chain.append(authority)
+                } else {
+                    return .certificateVerified(VerificationMetadata(nil))
+                }
             }
             return .certificateVerified(VerificationMetadata(ValidatedCertificateChain(chain)))
-        } catch let error as SPIFFEError {
+        } catch {
             self.logger.notice(
                 "rejected a TLS peer",
                 metadata: ["code": "\(error.code)", "reason": "\(error.message)"]
             )
-            return .failed
-        } catch {
-            self.logger.notice("rejected a TLS peer", metadata: ["reason": "\(error)"])
             return .failed
         }
     }
@@ -122,5 +136,22 @@ public struct SPIFFEPeerVerifier: Sendable {
             }
             return Self.peerID(of: handler)
         }.get()
+    }
+}
+
+/// Trusted authorities in swift-nio-ssl's type, converted once each; at most 1,024 are kept.
+private final class ConvertedAuthorities: Sendable {
+    private let cache = Mutex<[Certificate: NIOSSLCertificate]>([:])
+
+    func converted(_ authority: Certificate) -> NIOSSLCertificate? {
+        if let known = self.cache.withLock({ $0[authority] }) { return known }
+        guard let fresh = try? NIOSSLCertificate(bytes: CertificateDecoder.derBytes(of: authority), format: .der) else {
+            return nil
+        }
+        self.cache.withLock { converted in
+            if converted.count >= 1024 { converted.removeAll(keepingCapacity: true) }
+            converted[authority] = fresh
+        }
+        return fresh
     }
 }
