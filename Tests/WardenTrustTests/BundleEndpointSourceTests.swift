@@ -81,6 +81,9 @@ struct BundleEndpointSourceTests {
 
     @Test func fetchesOverBothProfiles() async throws {
         let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        // To the end of the test: released after its last use, the peer would stop, and another test's server could
+        // take its port.
+        defer { withExtendedLifetime(peer) {} }
         let authorityA = try peer.certificates("bootstrap.pem")
         for source in [
             try Self.webSource(peer), try Self.webSource(peer, host: "localhost"), try Self.spiffeSource(peer),
@@ -94,6 +97,9 @@ struct BundleEndpointSourceTests {
 
     @Test func theWebProfileChecksTheCertificateAndTheHostName() async throws {
         let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        // To the end of the test: released after its last use, the peer would stop, and another test's server could
+        // take its port.
+        defer { withExtendedLifetime(peer) {} }
         // Another CA than the one that issued the endpoint's certificate.
         #expect(
             await Self.code { _ = try await Self.webSource(peer, roots: "bootstrap.pem").fetchBundle() }
@@ -115,6 +121,9 @@ struct BundleEndpointSourceTests {
 
     @Test func theSPIFFEProfileChecksTheEndpointsSPIFFEID() async throws {
         let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        // To the end of the test: released after its last use, the peer would stop, and another test's server could
+        // take its port.
+        defer { withExtendedLifetime(peer) {} }
         let other = try SPIFFEID("spiffe://remote.org/someone-else")
         do {
             _ = try await Self.spiffeSource(peer, endpointID: other).fetchBundle()
@@ -146,6 +155,9 @@ struct BundleEndpointSourceTests {
     /// reason, and it recovers once the endpoint does.
     @Test func eachFaultKeepsTheLastGoodBundleAndRecovers() async throws {
         let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        // To the end of the test: released after its last use, the peer would stop, and another test's server could
+        // take its port.
+        defer { withExtendedLifetime(peer) {} }
         let workload = try peer.certificates("svid-a.pem")
         var policy = RotationPolicy()
         policy.backoff = BackoffPolicy(initialDelay: .milliseconds(100), maximumDelay: .milliseconds(400))
@@ -197,6 +209,9 @@ struct BundleEndpointSourceTests {
     /// ended. Measured as the median gap between polls, so that a loaded machine's slower fetches do not count.
     @Test func pollsFourTimesPerRefreshHint() async throws {
         let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        // To the end of the test: released after its last use, the peer would stop, and another test's server could
+        // take its port.
+        defer { withExtendedLifetime(peer) {} }
         let manager = TrustBundleManager()
         manager.addSource(try Self.spiffeSource(peer))
         let running = Task { try await manager.run() }
@@ -215,6 +230,9 @@ struct BundleEndpointSourceTests {
     /// refused once its retention ends, and each stage's fetch is verified with the bundle fetched before it.
     @Test func aRolloverThroughTheEndpointBreaksNothing() async throws {
         let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        // To the end of the test: released after its last use, the peer would stop, and another test's server could
+        // take its port.
+        defer { withExtendedLifetime(peer) {} }
         let fromA = try peer.certificates("svid-a.pem")
         let fromB = try peer.certificates("svid-b.pem")
         let manager = TrustBundleManager(retention: .seconds(3))
