@@ -22,6 +22,7 @@ import datetime
 import ipaddress
 import json
 import os
+import socket
 import ssl
 import sys
 import threading
@@ -167,6 +168,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        if self.path == "/ready":
+            return self.reply(200, b"ready")
         mode = read("mode", "ok")
         with log_lock, open(path("requests.log"), "a") as f:
             f.write(f"{time.time():.3f} {self.server.kind} {mode}\n")
@@ -230,6 +233,22 @@ class Server(ThreadingHTTPServer):
 servers = {"web": Server("web"), "spiffe": Server("spiffe")}
 for server in servers.values():
     threading.Thread(target=server.serve_forever, daemon=True).start()
+# Ready means serving HTTPS: one request on each port before the test is told, so that its first fetch never meets a
+# server that is still starting (the probe's own TLS check is not the test's; the test verifies for real).
+for kind, server in servers.items():
+    probe = ssl.create_default_context(cafile=path("web-ca.pem"))
+    if kind == "spiffe":
+        probe.check_hostname = False
+        probe.load_verify_locations(cafile=path("bootstrap.pem"))
+    for attempt in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as raw:
+                with probe.wrap_socket(raw, server_hostname="localhost" if kind == "web" else None) as tls:
+                    tls.sendall(b"GET /ready HTTP/1.0\r\n\r\n")
+                    tls.recv(1)
+            break
+        except OSError:
+            time.sleep(0.1)
 with open(path("ready.json.tmp"), "w") as f:
     json.dump({kind: server.server_port for kind, server in servers.items()}, f)
 os.rename(path("ready.json.tmp"), path("ready.json"))
