@@ -99,6 +99,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -287,7 +288,7 @@ let package = Package(
         .testTarget(
             name: "WardenNIOSSLTests",
             dependencies: [
-                "WardenNIOSSL", "WardenTrust", "WardenSPIFFE", "WardenPKI", "WardenCredentials",
+                "WardenNIOSSL", "WardenTrust", "WardenSPIFFE", "WardenPKI", "WardenCredentials", "WardenVault",
                 "WardenTestSupport", "WardenTestServers",
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCertificateReloading
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -192,11 +193,23 @@ extension VaultClient {
                 }
             }
             if !roots.isEmpty { tls.trustRoots = .certificates(roots) }
+            if configuration.clientCertificateReloader != nil,
+                configuration.clientCertificateFile != nil || configuration.clientKeyFile != nil
+            {
+                throw VaultError(
+                    .invalidConfiguration,
+                    "a client certificate comes from files (VAULT_CLIENT_CERT, VAULT_CLIENT_KEY) or a reloader, not both"
+                )
+            }
             switch (configuration.clientCertificateFile, configuration.clientKeyFile) {
             case (let certificate?, let key?):
                 tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
                 tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
-            case (nil, nil): break
+            case (nil, nil):
+                if let reloader = configuration.clientCertificateReloader {
+                    // The callback runs at every new connection; pooled connections keep theirs.
+                    tls.setCertificateReloader(reloader)
+                }
             default:
                 throw VaultError(
                     .invalidConfiguration,

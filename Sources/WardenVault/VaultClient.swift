@@ -67,7 +67,9 @@ public final class VaultClient: Service, Sendable {
         logger: Logger = Logger(label: "warden.vault"),
         clock: any WardenClock = SystemClock()
     ) throws(VaultError) {
-        var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60))
+        var pool = HTTPClient.Configuration.ConnectionPool(
+            idleTimeout: .nanoseconds(Int64(configuration.connectionIdleTimeout.timeInterval * 1e9))
+        )
         // A refused connection fails the attempt at once, so that the client's own retry schedule (the one Vault's
         // Go client has) decides, rather than AsyncHTTPClient retrying until the connect timeout.
         pool.retryConnectionEstablishment = false

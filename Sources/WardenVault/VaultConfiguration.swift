@@ -1,4 +1,5 @@
 public import Foundation
+public import NIOCertificateReloading
 public import WardenCore
 
 /// How to reach Vault (or OpenBao): the address, the token, the namespace, TLS, timeouts and retries.
@@ -20,6 +21,16 @@ public struct VaultConfiguration: Sendable {
     public var clientCertificateFile: String?
     /// The client certificate's private key, PEM (`VAULT_CLIENT_KEY`).
     public var clientKeyFile: String?
+    /// A client certificate that rotates without a new client: each new connection presents the reloader's current
+    /// certificate and key, as swift-nio-extras' `CertificateReloader` defines (WardenNIOSSL's
+    /// `RotatingCertificateReloader` serves an X509-SVID or a Vault PKI certificate this way). Established connections
+    /// keep the certificate they were opened with until they close, at the latest after ``connectionIdleTimeout``
+    /// without a request; cert auth checks the certificate of the connection a login is sent on. Not together with
+    /// ``clientCertificateFile``.
+    public var clientCertificateReloader: (any CertificateReloader)?
+    /// How long an idle pooled connection is kept open (60 s by default). It also bounds how long a rotated
+    /// ``clientCertificateReloader`` certificate waits to be presented by a client that is never idle for longer.
+    public var connectionIdleTimeout: Duration
     /// The name the server's certificate is checked against and sent as SNI, when it differs from the address's host
     /// (`VAULT_TLS_SERVER_NAME`), for example a server reached by IP address whose certificate names it
     /// `vault.internal`. The connection still goes to the address. Requests then carry this name as their `Host`.
@@ -48,9 +59,11 @@ public struct VaultConfiguration: Sendable {
         caDirectory: String? = nil,
         clientCertificateFile: String? = nil,
         clientKeyFile: String? = nil,
+        clientCertificateReloader: (any CertificateReloader)? = nil,
         tlsServerName: String? = nil,
         insecureSkipTLSVerify: Bool = false,
         timeout: Duration = .seconds(60),
+        connectionIdleTimeout: Duration = .seconds(60),
         maximumRetries: Int = 2,
         retryBackoff: BackoffPolicy = BackoffPolicy(
             initialDelay: .milliseconds(1000),
@@ -67,9 +80,11 @@ public struct VaultConfiguration: Sendable {
         self.caDirectory = caDirectory
         self.clientCertificateFile = clientCertificateFile
         self.clientKeyFile = clientKeyFile
+        self.clientCertificateReloader = clientCertificateReloader
         self.tlsServerName = tlsServerName
         self.insecureSkipTLSVerify = insecureSkipTLSVerify
         self.timeout = timeout
+        self.connectionIdleTimeout = connectionIdleTimeout
         self.maximumRetries = maximumRetries
         self.retryBackoff = retryBackoff
     }
