@@ -6,7 +6,8 @@
 # Runs Warden's whole test suite, installing the peers it needs first (see Scripts/install-test-peers.sh), then runs the
 # README's main job, the Vault outage demo, and checks its timeline (Scripts/check-outage-demo.py), runs the bundle
 # endpoint example and fetches from it with curl, Python and warden (Scripts/check-bundle-endpoint-example.py), runs the
-# mTLS example against curl with a client certificate through a rotation (Scripts/check-mtls-example.py), and gives every
+# mTLS example against curl with a client certificate through a rotation (Scripts/check-mtls-example.py), runs the gRPC
+# mTLS rotation example through two rotations of each certificate (Scripts/check-mtls-rotation-example.py), and gives every
 # libFuzzer harness a short run (Scripts/fuzz.sh, WARDEN_FUZZ_SECONDS each, 5 by default) so that a parser regression
 # that crashes is caught.
 # Extra arguments go to `swift test`, for example: Scripts/test.sh --filter WardenPKITests; a run with arguments
@@ -25,5 +26,7 @@ if [ "$#" -eq 0 ]; then
     "$examples/BundleEndpointServer" "$(swift build --show-bin-path)/warden"
   swift build --package-path Examples --product MTLSHelloServer
   "$WARDEN_PYTHON" Scripts/check-mtls-example.py "$examples/MTLSHelloServer"
+  swift build --package-path Examples --product MTLSRotation
+  "$WARDEN_PYTHON" Scripts/check-mtls-rotation-example.py "$examples/MTLSRotation" 2
   Scripts/fuzz.sh "${WARDEN_FUZZ_SECONDS:-5}"
 fi

@@ -70,9 +70,21 @@ public struct SPIFFEPeerVerifier: Sendable {
     }
 
     /// swift-nio-ssl's custom verification callback: succeeds with the verified chain, up to the trusted authority.
-    public var callback: NIOSSLCustomVerificationCallbackWithMetadata {
+    public var callback: @Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResultWithMetadata>) -> Void
+    {
         { presented, promise in
-            promise.succeed(self.verdict(presented))
+            promise.succeed(self.verdict(presented, observe: nil))
+        }
+    }
+
+    /// ``callback``, also handing each handshake's outcome to `observe`: the verified X509-SVID, or the error naming
+    /// the rule that rejected the peer. For audit logs, metrics, or a demo that prints each peer. `observe` runs on
+    /// the connection's event loop during the handshake: keep it short.
+    public func callback(
+        observing observe: @escaping @Sendable (Result<VerifiedX509SVID, SPIFFEError>) -> Void
+    ) -> @Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResultWithMetadata>) -> Void {
+        { presented, promise in
+            promise.succeed(self.verdict(presented, observe: observe))
         }
     }
 
@@ -82,17 +94,21 @@ public struct SPIFFEPeerVerifier: Sendable {
     public var verificationCallback: @Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void
     {
         { presented, promise in
-            switch self.verdict(presented) {
+            switch self.verdict(presented, observe: nil) {
             case .certificateVerified: promise.succeed(.certificateVerified)
             case .failed: promise.succeed(.failed)
             }
         }
     }
 
-    func verdict(_ presented: [NIOSSLCertificate]) -> NIOSSLVerificationResultWithMetadata {
-        do {
+    func verdict(
+        _ presented: [NIOSSLCertificate],
+        observe: (@Sendable (Result<VerifiedX509SVID, SPIFFEError>) -> Void)?
+    ) -> NIOSSLVerificationResultWithMetadata {
+        do throws(SPIFFEError) {
             let parsed = try Self.parse(presented)
             let verified = try self.verifier.verify(parsed, authorizer: self.authorizer)
+            observe?(.success(verified))
             // The validated chain in swift-nio-ssl's type: the certificates the peer presented as they are, and the
             // trusted authority converted once and kept.
             var chain: [NIOSSLCertificate] = []
@@ -108,6 +124,7 @@ public struct SPIFFEPeerVerifier: Sendable {
             }
             return .certificateVerified(VerificationMetadata(ValidatedCertificateChain(chain)))
         } catch {
+            observe?(.failure(error))
             self.logger.notice(
                 "rejected a TLS peer",
                 metadata: ["code": "\(error.code)", "reason": "\(error.message)"]
