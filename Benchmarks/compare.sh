@@ -28,6 +28,7 @@
 #   TRUST_APPLY authorities=1000 <us per update>                   a TrustBundleManager applying a bundle update
 #   TRUST_READS <what> updates=<rate> <reads/s> <alone> <ratio>    two readers while updates arrive, vs alone
 #   HANDSHAKE fixed|rotating|spiffe <handshakes/s> <fixed> <ratio>   WardenNIOSSL's server vs swift-nio-ssl alone
+#   CALLBACK spiffe-vs-default <spiffe/s> <rotating/s> <ratio> <µs>  the SPIFFE callback vs swift-nio-ssl's check
 #
 # Throughputs are medians. The machine is shared and noisy: track the median ratio and its spread, not absolute
 # figures across runs.

@@ -91,16 +91,18 @@ struct SPIFFEMTLSTests {
     /// A Warden server on loopback presenting what `current` holds, verifying clients with `peers`.
     static func server(
         current: Shared<CertificateAndKey>,
-        peers: SPIFFEPeerVerifier
+        peers: SPIFFEPeerVerifier,
+        observe: (@Sendable (Result<VerifiedX509SVID, SPIFFEError>) -> Void)? = nil
     ) async throws -> (any Channel, Int) {
         let reloader = RotatingCertificateReloader { current.value }
         let context = try NIOSSLContext(configuration: .makeSPIFFEServerConfiguration(certificateReloader: reloader))
+        let callback = observe.map { peers.callback(observing: $0) } ?? peers.callback
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let tls = NIOSSLServerHandler(
                         context: context,
-                        customVerificationCallbackWithMetadata: peers.callback
+                        customVerificationCallbackWithMetadata: callback
                     )
                     try channel.pipeline.syncOperations.addHandler(tls)
                     try channel.pipeline.syncOperations.addHandler(PeerIDResponder())
@@ -200,6 +202,43 @@ struct SPIFFEMTLSTests {
             try self.files("after", try Self.svid("spiffe://example.org/client", issuer: self.ca))
         )
         #expect(!distrusted.stdout.contains("peer="), "a client of a distrusted CA was accepted")
+    }
+
+    /// `callback(observing:)` hands the application each handshake's outcome: the verified SVID, or the rule.
+    @Test func theObservingCallbackSeesEachVerdict() async throws {
+        let server = try Self.svid("spiffe://example.org/server", issuer: self.ca)
+        let peers = SPIFFEPeerVerifier(
+            verifier: X509SVIDVerifier(
+                bundle: X509Bundle(trustDomain: Self.trustDomain, authorities: [self.ca.certificate])
+            ),
+            authorizer: .id(try SPIFFEID("spiffe://example.org/client")),
+            logger: Logger(label: "mtls") { _ in SwiftLogNoOpLogHandler() }
+        )
+        let seen = Shared<[Result<VerifiedX509SVID, SPIFFEError>]>([])
+        let (channel, port) = try await Self.server(
+            current: Shared(Self.identity(server, self.ca)),
+            peers: peers,
+            observe: { outcome in seen.modify { $0.append(outcome) } }
+        )
+        defer { channel.close(promise: nil) }
+
+        let client = try Self.svid("spiffe://example.org/client", issuer: self.ca)
+        let accepted = try self.sClient(port, try self.files("client", client))
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        let intruder = try Self.svid("spiffe://example.org/intruder", issuer: self.ca)
+        _ = try self.sClient(port, try self.files("intruder", intruder))
+
+        let outcomes = seen.value
+        try #require(outcomes.count == 2, "\(outcomes)")
+        let verified = try outcomes[0].get()
+        #expect(verified.id.description == "spiffe://example.org/client")
+        #expect(verified.chain.first == client.certificate)
+        guard case .failure(let error) = outcomes[1] else {
+            Issue.record("the intruder was verified")
+            return
+        }
+        #expect(error.code == .unauthorized)
+        #expect(error.message.contains("spiffe://example.org/intruder"), "\(error)")
     }
 
     /// Warden's client against `openssl s_server`: the server's SVID and SPIFFE ID are checked, not a host name.

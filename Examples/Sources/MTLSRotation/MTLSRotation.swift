@@ -37,11 +37,10 @@ enum MTLSRotation {
             exit(2)
         }
         let log = EventLog(json: options.json)
-        let local: OpenBaoServer?
+        var local: OpenBaoServer? = nil
         let vault: VaultClient
         do {
             if ProcessInfo.processInfo.environment["VAULT_ADDR"] != nil {
-                local = nil
                 vault = try VaultClient(configuration: try .fromEnvironment())
             } else {
                 let server = try OpenBaoServer()
@@ -52,6 +51,7 @@ enum MTLSRotation {
             }
         } catch {
             log.note("MTLSRotation: cannot reach Vault: \(error)")
+            Self.remove(local)
             exit(1)
         }
         let signals = Self.shutDownOnSignals(local)
@@ -61,11 +61,11 @@ enum MTLSRotation {
         } catch {
             log.note("MTLSRotation: \(error)")
             try? await vault.shutdown()
-            local?.shutDown()
+            Self.remove(local)
             exit(1)
         }
         try? await vault.shutdown()
-        local?.shutDown()
+        Self.remove(local)
         let failed = log.failedRequests
         log.note("\(log.requests) requests, \(failed) failed")
         exit(failed == 0 && log.requests > 0 ? 0 : 1)
@@ -210,12 +210,19 @@ enum MTLSRotation {
         )
     }
 
+    /// Stops the demo's own OpenBao and removes its files now: `exit` runs no deinitializer.
+    static func remove(_ server: OpenBaoServer?) {
+        guard let server else { return }
+        server.shutDown()
+        try? FileManager.default.removeItem(atPath: server.directory.path)
+    }
+
     static func shutDownOnSignals(_ server: OpenBaoServer?) -> [any DispatchSourceSignal] {
         [SIGINT, SIGTERM, SIGHUP].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                server?.shutDown()
+                Self.remove(server)
                 exit(128 + number)
             }
             source.resume()
