@@ -54,6 +54,11 @@ public final class PythonBundleEndpoint {
         )
     }
 
+    /// The handshakes and requests the peer failed, with Python's tracebacks: for a test's failure message.
+    public var errors: String {
+        (try? String(contentsOfFile: self.directory.file("errors.log"), encoding: .utf8)) ?? "(none)"
+    }
+
     /// When each request of `kind` (`web` or `spiffe`) arrived.
     public func requestTimes(_ kind: String) throws -> [Double] {
         let log = (try? String(contentsOfFile: self.directory.file("requests.log"), encoding: .utf8)) ?? ""

@@ -79,12 +79,7 @@ struct BundleEndpointSourceTests {
         return condition()
     }
 
-    // Disabled, tracked in the closing note of 2026-11-26: on a fresh CI machine this test's first fetch, made while
-    // all 43 suites start at once, fails with `uncleanShutdown` in four runs of five, and never on a developer
-    // machine; the cause is not found yet. The same fetches over both profiles stay tested by
-    // `BundleFetchCommandTests.fetchesOverBothProfiles`, `eachFaultKeepsTheLastGoodBundleAndRecovers` and
-    // Scripts/check-bundle-endpoint-example.py.
-    @Test(.disabled("fails on fresh CI machines at suite start; under investigation (see the comment)"))
+    @Test
     func fetchesOverBothProfiles() async throws {
         let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
         // To the end of the test: released after its last use, the peer would stop, and another test's server could
@@ -94,7 +89,13 @@ struct BundleEndpointSourceTests {
         for source in [
             try Self.webSource(peer), try Self.webSource(peer, host: "localhost"), try Self.spiffeSource(peer),
         ] {
-            let bundle = try await source.fetchBundle()
+            let bundle: SPIFFEBundle
+            do {
+                bundle = try await source.fetchBundle()
+            } catch {
+                Issue.record("\(source.url), \(source.profile): \(error)\nthe peer's errors:\n\(peer.errors)")
+                continue
+            }
             #expect(bundle.x509Authorities == authorityA, "\(source.profile)")
             #expect(bundle.sequenceNumber == 1)
             #expect(bundle.refreshHint == .seconds(2))

@@ -14,7 +14,8 @@ steers it through two files it may write at any time:
   "overcap-stream" (no Content-Length, 5 MiB until close), "redirect", "lower" (the sequence minus one), "wrong-id"
   (the https_spiffe port presents spiffe://remote.org/impostor).
 
-Every request is logged to DIR/requests.log as "TIME PORT-KIND MODE".
+Every request is logged to DIR/requests.log as "TIME PORT-KIND MODE", and every failed handshake or request, with
+its traceback, to DIR/errors.log, which a test prints when a fetch fails (Python's server would drop them silently).
 """
 
 import base64
@@ -27,6 +28,7 @@ import ssl
 import sys
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
@@ -163,6 +165,11 @@ def bundle_document(lower):
                        "spiffe_refresh_hint": HINT}).encode()
 
 
+def note_error(where):
+    with log_lock, open(path("errors.log"), "a") as f:
+        f.write(f"{time.time():.3f} {where}: {traceback.format_exc()}\n")
+
+
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -204,7 +211,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
-            pass
+            note_error(f"{self.server.kind} reply")
 
 
 class Server(ThreadingHTTPServer):
@@ -224,10 +231,15 @@ class Server(ThreadingHTTPServer):
             ctx = impostor
         else:
             ctx = endpoint_b if read("stage", "a") in ("ab-b", "b") else endpoint_a
-        return ctx.wrap_socket(sock, server_side=True), address
+        try:
+            return ctx.wrap_socket(sock, server_side=True), address
+        except Exception:
+            note_error(f"{self.kind} handshake with {address}")
+            sock.close()
+            raise
 
     def handle_error(self, request, client_address):
-        pass
+        note_error(f"{self.kind} request from {client_address}")
 
 
 servers = {"web": Server("web"), "spiffe": Server("spiffe")}
