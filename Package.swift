@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "WardenVault", targets: ["WardenVault"]),
         .library(name: "WardenTrust", targets: ["WardenTrust"]),
         .library(name: "WardenNIOSSL", targets: ["WardenNIOSSL"]),
+        // Its own product, outside `import Warden`, so that only its users compile gRPC.
+        .library(name: "WardenWorkloadAPI", targets: ["WardenWorkloadAPI"]),
         .library(name: "WardenTesting", targets: ["WardenTesting"]),
         // Real OpenBao and PostgreSQL servers for Warden's own tests and the Examples package, which sees only
         // products. Not part of the SDK: no source-compatibility promise.
@@ -144,6 +146,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenWorkloadAPI",
+            dependencies: [
+                "WardenCore"
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "WardenTesting",
             dependencies: [
                 "WardenCore",
@@ -226,6 +235,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),
             ],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "WardenWorkloadAPITests",
+            dependencies: ["WardenWorkloadAPI", "WardenCore", "WardenTestSupport"],
+            exclude: ["Peers"],
+            resources: [.copy("Vectors")],
             swiftSettings: testSettings
         ),
         .testTarget(
