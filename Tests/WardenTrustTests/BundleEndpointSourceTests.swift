@@ -93,7 +93,11 @@ struct BundleEndpointSourceTests {
             do {
                 bundle = try await source.fetchBundle()
             } catch {
-                Issue.record("\(source.url), \(source.profile): \(error)\nthe peer's errors:\n\(peer.errors)")
+                let requests = (try? String(contentsOfFile: peer.directory.file("requests.log"), encoding: .utf8)) ?? ""
+                let report: String =
+                    "\(source.url), \(source.profile), at \(Date().timeIntervalSince1970): \(error)\n"
+                    + "the peer's errors:\n\(peer.errors)\nthe requests it served:\n\(requests)"
+                Issue.record("\(report)")
                 continue
             }
             #expect(bundle.x509Authorities == authorityA, "\(source.profile)")

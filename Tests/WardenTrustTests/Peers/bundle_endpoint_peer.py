@@ -174,6 +174,11 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def log_error(self, format, *args):
+        # http.server reports a request it could not read (a timeout, a bad request line) only here.
+        with log_lock, open(path("errors.log"), "a") as f:
+            f.write(f"{time.time():.3f} {self.server.kind} request: {format % args}\n")
+
     def do_GET(self):
         if self.path == "/ready":
             return self.reply(200, b"ready")
