@@ -47,6 +47,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
     ],
     targets: [
         .target(
@@ -148,8 +152,19 @@ let package = Package(
         .target(
             name: "WardenWorkloadAPI",
             dependencies: [
-                "WardenCore"
+                "WardenCore",
+                "WardenPKI",
+                "WardenSPIFFE",
+                "WardenCredentials",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
+            exclude: ["Generated/workload.proto", "Generated/README.md"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -239,7 +254,10 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenWorkloadAPITests",
-            dependencies: ["WardenWorkloadAPI", "WardenCore", "WardenTestSupport"],
+            dependencies: [
+                "WardenWorkloadAPI", "WardenCore", "WardenSPIFFE", "WardenTestSupport", "WardenTestServers",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Peers"],
             resources: [.copy("Vectors")],
             swiftSettings: testSettings

@@ -12,10 +12,12 @@ Usage: workload_api_peer.py DIR. It listens on DIR/agent.sock and on a loopback 
 on once per change of its content, "N word" with N counting up):
 
 - rotate: a new key and certificate for the workload, pushed on every open X.509 stream;
-- withdraw / restore: the workload has no identity (PERMISSION_DENIED on every RPC and open stream) / has it again;
+- withdraw: the workload has no identity (PERMISSION_DENIED on every RPC and open stream);
+- restore: back to normal after withdraw, empty or mismatch;
 - end: every open stream ends cleanly (status OK); the next call works;
 - drop: every open stream fails with UNAVAILABLE, as when the agent goes away;
-- empty: the next X.509 message has no SVID;  mismatch: the next has a key that does not match its certificate;
+- empty: X.509 messages have no SVID;  mismatch: they have a key that does not match the certificate (until restore;
+  a mode, not one message, because a stream the client has just left may still take a message);
 - federate / unfederate: the bundle of remote.org is added to / removed from the X.509 and JWT bundle streams.
 
 It writes DIR/state.json after every change: {"serial": hex, "generation": n, "federated": bool}, the serial being the
@@ -102,7 +104,7 @@ class State:
         self.generation = 0
         self.withdrawn = False
         self.federated = False
-        self.once = None  # "empty" or "mismatch" for the next X.509 message
+        self.fault = None  # "empty" or "mismatch" for X.509 messages
         self.ending = None  # "end" or "drop" for open streams, with the generation it applies to
         self.issue()
 
@@ -124,10 +126,11 @@ class State:
                 self.withdrawn = True
             elif word == "restore":
                 self.withdrawn = False
+                self.fault = None
             elif word in ("end", "drop"):
                 self.ending = (word, self.generation + 1)
             elif word in ("empty", "mismatch"):
-                self.once = word
+                self.fault = word
             elif word == "federate":
                 self.federated = True
             elif word == "unfederate":
@@ -150,14 +153,13 @@ def check(context):
 def x509_message():
     key_der = state.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption())
-    if state.once == "mismatch":
+    if state.fault == "mismatch":
         key_der = ec.generate_private_key(ec.SECP256R1()).private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    svids = [] if state.once == "empty" else [workload_pb2.X509SVID(
-        spiffe_id=SPIFFE_ID, x509_svid=der(state.cert) + der(ca), x509_svid_key=key_der, bundle=der(ca),
+    svids = [] if state.fault == "empty" else [workload_pb2.X509SVID(
+        spiffe_id=SPIFFE_ID, x509_svid=der(state.cert), x509_svid_key=key_der, bundle=der(ca),
         hint="internal",
     )]
-    state.once = None
     federated = {"spiffe://remote.org": der(remote_ca)} if state.federated else {}
     return workload_pb2.X509SVIDResponse(svids=svids, federated_bundles=federated)
 
