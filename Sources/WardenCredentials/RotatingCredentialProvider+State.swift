@@ -48,6 +48,9 @@ extension RotatingCredentialProvider {
         /// The consumer reported the held credential refused (``RotatingCredentialProvider/invalidate(where:)``): it is
         /// no longer served, and the next refresh fetches rather than renews.
         var isRejected = false
+        /// The source said it has something newer (``RotatingCredentialProvider/refreshNow()``): fetch ahead of the
+        /// schedule, serving the held credential meanwhile. Cleared when an attempt starts.
+        var isRefreshRequested = false
         var refusalEpoch: UInt64 = 0
         /// Refusals since the last refresh that no refusal caused: spaces their fetches by the backoff policy.
         var refusalStreak = 0
@@ -116,7 +119,9 @@ extension RotatingCredentialProvider {
 
         /// Whether a refresh is needed now.
         func isDue(at now: Date, policy: RotationPolicy) -> Bool {
-            guard self.credential != nil, !self.isRejected, self.failure == nil else { return true }
+            guard self.credential != nil, !self.isRejected, !self.isRefreshRequested, self.failure == nil else {
+                return true
+            }
             return now >= min(self.refreshAt ?? now, self.windowStart(policy: policy))
         }
 

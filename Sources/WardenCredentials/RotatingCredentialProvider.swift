@@ -289,6 +289,28 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         return invalidated
     }
 
+    /// Fetches now, ahead of the schedule, while the held credential is still served: for a source that learns of a
+    /// newer credential by itself, such as a stream that pushed a rotation (the SPIFFE Workload API's sources call it).
+    ///
+    /// Nothing is refused or discarded: the held credential is served until the new one arrives, and a failed fetch is
+    /// retried on the usual schedule. Requests closer together than ``RotationPolicy/minimumRefreshInterval`` are
+    /// spaced by it; one made while an attempt is under way makes another attempt follow it, since the one under way
+    /// may have read the source before the change.
+    public func refreshNow() {
+        let now = self.clock.now
+        let monotonicNow = self.clock.monotonicNow
+        self.state.withLock { state in
+            guard !state.isShuttingDown, !state.isRevoked, !state.isRetired else { return }
+            state.isRefreshRequested = true
+            if state.canStart(at: monotonicNow) {
+                self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow)
+            } else {
+                // The loop may be asleep until its next refresh point: wake it to fetch when the spacing allows.
+                state.loopSleep?.cancel()
+            }
+        }
+    }
+
     // MARK: - Running
 
     /// Refreshes in the background until cancelled or until graceful shutdown; then abandons the attempt under way,
@@ -592,6 +614,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             refusalEpoch: epoch
         )
         state.lastAttemptStart = monotonicNow
+        state.isRefreshRequested = false
         let earliestNext = monotonicNow.advanced(by: self.policy.minimumRefreshInterval)
         state.notBefore = max(state.notBefore ?? earliestNext, earliestNext)
         self.publishSnapshot(of: state, now: now, monotonicNow: monotonicNow)

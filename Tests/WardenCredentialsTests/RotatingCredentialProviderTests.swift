@@ -365,6 +365,32 @@ extension RotationPolicy {
         #expect(events.last?.old?.value == "secret-1")
     }
 
+    /// A push from the source (`refreshNow`): fetched at once, ahead of the schedule, with the held value served
+    /// meanwhile; a request during an attempt makes another follow it; requests are spaced by the minimum interval.
+    @Test func refreshNowFetchesAheadOfTheScheduleAndKeepsServing() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(1000)))
+        let provider = self.makeProvider(source)
+        let running = Task { try await provider.run() }
+        defer { running.cancel() }
+        #expect(try await provider.current() == "secret-1")
+        clock.advance(by: .seconds(10))
+
+        source.script.withLock { $0.holdFetches = true }
+        provider.refreshNow()
+        await eventually({ source.waitingFetches == 1 }, "the pushed fetch")
+        #expect(provider.currentIfAvailable() == "secret-1", "served while the fetch is under way")
+        // A second push during the attempt: the source may have changed after the attempt read it.
+        provider.refreshNow()
+        source.releaseFetches()
+        await eventually({ provider.currentIfAvailable() == "secret-2" }, "the pushed value")
+        clock.advance(by: .milliseconds(200))
+        await eventually({ source.fetches == 3 }, "the attempt that follows a push made during one")
+        #expect(provider.status == .fresh)
+        // Ten seconds into a 1,000-second lifetime: nothing but the pushes made these fetches.
+        #expect(source.fetches == 3)
+    }
+
     @Test func aRefusedCredentialIsNotServedWhileTheSourceIsDownAndRetriesStayOnSchedule() async throws {
         let clock = ManualClock()
         let source = ScriptedSource(clock: clock)

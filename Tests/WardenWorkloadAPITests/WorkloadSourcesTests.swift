@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import Testing
+import WardenCore
+import WardenCredentials
+import WardenSPIFFE
+import WardenTestServers
+import WardenTestSupport
+import WardenWorkloadAPI
+
+/// The Workload API's sources in the rotation engine, against the Python server that stands in for the SPIRE agent.
+@Suite(.enabled(if: ExternalTool.pythonSPIFFE.shouldRun, "py-spiffe is missing (Scripts/test.sh installs it)"))
+struct WorkloadSourcesTests {
+    static let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    static func serial(_ value: CertificateAndKey?) -> String? {
+        guard let value else { return nil }
+        let hex = value.leaf.serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
+        return String(hex.drop { $0 == "0" })
+    }
+
+    static func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try condition()
+    }
+
+    /// Runs a client and an X509-SVID provider on it for the body.
+    static func withProvider<T: Sendable>(
+        _ address: WorkloadAPIAddress,
+        initialWait: Duration = .seconds(10),
+        _ body: (RotatingCredentialProvider<WorkloadX509SVIDSource>) async throws -> T
+    ) async throws -> T {
+        let client = try WorkloadAPIClient(address: address, logger: Self.quiet)
+        let provider = RotatingCredentialProvider(workloadAPI: client, initialWait: initialWait, logger: Self.quiet)
+        let runningClient = Task { try await client.run() }
+        let runningProvider = Task { try await provider.run() }
+        defer {
+            runningProvider.cancel()
+            client.shutdown()
+            runningClient.cancel()
+        }
+        return try await body(provider)
+    }
+
+    @Test func aRotationPushedByTheAgentReachesCurrentAtOnce() async throws {
+        let agent = try PythonWorkloadAPI()
+        defer { withExtendedLifetime(agent) {} }
+        try await Self.withProvider(agent.socket) { provider in
+            let first = try await provider.current()
+            #expect(Self.serial(first) == (try agent.state.serial))
+            let updates = provider.updates
+            try await agent.command("rotate")
+            let pushedAt = Date()
+            // The SVID lives an hour: the schedule alone would refresh it in half an hour at the earliest.
+            #expect(
+                try await Self.eventually(5) { Self.serial(provider.currentIfAvailable()) == (try agent.state.serial) },
+                "the rotated SVID did not reach current()"
+            )
+            let latency = Date().timeIntervalSince(pushedAt)
+            #expect(latency < 5, "\(latency) s from the push to current()")
+            var events = updates.makeAsyncIterator()
+            let event = await events.next()
+            #expect(event?.kind == .rotated)
+            #expect(provider.status == .fresh)
+        }
+    }
+
+    @Test func aWithdrawnIdentityIsReportedAndTheLastSVIDServedWhileValid() async throws {
+        let agent = try PythonWorkloadAPI()
+        defer { withExtendedLifetime(agent) {} }
+        try await Self.withProvider(agent.socket) { provider in
+            let first = try await provider.current()
+            try await agent.command("withdraw")
+            #expect(try await Self.eventually { provider.status.name == "degraded" }, "\(provider.status)")
+            if case .degraded(let failure) = provider.status {
+                #expect(failure.lastError.contains("permissionDenied"), "\(failure.lastError)")
+                #expect(failure.lastError.contains("no identity issued"), "\(failure.lastError)")
+            }
+            #expect(Self.serial(try await provider.current()) == Self.serial(first), "the last SVID is still served")
+
+            try await agent.command("restore")
+            #expect(try await Self.eventually { provider.status == .fresh }, "\(provider.status)")
+        }
+    }
+
+    @Test func aDroppedStreamIsReopenedAndTheSVIDServedMeanwhile() async throws {
+        let agent = try PythonWorkloadAPI()
+        defer { withExtendedLifetime(agent) {} }
+        try await Self.withProvider(agent.socket) { provider in
+            let first = try await provider.current()
+            try await agent.command("drop")
+            #expect(Self.serial(try await provider.current()) == Self.serial(first))
+            // The stream is open again: a rotation still arrives.
+            try await Task.sleep(for: .milliseconds(300))
+            try await agent.command("rotate")
+            #expect(
+                try await Self.eventually { Self.serial(provider.currentIfAvailable()) == (try agent.state.serial) },
+                "no rotation arrived after the stream was dropped"
+            )
+        }
+    }
+
+    @Test func withNoAgentTheFirstFetchFailsWithinTheInitialWait() async throws {
+        let directory = try TemporaryDirectory()
+        let absent = WorkloadAPIAddress(.unix(path: directory.file("agent.sock")))
+        try await Self.withProvider(absent, initialWait: .seconds(1)) { provider in
+            let start = Date()
+            let error = await #expect(throws: (any Error).self) { try await provider.current() }
+            let elapsed = Date().timeIntervalSince(start)
+            #expect(elapsed < 5, "\(elapsed) s")
+            #expect("\(String(describing: error))".contains("agent.sock"), "\(String(describing: error))")
+        }
+    }
+
+    @Test func aJWTSVIDSourceGivesATokenForItsAudience() async throws {
+        let agent = try PythonWorkloadAPI()
+        defer { withExtendedLifetime(agent) {} }
+        let client = try WorkloadAPIClient(address: agent.socket, logger: Self.quiet)
+        let running = Task { try await client.run() }
+        defer {
+            client.shutdown()
+            running.cancel()
+        }
+        let provider = RotatingCredentialProvider(
+            source: WorkloadJWTSVIDSource(client: client, audience: ["billing"]),
+            logger: Self.quiet
+        )
+        let svid = try await provider.current()
+        #expect(svid.id.description == "spiffe://example.org/workload")
+        #expect(svid.audience == ["billing"])
+        let validated = try await client.validateJWTSVID(svid.token.reveal(), audience: "billing")
+        #expect(validated.id == svid.id)
+    }
+}
