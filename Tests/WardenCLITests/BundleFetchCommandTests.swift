@@ -12,8 +12,8 @@ import WardenTestSupport
 struct BundleFetchCommandTests {
     let peer: PythonBundleEndpoint
 
-    init() throws {
-        self.peer = try PythonBundleEndpoint(refreshHintSeconds: 300)
+    init() async throws {
+        self.peer = try await PythonBundleEndpoint(refreshHintSeconds: 300)
     }
 
     var web: [String] {

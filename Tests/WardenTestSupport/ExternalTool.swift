@@ -21,8 +21,22 @@ public enum ExternalTool: String, Sendable, CaseIterable {
     /// The repository root.
     public static var repositoryRoot: URL { InstalledTool.repositoryRoot }
 
-    /// The tool's executable path, or `nil` when it is not installed.
+    /// The tool's executable path, or `nil` when it is not installed. Looked up once per process: probing Python
+    /// starts an interpreter, and a test that blocks a thread of the concurrency pool (two on a 2-core machine)
+    /// stalls every other test's async work.
     public var path: String? {
+        switch self {
+        case .openssl: Self.opensslPath
+        case .python: Self.pythonPath
+        case .pythonSPIFFE: Self.pythonSPIFFEPath
+        }
+    }
+
+    private static let opensslPath = ExternalTool.openssl.lookUp()
+    private static let pythonPath = ExternalTool.python.lookUp()
+    private static let pythonSPIFFEPath = ExternalTool.pythonSPIFFE.lookUp()
+
+    private func lookUp() -> String? {
         switch self {
         case .openssl:
             return Self.searchPath(for: "openssl")

@@ -12,7 +12,7 @@ public final class PythonBundleEndpoint {
     private let process: Process
     private let stdin = Pipe()
 
-    public init(refreshHintSeconds: Int) throws {
+    public init(refreshHintSeconds: Int) async throws {
         self.directory = try TemporaryDirectory()
         let script = ExternalTool.repositoryRoot
             .appendingPathComponent("Tests/WardenTrustTests/Peers/bundle_endpoint_peer.py").path
@@ -23,8 +23,9 @@ public final class PythonBundleEndpoint {
         self.process.standardOutput = FileHandle.nullDevice
         try self.process.run()
         let ready = self.directory.file("ready.json")
+        // Polled with Task.sleep: a blocking wait would hold one of the concurrency pool's threads.
         for _ in 0..<600 where !FileManager.default.fileExists(atPath: ready) && self.process.isRunning {
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         let ports = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: URL(fileURLWithPath: ready)))
         self.webPort = try Self.port(ports, "web")
@@ -37,10 +38,9 @@ public final class PythonBundleEndpoint {
     }
 
     deinit {
-        // The peer exits when its stdin closes; SIGKILL if it does not (a SIGTERM can arrive blocked, inherited
-        // from a test runner thread's signal mask).
+        // Killed at once: nothing of the peer's needs a clean exit, and a deinit that waits blocks a thread of the
+        // concurrency pool.
         try? self.stdin.fileHandleForWriting.close()
-        for _ in 0..<40 where self.process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
         if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
         self.process.waitUntilExit()
     }

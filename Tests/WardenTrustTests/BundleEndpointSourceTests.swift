@@ -81,7 +81,7 @@ struct BundleEndpointSourceTests {
 
     @Test
     func fetchesOverBothProfiles() async throws {
-        let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        let peer = try await PythonBundleEndpoint(refreshHintSeconds: 2)
         // To the end of the test: released after its last use, the peer would stop, and another test's server could
         // take its port.
         defer { withExtendedLifetime(peer) {} }
@@ -107,7 +107,7 @@ struct BundleEndpointSourceTests {
     }
 
     @Test func theWebProfileChecksTheCertificateAndTheHostName() async throws {
-        let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        let peer = try await PythonBundleEndpoint(refreshHintSeconds: 2)
         // To the end of the test: released after its last use, the peer would stop, and another test's server could
         // take its port.
         defer { withExtendedLifetime(peer) {} }
@@ -131,7 +131,7 @@ struct BundleEndpointSourceTests {
     }
 
     @Test func theSPIFFEProfileChecksTheEndpointsSPIFFEID() async throws {
-        let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        let peer = try await PythonBundleEndpoint(refreshHintSeconds: 2)
         // To the end of the test: released after its last use, the peer would stop, and another test's server could
         // take its port.
         defer { withExtendedLifetime(peer) {} }
@@ -165,7 +165,7 @@ struct BundleEndpointSourceTests {
     /// Each fault, on both profiles at once: the last good bundle stays trusted, the source reports degraded with the
     /// reason, and it recovers once the endpoint does.
     @Test func eachFaultKeepsTheLastGoodBundleAndRecovers() async throws {
-        let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        let peer = try await PythonBundleEndpoint(refreshHintSeconds: 2)
         // To the end of the test: released after its last use, the peer would stop, and another test's server could
         // take its port.
         defer { withExtendedLifetime(peer) {} }
@@ -219,7 +219,7 @@ struct BundleEndpointSourceTests {
     /// Four polls per refresh hint, as SPIRE: with a 2-second hint, one every half second after the previous fetch
     /// ended. Measured as the median gap between polls, so that a loaded machine's slower fetches do not count.
     @Test func pollsFourTimesPerRefreshHint() async throws {
-        let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        let peer = try await PythonBundleEndpoint(refreshHintSeconds: 2)
         // To the end of the test: released after its last use, the peer would stop, and another test's server could
         // take its port.
         defer { withExtendedLifetime(peer) {} }
@@ -240,7 +240,7 @@ struct BundleEndpointSourceTests {
     /// new CA at stage three: SVIDs of both CAs are accepted while their CA is published or retained, the old CA's are
     /// refused once its retention ends, and each stage's fetch is verified with the bundle fetched before it.
     @Test func aRolloverThroughTheEndpointBreaksNothing() async throws {
-        let peer = try PythonBundleEndpoint(refreshHintSeconds: 2)
+        let peer = try await PythonBundleEndpoint(refreshHintSeconds: 2)
         // To the end of the test: released after its last use, the peer would stop, and another test's server could
         // take its port.
         defer { withExtendedLifetime(peer) {} }
