@@ -205,8 +205,10 @@ let package = Package(
                 "WardenPKI",
                 "WardenSPIFFE",
                 "WardenTrust",
+                "WardenWorkloadAPI",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

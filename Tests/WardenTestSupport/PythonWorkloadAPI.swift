@@ -1,20 +1,20 @@
 import Foundation
-import WardenTestServers
-import WardenTestSupport
-import WardenWorkloadAPI
+public import WardenTestServers
 
 /// The Workload API server of `Peers/workload_api_peer.py`, which stands in for the SPIRE agent (no SPIRE binary can
 /// be installed on these machines): grpcio with py-spiffe's generated stubs, SVIDs and bundles minted by
 /// pyca/cryptography, SPIRE's status codes and messages. The test steers it with ``command(_:)``.
-final class PythonWorkloadAPI {
-    let directory: TemporaryDirectory
-    let socket: WorkloadAPIAddress
-    let tcp: WorkloadAPIAddress
+public final class PythonWorkloadAPI {
+    public let directory: TemporaryDirectory
+    /// The Unix socket's path.
+    public let socketPath: String
+    /// The loopback TCP port.
+    public let tcpPort: Int
     private let process: Process
     private let stdin = Pipe()
     private var commands = 0
 
-    init() throws {
+    public init() async throws {
         self.directory = try TemporaryDirectory()
         let script = ExternalTool.repositoryRoot
             .appendingPathComponent("Tests/WardenWorkloadAPITests/Peers/workload_api_peer.py").path
@@ -25,34 +25,35 @@ final class PythonWorkloadAPI {
         self.process.standardOutput = FileHandle.nullDevice
         try self.process.run()
         let ready = self.directory.file("ready.json")
+        // Polled with Task.sleep: a blocking wait would hold one of the concurrency pool's threads.
         for _ in 0..<600 where !FileManager.default.fileExists(atPath: ready) && self.process.isRunning {
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         struct Ready: Decodable {
             let socket: String
             let tcpPort: Int
         }
         let decoded = try JSONDecoder().decode(Ready.self, from: Data(contentsOf: URL(fileURLWithPath: ready)))
-        self.socket = WorkloadAPIAddress(.unix(path: decoded.socket))
-        self.tcp = WorkloadAPIAddress(.tcp(host: "127.0.0.1", port: decoded.tcpPort))
+        self.socketPath = decoded.socket
+        self.tcpPort = decoded.tcpPort
     }
 
     deinit {
-        // The peer exits when its stdin closes; SIGKILL if it does not.
+        // Killed at once: nothing of the peer's needs a clean exit, and a deinit that waits blocks a thread of the
+        // concurrency pool.
         try? self.stdin.fileHandleForWriting.close()
-        for _ in 0..<40 where self.process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
         if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
         self.process.waitUntilExit()
     }
 
-    struct State: Decodable, Equatable {
-        let serial: String
-        let generation: Int
-        let federated: Bool
+    public struct State: Decodable, Equatable, Sendable {
+        public let serial: String
+        public let generation: Int
+        public let federated: Bool
     }
 
     /// What the peer issues now.
-    var state: State {
+    public var state: State {
         get throws {
             try JSONDecoder().decode(
                 State.self,
@@ -62,21 +63,12 @@ final class PythonWorkloadAPI {
     }
 
     /// Tells the peer to `word` (see the script) and waits until it has acted.
-    func command(_ word: String) async throws {
+    public func command(_ word: String) async throws {
         let before = try self.state.generation
         self.commands += 1
         try self.directory.write("command", "\(self.commands) \(word)")
         for _ in 0..<200 where try self.state.generation == before {
             try await Task.sleep(for: .milliseconds(25))
         }
-    }
-}
-
-extension WorkloadX509SVID {
-    /// The leaf's serial as the peer writes it: lowercase hex, no separators, no leading zeros.
-    var serialHex: String {
-        let hex = self.svid.leaf.serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
-        let trimmed = hex.drop { $0 == "0" }
-        return trimmed.isEmpty ? "0" : String(trimmed)
     }
 }

@@ -9,7 +9,11 @@ import WardenWorkloadAPI
 
 /// The client against a real gRPC server that stands in for the SPIRE agent (`PythonWorkloadAPI`), and against
 /// py-spiffe's own client on the same server.
-@Suite(.enabled(if: ExternalTool.pythonSPIFFE.shouldRun, "py-spiffe is missing (Scripts/test.sh installs it)"))
+// Serialized: each test starts a Python gRPC server, and six at once are a burst a 2-core machine feels.
+@Suite(
+    .serialized,
+    .enabled(if: ExternalTool.pythonSPIFFE.shouldRun, "py-spiffe is missing (Scripts/test.sh installs it)")
+)
 struct WorkloadAPIClientTests {
     static let workload = try! SPIFFEID("spiffe://example.org/workload")
 
@@ -32,7 +36,7 @@ struct WorkloadAPIClientTests {
 
     @Test(arguments: ["unix", "tcp"])
     func theFirstFetchGivesTheSVIDTheAgentIssued(over transport: String) async throws {
-        let agent = try PythonWorkloadAPI()
+        let agent = try await PythonWorkloadAPI()
         defer { withExtendedLifetime(agent) {} }
         let context = try await Self.withClient(transport == "unix" ? agent.socket : agent.tcp) {
             try await $0.fetchX509Context()
@@ -50,7 +54,7 @@ struct WorkloadAPIClientTests {
 
     /// py-spiffe's client and Warden's see the same SVID and bundles from the same server.
     @Test func pySpiffeSeesWhatWardenSees() async throws {
-        let agent = try PythonWorkloadAPI()
+        let agent = try await PythonWorkloadAPI()
         defer { withExtendedLifetime(agent) {} }
         try await agent.command("federate")
         let context = try await Self.withClient(agent.socket) { try await $0.fetchX509Context() }
@@ -79,7 +83,7 @@ struct WorkloadAPIClientTests {
     }
 
     @Test func aRotationPushedByTheAgentArrivesOnTheWatch() async throws {
-        let agent = try PythonWorkloadAPI()
+        let agent = try await PythonWorkloadAPI()
         defer { withExtendedLifetime(agent) {} }
         try await Self.withClient(agent.socket) { client in
             var updates = client.watchX509Context().makeAsyncIterator()
@@ -100,7 +104,7 @@ struct WorkloadAPIClientTests {
     }
 
     @Test func theAgentsRefusalsAreTypedErrors() async throws {
-        let agent = try PythonWorkloadAPI()
+        let agent = try await PythonWorkloadAPI()
         defer { withExtendedLifetime(agent) {} }
         try await Self.withClient(agent.socket) { client in
             try await agent.command("withdraw")
@@ -134,7 +138,7 @@ struct WorkloadAPIClientTests {
     }
 
     @Test func aStreamTheAgentDropsEndsWithATypedError() async throws {
-        let agent = try PythonWorkloadAPI()
+        let agent = try await PythonWorkloadAPI()
         defer { withExtendedLifetime(agent) {} }
         try await Self.withClient(agent.socket) { client in
             var updates = client.watchX509Context().makeAsyncIterator()
@@ -152,7 +156,7 @@ struct WorkloadAPIClientTests {
     }
 
     @Test func aJWTSVIDIsFetchedAndValidatedLocallyAndByTheAgent() async throws {
-        let agent = try PythonWorkloadAPI()
+        let agent = try await PythonWorkloadAPI()
         defer { withExtendedLifetime(agent) {} }
         try await Self.withClient(agent.socket) { client in
             let jwt = try await client.fetchJWTSVID(audience: ["billing"])

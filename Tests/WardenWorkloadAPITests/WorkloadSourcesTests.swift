@@ -9,7 +9,11 @@ import WardenTestSupport
 import WardenWorkloadAPI
 
 /// The Workload API's sources in the rotation engine, against the Python server that stands in for the SPIRE agent.
-@Suite(.enabled(if: ExternalTool.pythonSPIFFE.shouldRun, "py-spiffe is missing (Scripts/test.sh installs it)"))
+// Serialized: each test starts a Python gRPC server, and six at once are a burst a 2-core machine feels.
+@Suite(
+    .serialized,
+    .enabled(if: ExternalTool.pythonSPIFFE.shouldRun, "py-spiffe is missing (Scripts/test.sh installs it)")
+)
 struct WorkloadSourcesTests {
     static let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
@@ -47,7 +51,7 @@ struct WorkloadSourcesTests {
     }
 
     @Test func aRotationPushedByTheAgentReachesCurrentAtOnce() async throws {
-        let agent = try PythonWorkloadAPI()
+        let agent = try await PythonWorkloadAPI()
         defer { withExtendedLifetime(agent) {} }
         try await Self.withProvider(agent.socket) { provider in
             let first = try await provider.current()
@@ -70,7 +74,7 @@ struct WorkloadSourcesTests {
     }
 
     @Test func aWithdrawnIdentityIsReportedAndTheLastSVIDServedWhileValid() async throws {
-        let agent = try PythonWorkloadAPI()
+        let agent = try await PythonWorkloadAPI()
         defer { withExtendedLifetime(agent) {} }
         try await Self.withProvider(agent.socket) { provider in
             let first = try await provider.current()
@@ -88,7 +92,7 @@ struct WorkloadSourcesTests {
     }
 
     @Test func aDroppedStreamIsReopenedAndTheSVIDServedMeanwhile() async throws {
-        let agent = try PythonWorkloadAPI()
+        let agent = try await PythonWorkloadAPI()
         defer { withExtendedLifetime(agent) {} }
         try await Self.withProvider(agent.socket) { provider in
             let first = try await provider.current()
@@ -117,7 +121,7 @@ struct WorkloadSourcesTests {
     }
 
     @Test func aJWTSVIDSourceGivesATokenForItsAudience() async throws {
-        let agent = try PythonWorkloadAPI()
+        let agent = try await PythonWorkloadAPI()
         defer { withExtendedLifetime(agent) {} }
         let client = try WorkloadAPIClient(address: agent.socket, logger: Self.quiet)
         let running = Task { try await client.run() }
