@@ -257,7 +257,8 @@ let package = Package(
         .testTarget(
             name: "WardenWorkloadAPITests",
             dependencies: [
-                "WardenWorkloadAPI", "WardenCore", "WardenSPIFFE", "WardenTestSupport", "WardenTestServers",
+                "WardenWorkloadAPI", "WardenCore", "WardenSPIFFE", "WardenCredentials", "WardenTrust", "WardenTestSupport",
+                "WardenTestServers",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Peers"],

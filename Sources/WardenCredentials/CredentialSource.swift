@@ -47,3 +47,12 @@ extension CredentialSource {
     /// Does nothing.
     public func revoke(_ credential: Credential<Value>) async throws {}
 }
+
+/// A source that learns by itself when it has something newer, such as one that keeps a stream open to an issuer that
+/// pushes rotations (the SPIFFE Workload API): the provider asks to be called back, and fetches at once when it is
+/// (``RotatingCredentialProvider/refreshNow()``), instead of waiting for the next refresh point.
+public protocol PushingCredentialSource: CredentialSource {
+    /// Calls `body` after each change of what ``CredentialSource/fetch()`` would return: a new value, or a failure or
+    /// recovery of the source. `body` is cheap and may be called from any thread.
+    func onChange(_ body: @escaping @Sendable () -> Void)
+}

@@ -141,6 +141,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         self.state = Mutex(State(jitter: JitterGenerator(seed: seed)))
         self.inventory = inventory
         inventory?.register(self)
+        if let pushing = source as? any PushingCredentialSource {
+            pushing.onChange { [weak self] in self?.refreshNow() }
+        }
     }
 
     deinit {

@@ -36,6 +36,9 @@ public final class TrustBundleManager: Service, Sendable {
         var domains: [TrustDomain: TrustDomainBundles] = [:]
         var snapshot = SPIFFEBundleSet()
         var feeds: [Feed] = []
+        var setFeeds: [SetFeed] = []
+        /// The trust domains each set feed published last, by the feed's index.
+        var setFeedDomains: [Int: Set<TrustDomain>] = [:]
         var x509Verifiers: [X509SVIDVerifier] = []
         var jwtVerifiers: [JWTSVIDVerifier] = []
         var subscribers: [UUID: AsyncStream<TrustBundleEvent>.Continuation] = [:]
@@ -112,6 +115,60 @@ public final class TrustBundleManager: Service, Sendable {
         self.addSource(CertificateListBundleSource(source, trustDomain: trustDomain), policy: policy)
     }
 
+    /// Adds a source of several trust domains' bundles at once, such as the SPIFFE Workload API's bundle stream (the
+    /// local trust domain's and each federated one's). Each bundle of a published set is applied as if it came from
+    /// its trust domain's own source; a trust domain that leaves the set has its authorities dropped, so they are
+    /// retained for ``retention`` like any dropped authority. A trust domain that has a source of its own is left to
+    /// it. Add sources before ``run()``.
+    public func addSource<Source: CredentialSource>(
+        _ source: Source,
+        policy: RotationPolicy = RotationPolicy()
+    ) where Source.Value == SPIFFEBundleSet {
+        let provider = RotatingCredentialProvider(
+            source: source,
+            policy: policy,
+            clock: self.clock,
+            logger: self.logger
+        )
+        let feed = SetFeed(
+            name: source.name,
+            run: { try await provider.run() },
+            current: { try await provider.current() },
+            updates: {
+                AsyncStream { continuation in
+                    let task = Task {
+                        for await event in provider.updates {
+                            if let set = event.new?.value { continuation.yield(set) }
+                        }
+                        continuation.finish()
+                    }
+                    continuation.onTermination = { _ in task.cancel() }
+                }
+            },
+            status: { provider.status }
+        )
+        self.state.withLock { state in
+            precondition(!state.isRunning, "add sources to a TrustBundleManager before it runs")
+            state.setFeeds.append(feed)
+        }
+    }
+
+    /// Applies one set feed's bundles, and drops the trust domains it no longer publishes.
+    private func apply(_ set: SPIFFEBundleSet, fromSetFeed index: Int) {
+        let (owned, previous) = self.state.withLock { state in
+            (Set(state.feeds.map(\.trustDomain)), state.setFeedDomains[index] ?? [])
+        }
+        let published = Set(set.trustDomains).subtracting(owned)
+        for bundle in set.all where published.contains(bundle.trustDomain) {
+            self.apply(bundle)
+        }
+        for gone in previous.subtracting(published).sorted() {
+            self.logger.notice("a trust domain left its source's bundle set", metadata: ["trust_domain": "\(gone)"])
+            self.apply(SPIFFEBundle(trustDomain: gone))
+        }
+        self.state.withLock { $0.setFeedDomains[index] = published }
+    }
+
     private func add(_ feed: Feed) {
         self.state.withLock { state in
             precondition(!state.isRunning, "add sources to a TrustBundleManager before it runs")
@@ -142,8 +199,13 @@ public final class TrustBundleManager: Service, Sendable {
     /// The state of `trustDomain`'s source, as the rotation engine reports it: fresh, refreshing, or degraded with the
     /// reason of the last failure while the last good bundle is served. `nil` for a trust domain with no source.
     public func status(of trustDomain: TrustDomain) -> CredentialStatus? {
-        let feed = self.state.withLock { state in state.feeds.first { $0.trustDomain == trustDomain } }
-        return feed?.status()
+        let (feed, setFeed) = self.state.withLock { state in
+            (
+                state.feeds.first { $0.trustDomain == trustDomain },
+                state.setFeedDomains.first { $0.value.contains(trustDomain) }.map { state.setFeeds[$0.key] }
+            )
+        }
+        return feed?.status() ?? setFeed?.status()
     }
 
     /// How many bundles were refused (a sequence that went back, another trust domain's bundle).
@@ -197,6 +259,15 @@ public final class TrustBundleManager: Service, Sendable {
             metadata: ["trust_domain": "\(trustDomain)", "authority": "\(authority.subject)"]
         )
         self.change(trustDomain) { $0.distrust(authority, at: now) }
+    }
+
+    /// A source of several trust domains' bundles at once, type-erased.
+    private struct SetFeed: Sendable {
+        let name: String
+        let run: @Sendable () async throws -> Void
+        let current: @Sendable () async throws -> SPIFFEBundleSet
+        let updates: @Sendable () -> AsyncStream<SPIFFEBundleSet>
+        let status: @Sendable () -> CredentialStatus
     }
 
     /// Applies a bundle as if its source had published it: what ``run()`` does with every bundle it receives. For the
@@ -270,9 +341,9 @@ public final class TrustBundleManager: Service, Sendable {
     /// Runs every source's provider, applies what they publish, and ends retentions when they are due, until
     /// cancelled or graceful shutdown.
     public func run() async throws {
-        let feeds = self.state.withLock { state in
+        let (feeds, setFeeds) = self.state.withLock { state in
             state.isRunning = true
-            return state.feeds
+            return (state.feeds, state.setFeeds)
         }
         defer {
             let subscribers = self.state.withLock { Array($0.subscribers.values) }
@@ -288,6 +359,14 @@ public final class TrustBundleManager: Service, Sendable {
                         // The first bundle, however long the source takes; later ones as they rotate.
                         if let first = try? await feed.current() { self.apply(first) }
                         for await bundle in updates { self.apply(bundle) }
+                    }
+                }
+                for (index, feed) in setFeeds.enumerated() {
+                    group.addTask { try await feed.run() }
+                    group.addTask {
+                        let updates = feed.updates()
+                        if let first = try? await feed.current() { self.apply(first, fromSetFeed: index) }
+                        for await set in updates { self.apply(set, fromSetFeed: index) }
                     }
                 }
                 group.addTask {

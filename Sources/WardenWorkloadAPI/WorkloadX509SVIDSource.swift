@@ -9,9 +9,9 @@ public import WardenSPIFFE
 /// and key (`CertificateAndKey`), ready for WardenNIOSSL's `RotatingCertificateReloader`.
 ///
 /// The source keeps one `FetchX509SVID` stream open, and a rotation the agent pushes reaches the provider's `current()`
-/// at once, not at the next refresh point: make the provider with
-/// ``WardenCredentials/RotatingCredentialProvider/init(workloadAPI:selection:initialWait:reconnectBackoff:policy:logger:)``,
-/// which wires the push.
+/// at once, not at the next refresh point: it is a `PushingCredentialSource`, which every `RotatingCredentialProvider`
+/// wires up. ``WardenCredentials/RotatingCredentialProvider/init(workloadAPI:selection:initialWait:reconnectBackoff:policy:logger:)``
+/// makes one in a line.
 ///
 /// On failure, as the anchors' users asked for:
 /// - a broken stream is reopened on ``reconnectBackoff`` (jittered, reset by a good message); `InvalidArgument` is a bug
@@ -20,7 +20,7 @@ public import WardenSPIFFE
 ///   last SVID while it is valid and its status says why;
 /// - at start, a fetch waits at most ``initialWait`` for the first SVID, then fails with
 ///   ``WorkloadAPIError/Code/timeout`` naming the socket and the last status.
-public final class WorkloadX509SVIDSource: CredentialSource, Sendable {
+public final class WorkloadX509SVIDSource: PushingCredentialSource, Sendable {
     public typealias Value = CertificateAndKey
 
     /// Which of the workload's X509-SVIDs to serve.
@@ -49,7 +49,7 @@ public final class WorkloadX509SVIDSource: CredentialSource, Sendable {
     public let initialWait: Duration
     /// How a broken stream is reopened: 200 ms doubling to 10 s, full jitter, by default.
     public let reconnectBackoff: BackoffPolicy
-    private let stream: StreamState
+    private let stream: WorkloadAPIStream<X509Context, WorkloadX509SVID>
 
     public init(
         client: WorkloadAPIClient,
@@ -68,7 +68,26 @@ public final class WorkloadX509SVIDSource: CredentialSource, Sendable {
         self.selection = selection
         self.initialWait = initialWait
         self.reconnectBackoff = reconnectBackoff
-        self.stream = StreamState(selection: selection, logger: logger)
+        self.stream = WorkloadAPIStream(
+            what: "X509-SVID",
+            logger: logger,
+            watch: { [client] in client.watchX509Context() },
+            select: { context in
+                let chosen: WorkloadX509SVID? =
+                    switch selection {
+                    case .default: context.defaultSVID
+                    case .id(let id): context.svids.first { $0.id == id }
+                    case .hint(let hint): context.svids.first { $0.hint == hint }
+                    }
+                guard let chosen else {
+                    return .failure(
+                        WorkloadAPIError(.permissionDenied, "the agent issued no X509-SVID for \(selection)")
+                    )
+                }
+                return .success(chosen)
+            },
+            identity: { "\($0.svid.leaf.serialNumber)" }
+        )
     }
 
     deinit {
@@ -83,7 +102,7 @@ public final class WorkloadX509SVIDSource: CredentialSource, Sendable {
     }
 
     public func fetch() async throws -> Credential<CertificateAndKey> {
-        self.stream.start(client: self.client, backoff: self.reconnectBackoff)
+        self.stream.start(backoff: self.reconnectBackoff)
         let deadline = ContinuousClock.now + self.initialWait
         while true {
             switch self.stream.outcome {
@@ -115,100 +134,6 @@ public final class WorkloadX509SVIDSource: CredentialSource, Sendable {
     }
 }
 
-/// The stream's latest outcome, shared by the source and the task that watches the stream.
-private final class StreamState: Sendable {
-    private struct State {
-        var outcome: Result<WorkloadX509SVID, WorkloadAPIError>?
-        var lastError: WorkloadAPIError?
-        var task: Task<Void, Never>?
-        var listeners: [@Sendable () -> Void] = []
-    }
-
-    private let selection: WorkloadX509SVIDSource.Selection
-    private let logger: Logger
-    private let state = Mutex(State())
-
-    init(selection: WorkloadX509SVIDSource.Selection, logger: Logger) {
-        self.selection = selection
-        self.logger = logger
-    }
-
-    var outcome: Result<WorkloadX509SVID, WorkloadAPIError>? { self.state.withLock { $0.outcome } }
-    var lastError: WorkloadAPIError? { self.state.withLock { $0.lastError } }
-
-    func onChange(_ body: @escaping @Sendable () -> Void) {
-        self.state.withLock { $0.listeners.append(body) }
-    }
-
-    func start(client: WorkloadAPIClient, backoff policy: BackoffPolicy) {
-        self.state.withLock { state in
-            guard state.task == nil else { return }
-            state.task = Task { [weak self] in
-                var backoff = Backoff(policy: policy)
-                while !Task.isCancelled {
-                    do {
-                        for try await context in client.watchX509Context() {
-                            backoff.reset()
-                            self?.record(.success(context))
-                        }
-                        self?.record(.failure(WorkloadAPIError(.unavailable, "the agent ended the X.509 stream")))
-                    } catch let error as WorkloadAPIError {
-                        self?.record(.failure(error))
-                        if error.code == .invalidRequest { return }
-                    } catch {
-                        self?.record(.failure(WorkloadAPIError(.unavailable, "\(error)")))
-                    }
-                    guard let delay = backoff.nextDelay() else { return }
-                    try? await Task.sleep(for: delay)
-                }
-            }
-        }
-    }
-
-    func stop() {
-        self.state.withLock { $0.task?.cancel() }
-    }
-
-    private func record(_ update: Result<X509Context, WorkloadAPIError>) {
-        let outcome: Result<WorkloadX509SVID, WorkloadAPIError> = update.flatMap { context in
-            let chosen: WorkloadX509SVID? =
-                switch self.selection {
-                case .default: context.defaultSVID
-                case .id(let id): context.svids.first { $0.id == id }
-                case .hint(let hint): context.svids.first { $0.hint == hint }
-                }
-            guard let chosen else {
-                return .failure(
-                    WorkloadAPIError(.permissionDenied, "the agent issued no X509-SVID for \(self.selection)")
-                )
-            }
-            return .success(chosen)
-        }
-        let (changed, listeners) = self.state.withLock { state -> (Bool, [@Sendable () -> Void]) in
-            let changed: Bool
-            switch (state.outcome, outcome) {
-            case (.success(let old), .success(let new)):
-                changed = old.svid.leaf.serialNumber != new.svid.leaf.serialNumber
-            case (.failure(let old), .failure(let new)):
-                changed = old.code != new.code
-            default:
-                changed = true
-            }
-            state.outcome = outcome
-            if case .failure(let error) = outcome { state.lastError = error }
-            return (changed, state.listeners)
-        }
-        guard changed else { return }
-        switch outcome {
-        case .success(let svid):
-            self.logger.info("the Workload API sent an X509-SVID", metadata: ["svid": "\(svid)"])
-        case .failure(let error):
-            self.logger.warning("the Workload API X.509 stream failed", metadata: ["error": "\(error)"])
-        }
-        for listener in listeners { listener() }
-    }
-}
-
 extension RotatingCredentialProvider where Source == WorkloadX509SVIDSource {
     /// A provider of the workload's X509-SVID from the SPIFFE Workload API, to which the agent's pushes (a rotation,
     /// a withdrawn identity, a broken stream) reach at once.
@@ -233,7 +158,7 @@ extension RotatingCredentialProvider where Source == WorkloadX509SVIDSource {
             reconnectBackoff: reconnectBackoff,
             logger: logger
         )
+        // The source pushes (PushingCredentialSource): the provider wires it up.
         self.init(source: source, policy: policy, logger: logger)
-        source.onChange { [weak self] in self?.refreshNow() }
     }
 }

@@ -6,6 +6,7 @@ import WardenCredentials
 import WardenSPIFFE
 import WardenTestServers
 import WardenTestSupport
+import WardenTrust
 import WardenWorkloadAPI
 
 /// The Workload API's sources in the rotation engine, against the Python server that stands in for the SPIRE agent.
@@ -118,6 +119,50 @@ struct WorkloadSourcesTests {
             #expect(elapsed < 5, "\(elapsed) s")
             #expect("\(String(describing: error))".contains("agent.sock"), "\(String(describing: error))")
         }
+    }
+
+    /// The manager fed by the agent's bundles: the local and a federated trust domain, X.509 and JWT, a federated one
+    /// that leaves retained and then gone, and the workload's own SVID verified against what the manager holds.
+    @Test func theAgentsBundlesFeedTheTrustManager() async throws {
+        let agent = try await PythonWorkloadAPI()
+        defer { withExtendedLifetime(agent) {} }
+        let client = try WorkloadAPIClient(address: agent.socket, logger: Self.quiet)
+        let runningClient = Task { try await client.run() }
+        let manager = TrustBundleManager(retention: .seconds(1), logger: Self.quiet)
+        manager.addSource(WorkloadBundleSource(client: client, logger: Self.quiet))
+        let runningManager = Task { try await manager.run() }
+        defer {
+            runningManager.cancel()
+            client.shutdown()
+            runningClient.cancel()
+        }
+        let local = try TrustDomain("example.org")
+        let remote = try TrustDomain("remote.org")
+        #expect(try await Self.eventually { manager.bundles[local] != nil }, "the local bundle")
+        #expect(manager.bundles[local]?.x509Authorities.count == 1)
+        #expect(manager.bundles[local]?.jwtAuthorities.count == 1)
+        #expect(manager.status(of: local) == .fresh)
+
+        // The workload's own SVID verifies against the manager's bundles.
+        let context = try await client.fetchX509Context()
+        let verifier = manager.makeX509SVIDVerifier()
+        #expect(
+            try verifier.verify(context.defaultSVID.svid.certificates, authorizer: .memberOf(local)).id
+                == context.defaultSVID.id
+        )
+
+        try await agent.command("federate")
+        #expect(
+            try await Self.eventually(5) { manager.bundles[remote]?.x509Authorities.count == 1 },
+            "remote.org added"
+        )
+        try await agent.command("unfederate")
+        // Dropped by the agent: retained for the manager's retention (1 s), then gone.
+        #expect(
+            try await Self.eventually(10) { (manager.bundles[remote]?.x509Authorities.count ?? 0) == 0 },
+            "remote.org still trusted after its retention"
+        )
+        #expect(manager.bundles[local]?.x509Authorities.count == 1, "the local bundle stays")
     }
 
     @Test func aJWTSVIDSourceGivesATokenForItsAudience() async throws {

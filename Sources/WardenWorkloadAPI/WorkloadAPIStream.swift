@@ -1,0 +1,108 @@
+import Logging
+import Synchronization
+import WardenCore
+
+/// One Workload API stream kept open for a source: its latest value (or why there is none), reopened with jittered
+/// backoff when it breaks, and a call to each listener when what the source serves changes.
+final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
+    private struct State {
+        var outcome: Result<Value, WorkloadAPIError>?
+        var lastError: WorkloadAPIError?
+        var task: Task<Void, Never>?
+        var listeners: [@Sendable () -> Void] = []
+    }
+
+    private let what: String
+    private let logger: Logger
+    private let watch: @Sendable () -> AsyncThrowingStream<Element, any Error>
+    private let select: @Sendable (Element) -> Result<Value, WorkloadAPIError>
+    private let identity: @Sendable (Value) -> String
+    private let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - what: what the stream carries, for logs.
+    ///   - watch: opens the stream.
+    ///   - select: what the source serves from one message, or why it serves nothing.
+    ///   - identity: when two values have the same identity, a message changed nothing the source serves.
+    init(
+        what: String,
+        logger: Logger,
+        watch: @escaping @Sendable () -> AsyncThrowingStream<Element, any Error>,
+        select: @escaping @Sendable (Element) -> Result<Value, WorkloadAPIError>,
+        identity: @escaping @Sendable (Value) -> String
+    ) {
+        self.what = what
+        self.logger = logger
+        self.watch = watch
+        self.select = select
+        self.identity = identity
+    }
+
+    var outcome: Result<Value, WorkloadAPIError>? { self.state.withLock { $0.outcome } }
+    var lastError: WorkloadAPIError? { self.state.withLock { $0.lastError } }
+
+    func onChange(_ body: @escaping @Sendable () -> Void) {
+        self.state.withLock { $0.listeners.append(body) }
+    }
+
+    /// Opens the stream unless it is open; `InvalidArgument` (a bug, not a passing condition) ends the retries.
+    func start(backoff policy: BackoffPolicy) {
+        self.state.withLock { state in
+            guard state.task == nil else { return }
+            let watch = self.watch
+            state.task = Task { [weak self] in
+                var backoff = Backoff(policy: policy)
+                while !Task.isCancelled {
+                    do {
+                        for try await element in watch() {
+                            backoff.reset()
+                            self?.record(element)
+                        }
+                        self?.record(failure: WorkloadAPIError(.unavailable, "the agent ended the stream"))
+                    } catch let error as WorkloadAPIError {
+                        self?.record(failure: error)
+                        if error.code == .invalidRequest { return }
+                    } catch {
+                        self?.record(failure: WorkloadAPIError(.unavailable, "\(error)"))
+                    }
+                    guard let delay = backoff.nextDelay() else { return }
+                    try? await Task.sleep(for: delay)
+                }
+            }
+        }
+    }
+
+    func stop() {
+        self.state.withLock { $0.task?.cancel() }
+    }
+
+    private func record(_ element: Element) {
+        self.record(self.select(element))
+    }
+
+    private func record(failure: WorkloadAPIError) {
+        self.record(.failure(failure))
+    }
+
+    private func record(_ outcome: Result<Value, WorkloadAPIError>) {
+        let (changed, listeners) = self.state.withLock { state -> (Bool, [@Sendable () -> Void]) in
+            let changed: Bool
+            switch (state.outcome, outcome) {
+            case (.success(let old), .success(let new)): changed = self.identity(old) != self.identity(new)
+            case (.failure(let old), .failure(let new)): changed = old.code != new.code
+            default: changed = true
+            }
+            state.outcome = outcome
+            if case .failure(let error) = outcome { state.lastError = error }
+            return (changed, state.listeners)
+        }
+        guard changed else { return }
+        switch outcome {
+        case .success(let value):
+            self.logger.info("the Workload API sent a new \(self.what)", metadata: ["value": "\(value)"])
+        case .failure(let error):
+            self.logger.warning("the Workload API \(self.what) stream failed", metadata: ["error": "\(error)"])
+        }
+        for listener in listeners { listener() }
+    }
+}
