@@ -258,8 +258,12 @@ let package = Package(
             name: "WardenWorkloadAPITests",
             dependencies: [
                 "WardenWorkloadAPI", "WardenCore", "WardenSPIFFE", "WardenCredentials", "WardenTrust", "WardenTestSupport",
-                "WardenTestServers",
+                "WardenTestServers", "WardenNIOSSL", "WardenPKI",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             exclude: ["Peers"],
             resources: [.copy("Vectors")],

@@ -52,11 +52,15 @@ def path(name):
 
 def certificate(subject_uri, issuer, issuer_key, key, ca, lifetime):
     now = datetime.datetime.now(datetime.timezone.utc)
+    # A CA's name differs from its leaves', so that a leaf is never taken for self-signed.
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Warden Workload API peer"),
+        x509.NameAttribute(NameOID.COMMON_NAME, f"{subject_uri} CA" if ca else "workload"),
+    ])
     builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Warden Workload API peer")]))
-        .issuer_name(issuer.subject if issuer else
-                     x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Warden Workload API peer")]))
+        .subject_name(subject)
+        .issuer_name(issuer.subject if issuer else subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
