@@ -316,6 +316,14 @@ public final class WorkloadAPIClient: Service, Sendable {
             }
             return WorkloadAPIError(.unavailable, "\(method) on \(self.address) failed: \(error)")
         }
+        // grpc-swift reports a message over the size limit as an internal error of its own decoder, not the agent's.
+        if error.message.contains("maximum payload size") {
+            return WorkloadAPIError(
+                .responseTooLarge,
+                "\(method) on \(self.address): a message over the limit of \(self.limits.maximumMessageSize) bytes "
+                    + "(\(error.message))"
+            )
+        }
         let status = "\(error.code) \"\(error.message)\""
         let code: WorkloadAPIError.Code =
             switch error.code {

@@ -17,6 +17,7 @@ final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
     private let watch: @Sendable () -> AsyncThrowingStream<Element, any Error>
     private let select: @Sendable (Element) -> Result<Value, WorkloadAPIError>
     private let identity: @Sendable (Value) -> String
+    private let metrics: WorkloadAPIMetrics
     private let state = Mutex(State())
 
     /// - Parameters:
@@ -26,6 +27,7 @@ final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
     ///   - identity: when two values have the same identity, a message changed nothing the source serves.
     init(
         what: String,
+        metrics: WorkloadAPIMetrics,
         logger: Logger,
         watch: @escaping @Sendable () -> AsyncThrowingStream<Element, any Error>,
         select: @escaping @Sendable (Element) -> Result<Value, WorkloadAPIError>,
@@ -36,6 +38,7 @@ final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
         self.watch = watch
         self.select = select
         self.identity = identity
+        self.metrics = metrics
     }
 
     var outcome: Result<Value, WorkloadAPIError>? { self.state.withLock { $0.outcome } }
@@ -50,9 +53,13 @@ final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
         self.state.withLock { state in
             guard state.task == nil else { return }
             let watch = self.watch
+            let metrics = self.metrics
             state.task = Task { [weak self] in
                 var backoff = Backoff(policy: policy)
+                var isFirst = true
                 while !Task.isCancelled {
+                    if !isFirst { metrics.recordReconnect() }
+                    isFirst = false
                     do {
                         for try await element in watch() {
                             backoff.reset()
@@ -77,10 +84,12 @@ final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
     }
 
     private func record(_ element: Element) {
+        self.metrics.recordUpdate()
         self.record(self.select(element))
     }
 
     private func record(failure: WorkloadAPIError) {
+        self.metrics.recordError(failure)
         self.record(.failure(failure))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import Metrics
 public import WardenCore
 public import WardenCredentials
 public import WardenSPIFFE
@@ -38,7 +39,8 @@ public final class WorkloadBundleSource: PushingCredentialSource, Sendable {
             jitter: .full
         ),
         jwtRereadInterval: Duration = .seconds(300),
-        logger: Logger = Logger(label: "warden.workloadapi")
+        logger: Logger = Logger(label: "warden.workloadapi"),
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.client = client
         self.initialWait = initialWait
@@ -47,6 +49,7 @@ public final class WorkloadBundleSource: PushingCredentialSource, Sendable {
         self.logger = logger
         self.stream = WorkloadAPIStream(
             what: "X.509 bundle set",
+            metrics: WorkloadAPIMetrics(stream: "x509_bundles", factory: metricsFactory ?? MetricsSystem.factory),
             logger: logger,
             watch: { [client] in client.watchX509Bundles() },
             select: { .success($0) },

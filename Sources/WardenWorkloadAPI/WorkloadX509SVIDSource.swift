@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import Metrics
 import Synchronization
 public import WardenCore
 public import WardenCredentials
@@ -62,7 +63,8 @@ public final class WorkloadX509SVIDSource: PushingCredentialSource, Sendable {
             minimumDelay: .milliseconds(100),
             jitter: .full
         ),
-        logger: Logger = Logger(label: "warden.workloadapi")
+        logger: Logger = Logger(label: "warden.workloadapi"),
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.client = client
         self.selection = selection
@@ -70,6 +72,7 @@ public final class WorkloadX509SVIDSource: PushingCredentialSource, Sendable {
         self.reconnectBackoff = reconnectBackoff
         self.stream = WorkloadAPIStream(
             what: "X509-SVID",
+            metrics: WorkloadAPIMetrics(stream: "x509_svid", factory: metricsFactory ?? MetricsSystem.factory),
             logger: logger,
             watch: { [client] in client.watchX509Context() },
             select: { context in

@@ -137,6 +137,44 @@ struct WorkloadAPIClientTests {
         }
     }
 
+    /// What the agent may send is bounded: a message over the size limit, and more bundles than allowed, are refused
+    /// with `responseTooLarge` before any certificate is parsed.
+    @Test func theLimitsAreEnforced() async throws {
+        let agent = try await PythonWorkloadAPI()
+        defer { withExtendedLifetime(agent) {} }
+        var small = WorkloadAPILimits()
+        small.maximumMessageSize = 64
+        let tooBig = try WorkloadAPIClient(
+            address: agent.socket,
+            limits: small,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        )
+        let running = Task { try await tooBig.run() }
+        defer {
+            tooBig.shutdown()
+            running.cancel()
+        }
+        let size = await #expect(throws: WorkloadAPIError.self) { try await tooBig.fetchX509Context() }
+        #expect(size?.code == .responseTooLarge, "\(String(describing: size))")
+
+        var few = WorkloadAPILimits()
+        few.maximumBundles = 1
+        try await agent.command("federate")
+        let client = try WorkloadAPIClient(
+            address: agent.socket,
+            limits: few,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        )
+        let runningClient = Task { try await client.run() }
+        defer {
+            client.shutdown()
+            runningClient.cancel()
+        }
+        let count = await #expect(throws: WorkloadAPIError.self) { try await client.fetchX509Bundles() }
+        #expect(count?.code == .responseTooLarge, "\(String(describing: count))")
+        #expect(count?.message.contains("2 bundles") == true, "\(String(describing: count))")
+    }
+
     @Test func aStreamTheAgentDropsEndsWithATypedError() async throws {
         let agent = try await PythonWorkloadAPI()
         defer { withExtendedLifetime(agent) {} }

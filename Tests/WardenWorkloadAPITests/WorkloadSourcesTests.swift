@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MetricsTestKit
 import Testing
 import WardenCore
 import WardenCredentials
@@ -107,6 +108,37 @@ struct WorkloadSourcesTests {
                 "no rotation arrived after the stream was dropped"
             )
         }
+    }
+
+    /// The stream's metrics count what happened: updates, a reconnect after a drop, the error by its code.
+    @Test func theStreamsMetricsCountUpdatesReconnectsAndErrors() async throws {
+        let agent = try await PythonWorkloadAPI()
+        defer { withExtendedLifetime(agent) {} }
+        let metrics = TestMetrics()
+        let client = try WorkloadAPIClient(address: agent.socket, logger: Self.quiet)
+        let source = WorkloadX509SVIDSource(client: client, logger: Self.quiet, metricsFactory: metrics)
+        let provider = RotatingCredentialProvider(source: source, logger: Self.quiet)
+        let runningClient = Task { try await client.run() }
+        defer {
+            client.shutdown()
+            runningClient.cancel()
+        }
+        let stream = [("stream", "x509_svid")]
+        _ = try await provider.current()
+        try await agent.command("drop")
+        try await Task.sleep(for: .milliseconds(200))
+        try await agent.command("rotate")
+        #expect(
+            try await Self.eventually {
+                (try? metrics.expectCounter("warden_workload_api_updates_total", stream).totalValue) ?? 0 >= 2
+            },
+            "the first message and the rotation after the reconnect"
+        )
+        #expect(try metrics.expectCounter("warden_workload_api_reconnects_total", stream).totalValue >= 1)
+        #expect(
+            try metrics.expectCounter("warden_workload_api_errors_total", stream + [("code", "unavailable")]).totalValue
+                >= 1
+        )
     }
 
     @Test func withNoAgentTheFirstFetchFailsWithinTheInitialWait() async throws {
