@@ -267,7 +267,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            exclude: ["Peers"],
             resources: [.copy("Vectors")],
             swiftSettings: testSettings
         ),

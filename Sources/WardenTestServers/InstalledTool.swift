@@ -18,6 +18,16 @@ public enum InstalledTool {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// A Python for the Python peers: `WARDEN_PYTHON`, then the repository's `.venv/bin/python3`, then `python3` on
+    /// `PATH`. Whether it has the packages a peer needs is the peer's to find out.
+    public static var python: String? {
+        var candidates: [String] = []
+        if let configured = ProcessInfo.processInfo.environment["WARDEN_PYTHON"] { candidates.append(configured) }
+        candidates.append(Self.repositoryRoot.appendingPathComponent(".venv/bin/python3").path)
+        candidates += Self.onPath("python3")
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     /// The newest PostgreSQL server's `bin` directory (Debian's layout, `/usr/lib/postgresql/<major>/bin`), when it
     /// and the `psql` client are installed.
     public static var postgresBinDirectory: String? {

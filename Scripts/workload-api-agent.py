@@ -7,7 +7,7 @@ and a workload with no identity gets PERMISSION_DENIED "no identity issued".
 It issues trust domain example.org's X509-SVID spiffe://example.org/workload (P-256, one hour) from its CA, a JWT-SVID
 for any audience (ES256, five minutes), and the bundles of example.org and, while federated, remote.org.
 
-Usage: workload_api_peer.py DIR. It listens on DIR/agent.sock and on a loopback TCP port, and writes DIR/ready.json
+Usage: workload-api-agent.py DIR. It listens on DIR/agent.sock and on a loopback TCP port, and writes DIR/ready.json
 ({"socket": path, "tcpPort": port}) when it serves. The test steers it by writing DIR/command (read every 50 ms, acted
 on once per change of its content, "N word" with N counting up):
 

@@ -1,0 +1,4 @@
+public import WardenTestServers
+
+/// The tests' name for the Workload API stand-in.
+public typealias PythonWorkloadAPI = WorkloadAPIAgent
