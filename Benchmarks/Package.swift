@@ -88,6 +88,17 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "WorkloadAPIPush",
+            dependencies: [
+                .product(name: "WardenWorkloadAPI", package: "warden"),
+                .product(name: "WardenCredentials", package: "warden"),
+                .product(name: "WardenTestServers", package: "warden"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/WorkloadAPIPush",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "CurrentScaling",
             dependencies: [
                 .product(name: "Warden", package: "warden"),

@@ -20,8 +20,9 @@ on once per change of its content, "N word" with N counting up):
   a mode, not one message, because a stream the client has just left may still take a message);
 - federate / unfederate: the bundle of remote.org is added to / removed from the X.509 and JWT bundle streams.
 
-It writes DIR/state.json after every change: {"serial": hex, "generation": n, "federated": bool}, the serial being the
-workload certificate's, lowercase hex without separators.
+It writes DIR/state.json after every change, just before the change is pushed on the open streams:
+{"serial": hex, "generation": n, "federated": bool, "at": Unix time}, the serial being the workload certificate's,
+lowercase hex without separators.
 """
 
 import base64
@@ -119,7 +120,7 @@ class State:
     def write(self):
         with open(path("state.json.tmp"), "w") as f:
             json.dump({"serial": format(self.cert.serial_number, "x"), "generation": self.generation,
-                       "federated": self.federated}, f)
+                       "federated": self.federated, "at": time.time()}, f)
         os.rename(path("state.json.tmp"), path("state.json"))
 
     def apply(self, word):

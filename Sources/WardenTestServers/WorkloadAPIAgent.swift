@@ -70,6 +70,8 @@ public final class WorkloadAPIAgent: Sendable {
         public let serial: String
         public let generation: Int
         public let federated: Bool
+        /// When the agent made the change (Unix time), just before it pushed it.
+        public let at: Double
     }
 
     /// What the peer issues now.
