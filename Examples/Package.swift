@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
     ],
     targets: [
         .executableTarget(
@@ -58,9 +59,33 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        .target(
+            name: "ExampleEventLog",
+            dependencies: [
+                .product(name: "Warden", package: "warden"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "WorkloadAPIDemo",
+            dependencies: [
+                "ExampleEventLog",
+                .product(name: "Warden", package: "warden"),
+                .product(name: "WardenWorkloadAPI", package: "warden"),
+                .product(name: "WardenTestServers", package: "warden"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .executableTarget(
             name: "MTLSRotation",
             dependencies: [
+                "ExampleEventLog",
                 .product(name: "Warden", package: "warden"),
                 .product(name: "WardenTestServers", package: "warden"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

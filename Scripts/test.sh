@@ -7,7 +7,8 @@
 # README's main job, the Vault outage demo, and checks its timeline (Scripts/check-outage-demo.py), runs the bundle
 # endpoint example and fetches from it with curl, Python and warden (Scripts/check-bundle-endpoint-example.py), runs the
 # mTLS example against curl with a client certificate through a rotation (Scripts/check-mtls-example.py), runs the gRPC
-# mTLS rotation example through two rotations of each certificate (Scripts/check-mtls-rotation-example.py), and gives every
+# mTLS rotation example through two rotations of each certificate (Scripts/check-mtls-rotation-example.py), runs the
+# Workload API example through two rotations (Scripts/check-workload-api-demo.py), and gives every
 # libFuzzer harness a short run (Scripts/fuzz.sh, WARDEN_FUZZ_SECONDS each, 5 by default) so that a parser regression
 # that crashes is caught.
 # Extra arguments go to `swift test`, for example: Scripts/test.sh --filter WardenPKITests; a run with arguments
@@ -28,5 +29,7 @@ if [ "$#" -eq 0 ]; then
   "$WARDEN_PYTHON" Scripts/check-mtls-example.py "$examples/MTLSHelloServer"
   swift build --package-path Examples --product MTLSRotation
   "$WARDEN_PYTHON" Scripts/check-mtls-rotation-example.py "$examples/MTLSRotation" 2
+  swift build --package-path Examples --product WorkloadAPIDemo
+  "$WARDEN_PYTHON" Scripts/check-workload-api-demo.py "$examples/WorkloadAPIDemo" 2
   Scripts/fuzz.sh "${WARDEN_FUZZ_SECONDS:-5}"
 fi

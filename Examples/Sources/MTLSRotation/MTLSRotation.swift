@@ -1,3 +1,4 @@
+import ExampleEventLog
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -227,18 +228,6 @@ enum MTLSRotation {
             }
             source.resume()
             return source
-        }
-    }
-}
-
-extension EventLog {
-    /// Prints a handshake's outcome, from a `SPIFFEPeerVerifier`'s observing callback.
-    func handshake(_ outcome: Result<VerifiedX509SVID, SPIFFEError>) {
-        switch outcome {
-        case .success(let svid):
-            self.emit("handshake", peerID: svid.id.description, serial: EventLog.serial(of: svid.chain[0]))
-        case .failure(let error):
-            self.emit("handshake", ok: false, error: "\(error)")
         }
     }
 }

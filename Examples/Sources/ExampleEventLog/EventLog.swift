@@ -1,12 +1,13 @@
 import Foundation
 import Synchronization
-import X509
+public import Warden
+public import X509
 
-/// What the demo prints: a line of text per event, or with `--json` one JSON object per line,
+/// What the mTLS demos (`MTLSRotation`, `WorkloadAPIDemo`) print: a line of text per event, or with `--json` one JSON object per line,
 /// `{"t": seconds, "event": "handshake"|"rotation"|"request", "peerID": "...", "serial": "...", "ok": true|false,
 /// "error": "..."}`. Notes (start-up, the summary) go to standard error in JSON mode, so that standard output is only
 /// events.
-final class EventLog: Sendable {
+public final class EventLog: Sendable {
     private struct State {
         var failedRequests = 0
         var requests = 0
@@ -17,14 +18,20 @@ final class EventLog: Sendable {
     private let state = Mutex(State())
     private let output = Mutex(FileHandle.standardOutput)
 
-    init(json: Bool) {
+    public init(json: Bool) {
         self.json = json
     }
 
-    var failedRequests: Int { self.state.withLock { $0.failedRequests } }
-    var requests: Int { self.state.withLock { $0.requests } }
+    public var failedRequests: Int { self.state.withLock { $0.failedRequests } }
+    public var requests: Int { self.state.withLock { $0.requests } }
 
-    func emit(_ event: String, peerID: String? = nil, serial: String? = nil, ok: Bool = true, error: String? = nil) {
+    public func emit(
+        _ event: String,
+        peerID: String? = nil,
+        serial: String? = nil,
+        ok: Bool = true,
+        error: String? = nil
+    ) {
         let elapsed = (ContinuousClock.now - self.start) / .milliseconds(1) / 1000
         if event == "request" {
             self.state.withLock { state in
@@ -54,7 +61,7 @@ final class EventLog: Sendable {
     }
 
     /// A line for the reader, not an event.
-    func note(_ text: String) {
+    public func note(_ text: String) {
         if self.json {
             FileHandle.standardError.write(Data((text + "\n").utf8))
         } else {
@@ -74,7 +81,19 @@ final class EventLog: Sendable {
     }
 
     /// A certificate's serial number as Vault prints it: lowercase hex bytes joined by colons.
-    static func serial(of certificate: Certificate) -> String {
+    public static func serial(of certificate: Certificate) -> String {
         certificate.serialNumber.bytes.map { String(format: "%02x", $0) }.joined(separator: ":")
+    }
+}
+
+extension EventLog {
+    /// Prints a handshake's outcome, from a `SPIFFEPeerVerifier`'s observing callback.
+    public func handshake(_ outcome: Result<VerifiedX509SVID, SPIFFEError>) {
+        switch outcome {
+        case .success(let svid):
+            self.emit("handshake", peerID: svid.id.description, serial: EventLog.serial(of: svid.chain[0]))
+        case .failure(let error):
+            self.emit("handshake", ok: false, error: "\(error)")
+        }
     }
 }
