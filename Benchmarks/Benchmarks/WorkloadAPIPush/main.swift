@@ -39,12 +39,15 @@ let runningProvider = Task { try await provider.run() }
 var serial = try await provider.current().leaf.serialNumber
 var latencies: [Double] = []
 for _ in 0..<rounds {
-    try await agent.command("rotate")
+    // The command is awaited beside the watch, not before it: `command` polls the agent's state every 25 ms.
+    let commanding = Task { try await agent.command("rotate") }
     while provider.currentIfAvailable()?.leaf.serialNumber == serial {
         try await Task.sleep(for: .milliseconds(1))
     }
+    let seen = Date().timeIntervalSince1970
+    try await commanding.value
     // From the agent's push (its state's "at", written just before it pushes) to the new SVID in the provider.
-    latencies.append((Date().timeIntervalSince1970 - (try agent.state.at)) * 1000)
+    latencies.append((seen - (try agent.state.at)) * 1000)
     serial = provider.currentIfAvailable()!.leaf.serialNumber
     try await Task.sleep(for: .milliseconds(100))
 }
