@@ -287,6 +287,9 @@ def watch_commands():
 
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
 workload_pb2_grpc.add_SpiffeWorkloadAPIServicer_to_server(WorkloadAPI(), server)
+# A socket file left by an agent that was killed is taken over, as an agent that restarts does.
+if os.path.exists(path("agent.sock")):
+    os.unlink(path("agent.sock"))
 server.add_insecure_port(f"unix:{path('agent.sock')}")
 tcp_port = server.add_insecure_port("127.0.0.1:0")
 server.start()

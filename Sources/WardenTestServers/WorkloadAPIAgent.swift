@@ -20,8 +20,11 @@ public final class WorkloadAPIAgent: Sendable {
 
     private let running: Mutex<Running>
 
-    public init() async throws {
-        self.directory = try TemporaryDirectory()
+    /// Starts a server in a new directory, or in `directory`, that of a stopped one: the same socket path, as when
+    /// an agent restarts (with a new CA and SVID).
+    public init(directory: TemporaryDirectory? = nil) async throws {
+        self.directory = try directory ?? TemporaryDirectory()
+        try? FileManager.default.removeItem(atPath: self.directory.file("ready.json"))
         let script = InstalledTool.repositoryRoot.appendingPathComponent("Scripts/workload-api-agent.py").path
         guard let python = InstalledTool.python else {
             throw TestServerError(

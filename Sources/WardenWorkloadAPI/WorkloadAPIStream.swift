@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Synchronization
 import WardenCore
@@ -8,6 +9,7 @@ final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
     private struct State {
         var outcome: Result<Value, WorkloadAPIError>?
         var lastError: WorkloadAPIError?
+        var lastGood: (value: Value, at: Date)?
         var task: Task<Void, Never>?
         var listeners: [@Sendable () -> Void] = []
     }
@@ -43,6 +45,8 @@ final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
 
     var outcome: Result<Value, WorkloadAPIError>? { self.state.withLock { $0.outcome } }
     var lastError: WorkloadAPIError? { self.state.withLock { $0.lastError } }
+    /// The last value the stream gave, and when.
+    var lastGood: (value: Value, at: Date)? { self.state.withLock { $0.lastGood } }
 
     func onChange(_ body: @escaping @Sendable () -> Void) {
         self.state.withLock { $0.listeners.append(body) }
@@ -102,7 +106,10 @@ final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
             default: changed = true
             }
             state.outcome = outcome
-            if case .failure(let error) = outcome { state.lastError = error }
+            switch outcome {
+            case .failure(let error): state.lastError = error
+            case .success(let value): state.lastGood = (value, Date())
+            }
             return (changed, state.listeners)
         }
         guard changed else { return }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Logging
 public import Metrics
 import Synchronization
@@ -102,6 +102,48 @@ public final class WorkloadX509SVIDSource: PushingCredentialSource, Sendable {
     /// Called after each change the stream brings: a new SVID, or a failure or recovery of the stream.
     public func onChange(_ body: @escaping @Sendable () -> Void) {
         self.stream.onChange(body)
+    }
+
+    /// The health of what this source serves, from its stream.
+    public enum Health: Sendable, CustomStringConvertible {
+        /// No answer from the agent yet.
+        case pending
+        /// The stream is up and the SVID valid.
+        case fresh
+        /// The stream is down (`error`); the SVID the agent last sent, `age` ago, is still valid and served.
+        case stale(age: Duration, error: WorkloadAPIError)
+        /// The agent has withdrawn the identity (`PermissionDenied`); a valid SVID held is still served.
+        case denied(WorkloadAPIError)
+        /// The SVID held expired at `since` and no new one came.
+        case expired(since: Date)
+
+        public var description: String {
+            switch self {
+            case .pending: "pending"
+            case .fresh: "fresh"
+            case .stale(let age, let error): "stale for \(age): \(error)"
+            case .denied(let error): "denied: \(error)"
+            case .expired(let since): "expired since \(since)"
+            }
+        }
+    }
+
+    /// Fresh, stale (with the age of the last update), denied or expired; the provider's `status` says the same in
+    /// the rotation engine's words.
+    public var health: Health {
+        let now = Date()
+        let lastGood = self.stream.lastGood
+        if let held = lastGood?.value.svid.leaf, held.notValidAfter <= now {
+            return .expired(since: held.notValidAfter)
+        }
+        switch self.stream.outcome {
+        case .none: return .pending
+        case .some(.success): return .fresh
+        case .some(.failure(let error)) where error.code == .permissionDenied: return .denied(error)
+        case .some(.failure(let error)):
+            guard let lastGood else { return .pending }
+            return .stale(age: .seconds(now.timeIntervalSince(lastGood.at)), error: error)
+        }
     }
 
     public func fetch() async throws -> Credential<CertificateAndKey> {

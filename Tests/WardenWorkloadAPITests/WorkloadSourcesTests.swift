@@ -86,6 +86,10 @@ struct WorkloadSourcesTests {
                 #expect(failure.lastError.contains("permissionDenied"), "\(failure.lastError)")
                 #expect(failure.lastError.contains("no identity issued"), "\(failure.lastError)")
             }
+            guard case .denied = provider.source.health else {
+                Issue.record("the source's health is \(provider.source.health), not denied")
+                return
+            }
             #expect(Self.serial(try await provider.current()) == Self.serial(first), "the last SVID is still served")
 
             try await agent.command("restore")
@@ -139,6 +143,39 @@ struct WorkloadSourcesTests {
             try metrics.expectCounter("warden_workload_api_errors_total", stream + [("code", "unavailable")]).totalValue
                 >= 1
         )
+    }
+
+    /// The agent restarts: its socket goes away and comes back, with a new SVID. The held SVID is served meanwhile,
+    /// the status says why, and the source reconnects within its backoff (10 s at most).
+    @Test func anAgentRestartIsLivedThrough() async throws {
+        let first = try await PythonWorkloadAPI()
+        defer { withExtendedLifetime(first) {} }
+        try await Self.withProvider(first.socket) { provider in
+            let held = try await provider.current()
+            first.stop()
+            #expect(
+                try await Self.eventually { provider.status.name == "degraded" },
+                "the provider did not report the agent gone: \(provider.status)"
+            )
+            #expect(Self.serial(try await provider.current()) == Self.serial(held), "the held SVID is served")
+            guard case .stale(let age, let error) = provider.source.health else {
+                Issue.record("the source's health is \(provider.source.health), not stale")
+                return
+            }
+            #expect(age >= .zero && age < .seconds(30))
+            #expect(error.code == .unavailable, "\(error)")
+
+            let second = try await PythonWorkloadAPI(directory: first.directory)
+            defer { withExtendedLifetime(second) {} }
+            #expect(
+                // The backoff's ceiling is 10 s; a loaded machine may add a few to the reconnect itself.
+                try await Self.eventually(25) {
+                    Self.serial(provider.currentIfAvailable()) == (try second.state.serial)
+                },
+                "no SVID from the restarted agent"
+            )
+            #expect(try await Self.eventually { provider.status == .fresh }, "\(provider.status)")
+        }
     }
 
     @Test func withNoAgentTheFirstFetchFailsWithinTheInitialWait() async throws {
