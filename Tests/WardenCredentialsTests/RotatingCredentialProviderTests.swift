@@ -384,8 +384,11 @@ extension RotationPolicy {
         provider.refreshNow()
         source.releaseFetches()
         await eventually({ provider.currentIfAvailable() == "secret-2" }, "the pushed value")
+        // The loop asleep on the clock until the minimum interval since the last attempt has passed, then that.
+        await settle(clock, provider)
         clock.advance(by: .milliseconds(200))
         await eventually({ source.fetches == 3 }, "the attempt that follows a push made during one")
+        await settle(clock, provider)
         #expect(provider.status == .fresh)
         // Ten seconds into a 1,000-second lifetime: nothing but the pushes made these fetches.
         #expect(source.fetches == 3)
