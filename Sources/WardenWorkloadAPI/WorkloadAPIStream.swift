@@ -1,7 +1,18 @@
 import Foundation
 import Logging
 import Synchronization
-import WardenCore
+public import WardenCore
+
+extension BackoffPolicy {
+    /// How the Workload API sources reopen a broken stream: 200 ms doubling to 10 s, full jitter.
+    public static let workloadAPIReconnect = BackoffPolicy(
+        initialDelay: .milliseconds(200),
+        multiplier: 2,
+        maximumDelay: .seconds(10),
+        minimumDelay: .milliseconds(100),
+        jitter: .full
+    )
+}
 
 /// One Workload API stream kept open for a source: its latest value (or why there is none), reopened with jittered
 /// backoff when it breaks, and a call to each listener when what the source serves changes.
@@ -47,6 +58,26 @@ final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
     var lastError: WorkloadAPIError? { self.state.withLock { $0.lastError } }
     /// The last value the stream gave, and when.
     var lastGood: (value: Value, at: Date)? { self.state.withLock { $0.lastGood } }
+
+    /// The stream's value, waiting at most `wait` for its first answer; the stream's failure when it has failed.
+    func value(within wait: Duration, from address: WorkloadAPIAddress) async throws -> Value {
+        let deadline = ContinuousClock.now + wait
+        while true {
+            switch self.outcome {
+            case .some(.success(let value)): return value
+            case .some(.failure(let error)): throw error
+            case .none:
+                guard ContinuousClock.now < deadline else {
+                    throw WorkloadAPIError(
+                        .timeout,
+                        "no \(self.what) from \(address) within \(wait); last status: "
+                            + (self.lastError?.description ?? "none")
+                    )
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
 
     func onChange(_ body: @escaping @Sendable () -> Void) {
         self.state.withLock { $0.listeners.append(body) }

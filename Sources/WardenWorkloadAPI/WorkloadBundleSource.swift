@@ -31,13 +31,7 @@ public final class WorkloadBundleSource: PushingCredentialSource, Sendable {
     public init(
         client: WorkloadAPIClient,
         initialWait: Duration = .seconds(10),
-        reconnectBackoff: BackoffPolicy = BackoffPolicy(
-            initialDelay: .milliseconds(200),
-            multiplier: 2,
-            maximumDelay: .seconds(10),
-            minimumDelay: .milliseconds(100),
-            jitter: .full
-        ),
+        reconnectBackoff: BackoffPolicy = .workloadAPIReconnect,
         jwtRereadInterval: Duration = .seconds(300),
         logger: Logger = Logger(label: "warden.workloadapi"),
         metricsFactory: (any MetricsFactory)? = nil
@@ -73,23 +67,7 @@ public final class WorkloadBundleSource: PushingCredentialSource, Sendable {
 
     public func fetch() async throws -> Credential<SPIFFEBundleSet> {
         self.stream.start(backoff: self.reconnectBackoff)
-        let deadline = ContinuousClock.now + self.initialWait
-        var x509: [TrustDomain: X509Bundle]?
-        while x509 == nil {
-            switch self.stream.outcome {
-            case .some(.success(let bundles)): x509 = bundles
-            case .some(.failure(let error)): throw error
-            case .none:
-                guard ContinuousClock.now < deadline else {
-                    throw WorkloadAPIError(
-                        .timeout,
-                        "no bundles from \(self.client.address) within \(self.initialWait); last status: "
-                            + (self.stream.lastError?.description ?? "none")
-                    )
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
+        let x509 = try await self.stream.value(within: self.initialWait, from: self.client.address)
         var jwt: [TrustDomain: JWTBundle] = [:]
         do {
             jwt = try await self.client.fetchJWTBundles()
@@ -99,12 +77,12 @@ public final class WorkloadBundleSource: PushingCredentialSource, Sendable {
                 metadata: ["error": "\(error)"]
             )
         }
-        let trustDomains = Set(x509!.keys).union(jwt.keys)
+        let trustDomains = Set(x509.keys).union(jwt.keys)
         let set = SPIFFEBundleSet(
             trustDomains.sorted().map { trustDomain in
                 SPIFFEBundle(
                     trustDomain: trustDomain,
-                    x509Authorities: x509![trustDomain]?.authorities ?? [],
+                    x509Authorities: x509[trustDomain]?.authorities ?? [],
                     jwtAuthorities: jwt[trustDomain]?.authorities ?? [:]
                 )
             }

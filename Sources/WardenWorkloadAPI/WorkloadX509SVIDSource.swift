@@ -56,13 +56,7 @@ public final class WorkloadX509SVIDSource: PushingCredentialSource, Sendable {
         client: WorkloadAPIClient,
         selection: Selection = .default,
         initialWait: Duration = .seconds(10),
-        reconnectBackoff: BackoffPolicy = BackoffPolicy(
-            initialDelay: .milliseconds(200),
-            multiplier: 2,
-            maximumDelay: .seconds(10),
-            minimumDelay: .milliseconds(100),
-            jitter: .full
-        ),
+        reconnectBackoff: BackoffPolicy = .workloadAPIReconnect,
         logger: Logger = Logger(label: "warden.workloadapi"),
         metricsFactory: (any MetricsFactory)? = nil
     ) {
@@ -148,34 +142,14 @@ public final class WorkloadX509SVIDSource: PushingCredentialSource, Sendable {
 
     public func fetch() async throws -> Credential<CertificateAndKey> {
         self.stream.start(backoff: self.reconnectBackoff)
-        let deadline = ContinuousClock.now + self.initialWait
-        while true {
-            switch self.stream.outcome {
-            case .some(.success(let svid)):
-                let leaf = svid.svid.leaf
-                return Credential(
-                    value: svid.certificateAndKey,
-                    issuedAt: leaf.notValidBefore,
-                    expiresAt: leaf.notValidAfter,
-                    metadata: CredentialMetadata(
-                        sourceName: self.name,
-                        kind: "x509-svid",
-                        identifier: "\(leaf.serialNumber)"
-                    )
-                )
-            case .some(.failure(let error)):
-                throw error
-            case .none:
-                guard ContinuousClock.now < deadline else {
-                    throw WorkloadAPIError(
-                        .timeout,
-                        "no X509-SVID from \(self.client.address) within \(self.initialWait); last status: "
-                            + (self.stream.lastError?.description ?? "none")
-                    )
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
+        let svid = try await self.stream.value(within: self.initialWait, from: self.client.address)
+        let leaf = svid.svid.leaf
+        return Credential(
+            value: svid.certificateAndKey,
+            issuedAt: leaf.notValidBefore,
+            expiresAt: leaf.notValidAfter,
+            metadata: CredentialMetadata(sourceName: self.name, kind: "x509-svid", identifier: "\(leaf.serialNumber)")
+        )
     }
 }
 
@@ -186,13 +160,7 @@ extension RotatingCredentialProvider where Source == WorkloadX509SVIDSource {
         workloadAPI client: WorkloadAPIClient,
         selection: WorkloadX509SVIDSource.Selection = .default,
         initialWait: Duration = .seconds(10),
-        reconnectBackoff: BackoffPolicy = BackoffPolicy(
-            initialDelay: .milliseconds(200),
-            multiplier: 2,
-            maximumDelay: .seconds(10),
-            minimumDelay: .milliseconds(100),
-            jitter: .full
-        ),
+        reconnectBackoff: BackoffPolicy = .workloadAPIReconnect,
         policy: RotationPolicy = RotationPolicy(),
         logger: Logger = Logger(label: "warden.workloadapi")
     ) {
