@@ -188,7 +188,7 @@ def stream(context, message):
     ends or drops the stream."""
     check(context)
     with state.lock:
-        seen = state.generation
+        seen = opened = state.generation
         first = message()
     yield first
     while context.is_active():
@@ -199,7 +199,8 @@ def stream(context, message):
             seen = state.generation
             if state.withdrawn:
                 context.abort(grpc.StatusCode.PERMISSION_DENIED, "no identity issued")
-            if state.ending and state.ending[1] == seen:
+            # An end or drop commanded after this stream opened, however many changes it missed.
+            if state.ending and opened < state.ending[1] <= seen:
                 if state.ending[0] == "drop":
                     context.abort(grpc.StatusCode.UNAVAILABLE, "the agent went away")
                 return

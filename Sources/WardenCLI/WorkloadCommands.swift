@@ -50,13 +50,17 @@ struct WorkloadAPIOptions: ParsableArguments {
         } catch let error as WorkloadAPIError {
             throw ValidationError(error.message)
         }
-        return try WorkloadAPIClient(
-            address: address,
-            logger: Logger(label: "warden") { _ in SwiftLogNoOpLogHandler() }
-        )
+        do {
+            return try WorkloadAPIClient(
+                address: address,
+                logger: Logger(label: "warden") { _ in SwiftLogNoOpLogHandler() }
+            )
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
-    /// Runs `body` with a connected client; a Workload API failure is reported and exits 1 (2 for a bad request).
+    /// Runs `body` with a connected client; a Workload API failure is reported and exits 1.
     func withClient<T: Sendable>(_ body: (WorkloadAPIClient) async throws(WorkloadAPIError) -> T) async throws -> T {
         let client = try self.client()
         let running = Task { try await client.run() }
@@ -68,7 +72,7 @@ struct WorkloadAPIOptions: ParsableArguments {
             return try await body(client)
         } catch {
             Output.error("warden: \(error.code): \(error.message)")
-            throw ExitCode(error.code == .invalidEndpoint ? ExitStatus.badInput : ExitStatus.rejected)
+            throw ExitCode(ExitStatus.rejected)
         }
     }
 }
@@ -100,8 +104,9 @@ struct WorkloadFetch: AsyncParsableCommand {
         discussion: """
             --x509 (the default) fetches the X509-SVIDs and the X.509 bundles; --jwt fetches a JWT-SVID for \
             --audience; --bundles fetches the X.509 and JWT bundles. With --out DIR the result is written as \
-            spiffe-helper writes it: svid.pem, svid_key.pem (mode 0600) and svid_bundle.pem for --x509; \
-            jwt_svid.token (mode 0600) for --jwt; svid_bundle.pem and jwt_bundle.json for --bundles. Files are \
+            spiffe-helper writes it: svid.pem, svid_key.pem (mode 0600) and svid_bundle.pem (the SVID's own trust \
+            domain) for --x509; jwt_svid.token (mode 0600) for --jwt; bundle.<trust domain>.pem for each trust \
+            domain, kept apart, and jwt_bundle.json for --bundles. Files are \
             written atomically. A private key or a token is never printed, only written to --out.
 
             Exit status: 0 fetched; 1 the agent refused or gave nothing in time (the message names the gRPC \
@@ -176,12 +181,12 @@ struct WorkloadFetch: AsyncParsableCommand {
                     try await client.fetchJWTBundles(timeout: timeout)
                 )
             }
-            try self.write([
-                "svid_bundle.pem": (
-                    Self.pem(x509.values.sorted { $0.trustDomain < $1.trustDomain }.flatMap(\.authorities)), 0o644
-                ),
-                "jwt_bundle.json": (Self.jwtBundlesJSON(jwt), 0o644),
-            ])
+            // One file per trust domain: a CA file that mixed them would let a federated CA vouch for local IDs.
+            var files: [String: (String, Int)] = ["jwt_bundle.json": (Self.jwtBundlesJSON(jwt), 0o644)]
+            for bundle in x509.values {
+                files["bundle.\(bundle.trustDomain.name).pem"] = (Self.pem(bundle.authorities), 0o644)
+            }
+            try self.write(files)
             if self.options.json {
                 try Output.json(BundlesReport(x509: x509, jwt: jwt))
             } else {

@@ -296,7 +296,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     /// newer credential by itself, such as a stream that pushed a rotation (the SPIFFE Workload API's sources call it).
     ///
     /// Nothing is refused or discarded: the held credential is served until the new one arrives, and a failed fetch is
-    /// retried on the usual schedule. Requests closer together than ``RotationPolicy/minimumRefreshInterval`` are
+    /// retried on the usual schedule. A retry backed off after failures is brought forward: the push says the source
+    /// works again. Requests closer together than ``RotationPolicy/minimumRefreshInterval`` are
     /// spaced by it; one made while an attempt is under way makes another attempt follow it, since the one under way
     /// may have read the source before the change.
     public func refreshNow() {
@@ -305,6 +306,12 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         self.state.withLock { state in
             guard !state.isShuttingDown, !state.isRevoked, !state.isRetired else { return }
             state.isRefreshRequested = true
+            // A push says the source works again: a retry backed off after its failures need not wait any longer
+            // than the minimum interval. Refusal spacing stays (it is not a failure of the source).
+            if !state.isRejected, let last = state.lastAttemptStart {
+                let earliest = last.advanced(by: self.policy.minimumRefreshInterval)
+                state.notBefore = min(state.notBefore ?? earliest, earliest)
+            }
             if state.canStart(at: monotonicNow) {
                 self.startAttempt(in: &state, now: now, monotonicNow: monotonicNow)
             } else {

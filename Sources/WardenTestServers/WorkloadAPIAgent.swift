@@ -42,9 +42,10 @@ public final class WorkloadAPIAgent: Sendable {
         self.running = Mutex(Running(process: process, stdin: stdin))
         let ready = self.directory.file("ready.json")
         // Polled with Task.sleep: a blocking wait would hold one of the concurrency pool's threads.
-        for _ in 0..<600
-        where !FileManager.default.fileExists(atPath: ready) && process.isRunning {
+        var polls = 0
+        while !FileManager.default.fileExists(atPath: ready) && process.isRunning && polls < 600 {
             try await Task.sleep(for: .milliseconds(50))
+            polls += 1
         }
         struct Ready: Decodable {
             let socket: String
@@ -95,8 +96,11 @@ public final class WorkloadAPIAgent: Sendable {
             return running.commands
         }
         try self.directory.write("command", "\(number) \(word)")
-        for _ in 0..<200 where try self.state.generation == before {
+        var polls = 0
+        while try self.state.generation == before {
+            guard polls < 400 else { throw TestServerError("the Workload API stand-in did not act on '\(word)'") }
             try await Task.sleep(for: .milliseconds(25))
+            polls += 1
         }
     }
 }

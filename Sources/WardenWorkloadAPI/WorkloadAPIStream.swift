@@ -59,14 +59,16 @@ final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
     /// The last value the stream gave, and when.
     var lastGood: (value: Value, at: Date)? { self.state.withLock { $0.lastGood } }
 
-    /// The stream's value, waiting at most `wait` for its first answer; the stream's failure when it has failed.
+    /// The stream's value, waiting at most `wait` for its first answer; the stream's failure when it has failed after
+    /// giving one. Before the first answer only `invalidRequest` ends the wait early: an agent that is still starting,
+    /// or that has not yet synced this workload's entry (`PermissionDenied`), is waited for.
     func value(within wait: Duration, from address: WorkloadAPIAddress) async throws -> Value {
         let deadline = ContinuousClock.now + wait
         while true {
             switch self.outcome {
             case .some(.success(let value)): return value
-            case .some(.failure(let error)): throw error
-            case .none:
+            case .some(.failure(let error)) where self.lastGood != nil || error.code == .invalidRequest: throw error
+            case .some(.failure), .none:
                 guard ContinuousClock.now < deadline else {
                     throw WorkloadAPIError(
                         .timeout,
@@ -103,13 +105,15 @@ final class WorkloadAPIStream<Element: Sendable, Value: Sendable>: Sendable {
                         self?.record(failure: WorkloadAPIError(.unavailable, "the agent ended the stream"))
                     } catch let error as WorkloadAPIError {
                         self?.record(failure: error)
-                        if error.code == .invalidRequest { return }
+                        if error.code == .invalidRequest { break }
                     } catch {
                         self?.record(failure: WorkloadAPIError(.unavailable, "\(error)"))
                     }
-                    guard let delay = backoff.nextDelay() else { return }
+                    guard let delay = backoff.nextDelay() else { break }
                     try? await Task.sleep(for: delay)
                 }
+                // Ended (a bug the agent refused, or the retries used up): the next fetch opens the stream again.
+                self?.state.withLock { $0.task = nil }
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import Metrics
+import Synchronization
 public import WardenCore
 public import WardenCredentials
 public import WardenSPIFFE
@@ -8,7 +9,7 @@ public import WardenSPIFFE
 /// The bundles the SPIFFE Workload API gives the workload, its own trust domain's and each federated one's, as one
 /// source for `TrustBundleManager.addSource(_:policy:)`: X.509 authorities from the `FetchX509Bundles` stream (a change
 /// the agent pushes reaches the manager at once), JWT authorities fetched with each change and at least every
-/// ``jwtRereadInterval``.
+/// ``jwtRereadInterval`` (a fetch that fails keeps the last ones).
 ///
 /// A federated trust domain the agent stops sending leaves the set; the manager then drops its authorities, retained
 /// for its `retention` like any dropped authority. On failure it behaves as ``WorkloadX509SVIDSource``: the stream is
@@ -26,6 +27,7 @@ public final class WorkloadBundleSource: PushingCredentialSource, Sendable {
     /// How often the JWT authorities are fetched again when nothing else changes: 5 minutes by default.
     public let jwtRereadInterval: Duration
     private let logger: Logger
+    private let lastJWTBundles = Mutex<[TrustDomain: JWTBundle]>([:])
     private let stream: WorkloadAPIStream<[TrustDomain: X509Bundle], [TrustDomain: X509Bundle]>
 
     public init(
@@ -47,11 +49,8 @@ public final class WorkloadBundleSource: PushingCredentialSource, Sendable {
             logger: logger,
             watch: { [client] in client.watchX509Bundles() },
             select: { .success($0) },
-            identity: { bundles in
-                bundles.keys.sorted().map { "\($0)=\(bundles[$0]!.authorities.map(\.serialNumber))" }.joined(
-                    separator: ";"
-                )
-            }
+            // Whole certificates, not serials: a serial is unique only per issuer.
+            identity: { "\($0.hashValue)" }
         )
     }
 
@@ -68,12 +67,15 @@ public final class WorkloadBundleSource: PushingCredentialSource, Sendable {
     public func fetch() async throws -> Credential<SPIFFEBundleSet> {
         self.stream.start(backoff: self.reconnectBackoff)
         let x509 = try await self.stream.value(within: self.initialWait, from: self.client.address)
-        var jwt: [TrustDomain: JWTBundle] = [:]
+        let jwt: [TrustDomain: JWTBundle]
         do {
             jwt = try await self.client.fetchJWTBundles()
+            self.lastJWTBundles.withLock { $0 = jwt }
         } catch {
+            // The last JWT authorities stay: one failed fetch must not end JWT trust until the next reread.
+            jwt = self.lastJWTBundles.withLock { $0 }
             self.logger.warning(
-                "the JWT bundles could not be fetched; serving X.509 authorities only",
+                "the JWT bundles could not be fetched; the last ones are kept",
                 metadata: ["error": "\(error)"]
             )
         }

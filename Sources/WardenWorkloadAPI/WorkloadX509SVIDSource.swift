@@ -83,7 +83,8 @@ public final class WorkloadX509SVIDSource: PushingCredentialSource, Sendable {
                 }
                 return .success(chosen)
             },
-            identity: { "\($0.svid.leaf.serialNumber)" }
+            // The certificate and the bundle sent with it: a change of either is pushed.
+            identity: { "\($0.svid.leaf.hashValue)-\($0.bundle.hashValue)" }
         )
     }
 

@@ -394,6 +394,30 @@ extension RotationPolicy {
         #expect(source.fetches == 3)
     }
 
+    /// A push after an outage says the source works again: the retry backed off after its failures is brought
+    /// forward to the minimum interval instead of waiting out the backoff.
+    @Test func refreshNowBringsABackedOffRetryForward() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(1000)))
+        let provider = self.makeProvider(source)
+        let running = Task { try await provider.run() }
+        defer { running.cancel() }
+        #expect(try await provider.current() == "secret-1")
+        source.setFailing(SourceDown())
+        // Past the refresh point, then failures until the backoff has grown well past a second.
+        for failures in 2...7 {
+            await settle(clock, provider)
+            clock.advance(by: .seconds(600))
+            await eventually({ source.fetches >= failures }, "failure \(failures)")
+        }
+        await settle(clock, provider)
+        source.setFailing(nil)
+        provider.refreshNow()
+        await settle(clock, provider, sleepers: 1)
+        clock.advance(by: .milliseconds(200))
+        await eventually({ provider.currentIfAvailable() == "secret-8" }, "the fetch the push brought forward")
+    }
+
     @Test func aRefusedCredentialIsNotServedWhileTheSourceIsDownAndRetriesStayOnSchedule() async throws {
         let clock = ManualClock()
         let source = ScriptedSource(clock: clock)
