@@ -84,15 +84,10 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
     init(_ duration: Duration) { self.duration = duration }
 
     init?(argument: String) {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        var seconds: Double?
-        for (suffix, scale) in units where argument.hasSuffix(suffix) {
-            seconds = Double(argument.dropLast(suffix.count)).map { $0 * scale }
-            break
+        guard let duration = Duration.parsing(argument), duration > .zero, duration <= .seconds(86_400) else {
+            return nil
         }
-        if seconds == nil { seconds = Double(argument) }
-        guard let seconds, seconds.isFinite, seconds > 0, seconds <= 86_400 else { return nil }
-        self.duration = .milliseconds(Int64(seconds * 1000))
+        self.duration = duration
     }
 }
 

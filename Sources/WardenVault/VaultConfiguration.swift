@@ -117,7 +117,7 @@ public struct VaultConfiguration: Sendable {
             }
         }
         if let timeout = value("VAULT_CLIENT_TIMEOUT") {
-            guard let duration = Self.parseDuration(timeout), duration > .zero else {
+            guard let duration = Duration.parsing(timeout), duration > .zero else {
                 throw VaultError(
                     .invalidConfiguration,
                     "VAULT_CLIENT_TIMEOUT is '\(timeout)', not a duration such as 60 or 30s"
@@ -132,16 +132,5 @@ public struct VaultConfiguration: Sendable {
             configuration.maximumRetries = count
         }
         return configuration
-    }
-
-    /// `90`, `90s`, `1500ms`, `2m`, `1h`.
-    static func parseDuration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let number = Double(text.dropLast(suffix.count)), number.isFinite else { return nil }
-            return .milliseconds(Int64(number * scale * 1000))
-        }
-        guard let seconds = Double(text), seconds.isFinite else { return nil }
-        return .milliseconds(Int64(seconds * 1000))
     }
 }
