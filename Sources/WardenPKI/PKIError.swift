@@ -46,6 +46,11 @@ public struct PKIError: WardenError {
             case invalidBasicConstraints
             case invalidNameConstraints
             case endEntityIsCA
+            case malformedCRL
+            case unsupportedCRL
+            case crlIssuerMismatch
+            case certificateRevoked
+            case revocationStatusUnknown
         }
 
         fileprivate let backing: Backing
@@ -134,6 +139,18 @@ public struct PKIError: WardenError {
         public static let invalidNameConstraints = Code(.invalidNameConstraints)
         /// The leaf is a CA certificate, or may sign certificates (keyCertSign).
         public static let endEntityIsCA = Code(.endEntityIsCA)
+        /// The bytes are not a well-formed certificate revocation list; the message names the field.
+        public static let malformedCRL = Code(.malformedCRL)
+        /// The CRL uses a feature Warden does not support: an indirect CRL, or one that covers only some reasons or
+        /// attribute certificates.
+        public static let unsupportedCRL = Code(.unsupportedCRL)
+        /// A CRL is not issued by the certificate it was checked against: another name, or no `cRLSign` usage.
+        public static let crlIssuerMismatch = Code(.crlIssuerMismatch)
+        /// A certificate of the chain is revoked; ``PKIError/revocation`` says which, when, why and who said so.
+        public static let certificateRevoked = Code(.certificateRevoked)
+        /// The revocation policy is hard-fail and a certificate's status could not be had: no CRL that covers it and
+        /// is fresh enough, no OCSP answer. The message says what was tried.
+        public static let revocationStatusUnknown = Code(.revocationStatusUnknown)
     }
 
     /// The rule or condition that failed.
@@ -141,10 +158,21 @@ public struct PKIError: WardenError {
     /// What failed and what was found, naming the block, field or certificate.
     public let message: String
 
+    /// For ``Code/certificateRevoked``: the revoked certificate, when, why, and the CRL or responder that said so.
+    public let revocation: CertificateRevocation?
+
     /// Creates an error with a code and a message that names the rule or field that failed.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
+        self.revocation = nil
+    }
+
+    /// Creates a ``Code/certificateRevoked`` error.
+    public init(revoked revocation: CertificateRevocation, _ message: String) {
+        self.code = .certificateRevoked
+        self.message = message
+        self.revocation = revocation
     }
 }
 

@@ -12,7 +12,8 @@ package enum PKIFile {
     ///
     /// - Throws: ``PKIError`` with ``PKIError/Code/fileUnreadable``, or ``PKIError/Code/inputTooLarge`` for a file
     ///   (or a device or pipe) that goes on past the limit.
-    package static func read(_ path: String) throws -> [UInt8] {
+    package static func read(_ path: String, maximumSize: Int = PKILimits.maximumInputSize) throws(PKIError) -> [UInt8]
+    {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
             throw PKIError(.fileUnreadable, "cannot open '\(path)': \(String(cString: strerror(errno)))")
@@ -28,10 +29,10 @@ package enum PKIFile {
             }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > PKILimits.maximumInputSize {
+            if bytes.count > maximumSize {
                 throw PKIError(
                     .inputTooLarge,
-                    "'\(path)' is larger than the limit of \(PKILimits.maximumInputSize) bytes"
+                    "'\(path)' is larger than the limit of \(maximumSize) bytes"
                 )
             }
         }

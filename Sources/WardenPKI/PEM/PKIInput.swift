@@ -10,11 +10,16 @@ enum PKIInput {
     ///
     /// - Throws: ``PKIError`` with ``PKIError/Code/inputTooLarge``, a PEM error, ``PKIError/Code/noObjectFound``
     ///   (PEM text without a `label` block), or ``PKIError/Code/unrecognizedFormat`` (neither PEM nor DER).
-    static func objects(in bytes: [UInt8], kind: PEMBlock.Kind, label: String) throws -> [Object] {
-        guard bytes.count <= PKILimits.maximumInputSize else {
+    static func objects(
+        in bytes: [UInt8],
+        kind: PEMBlock.Kind,
+        label: String,
+        maximumSize: Int = PKILimits.maximumInputSize
+    ) throws -> [Object] {
+        guard bytes.count <= maximumSize else {
             throw PKIError(
                 .inputTooLarge,
-                "the input has \(bytes.count) bytes, more than the limit of \(PKILimits.maximumInputSize)"
+                "the input has \(bytes.count) bytes, more than the limit of \(maximumSize)"
             )
         }
         if PEM.looksLikePEM(bytes) {

@@ -34,14 +34,25 @@ public struct CertificateChainVerifier: Sendable {
     public let roots: [Certificate]
     /// The work one verification may do.
     public let limits: VerificationLimits
+    /// Whether and how revocation is checked; ``RevocationPolicy/none`` unless chosen.
+    public let revocation: RevocationPolicy
     private let rootStore: CertificateStore
     private let clock: any WardenClock
     private let issuerCache = VerifiedIssuerCache()
 
     /// Creates a verifier that trusts `roots` and reads the time from `clock` when no time is given.
-    public init(roots: [Certificate], limits: VerificationLimits = .default, clock: any WardenClock = SystemClock()) {
+    ///
+    /// With a `revocation` policy other than ``RevocationPolicy/none``, a verified chain is also checked for
+    /// revocation (see ``RevocationPolicy``): a revoked certificate is ``PKIError/Code/certificateRevoked``.
+    public init(
+        roots: [Certificate],
+        limits: VerificationLimits = .default,
+        revocation: RevocationPolicy = .none,
+        clock: any WardenClock = SystemClock()
+    ) {
         self.roots = roots
         self.limits = limits
+        self.revocation = revocation
         self.rootStore = CertificateStore(roots)
         self.clock = clock
     }
@@ -82,6 +93,7 @@ public struct CertificateChainVerifier: Sendable {
         peerName: PeerName? = nil,
         extendedKeyUsage: ExtendedKeyUsage.Usage? = nil
     ) async throws(PKIError) -> VerifiedCertificateChain {
+        let fixedTime = time != nil
         let time = time ?? self.clock.now
         if let unhandled = Self.unhandledCriticalExtension(of: leaf) {
             throw PKIError(
@@ -105,7 +117,11 @@ public struct CertificateChainVerifier: Sendable {
         let result = await verifier.validate(leaf: leaf, intermediates: store)
         switch result {
         case .validCertificate(let chain):
-            return VerifiedCertificateChain(Array(chain))
+            let certificates = Array(chain)
+            guard self.revocation.checksRevocation else { return VerifiedCertificateChain(certificates) }
+            let checks = try await RevocationChecker(policy: self.revocation)
+                .check(certificates, at: time, fixedTime: fixedTime)
+            return VerifiedCertificateChain(certificates, revocationChecks: checks)
         case .couldNotValidate:
             if let exhausted = budget.exhausted {
                 throw PKIError(

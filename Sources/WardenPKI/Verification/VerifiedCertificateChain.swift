@@ -16,8 +16,19 @@ public struct VerifiedCertificateChain: Sendable, Hashable {
     /// The trusted root the path ends at.
     public var root: Certificate { self.certificates[self.certificates.count - 1] }
 
-    init(_ certificates: [Certificate]) {
+    /// The revocation status of each certificate the verifier's ``RevocationPolicy`` checked, leaf first; empty
+    /// with ``RevocationPolicy/none``. A soft-fail policy's accepted unknowns are here, as
+    /// ``RevocationCheck/Status/unknown(reason:)``.
+    public let revocationChecks: [RevocationCheck]
+
+    /// Whether every certificate the policy checked is known not to be revoked (true when nothing was checked).
+    public var isRevocationStatusKnown: Bool {
+        self.revocationChecks.allSatisfy { if case .good = $0.status { true } else { false } }
+    }
+
+    init(_ certificates: [Certificate], revocationChecks: [RevocationCheck] = []) {
         precondition(!certificates.isEmpty, "a verified chain has at least its leaf")
         self.certificates = certificates
+        self.revocationChecks = revocationChecks
     }
 }
