@@ -120,6 +120,7 @@ let package = Package(
                 "WardenPKI",
                 "WardenSPIFFE",
                 "WardenCredentials",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

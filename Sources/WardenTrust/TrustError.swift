@@ -1,6 +1,7 @@
 public import WardenCore
 
-/// An error from WardenTrust: a bundle that cannot be trusted as it is, or a bundle endpoint that did not give one.
+/// An error from WardenTrust: a bundle that cannot be trusted as it is, or an endpoint (a bundle endpoint, a CRL
+/// distribution point, an OCSP responder) that did not give what was asked.
 ///
 /// The codes of a bundle endpoint's failures say which check failed, so that an operator (and `warden bundle fetch`'s
 /// exit status) can tell an endpoint that is down from a bundle that is wrong.

@@ -38,7 +38,8 @@ extension VaultClient {
         query: [String: String],
         wrapTTL: Duration?,
         token: Secret<String>?,
-        allowedStatuses: Set<Int> = []
+        allowedStatuses: Set<Int> = [],
+        maximumResponseSize: Int = VaultClient.maximumResponseSize
     ) async throws -> (Int, [UInt8]) {
         let label = "\(method.rawValue) /v1/\(path)"
         let deadline = NIODeadline.now() + .nanoseconds(Int64(self.configuration.timeout.timeInterval * 1e9))
@@ -63,7 +64,7 @@ extension VaultClient {
             let outcome: Result<(Int, [UInt8], HTTPHeaders), VaultError>
             do {
                 let response = try await self.httpClient.execute(request, deadline: deadline, logger: nil)
-                let buffer = try await response.body.collect(upTo: Self.maximumResponseSize)
+                let buffer = try await response.body.collect(upTo: maximumResponseSize)
                 outcome = .success((Int(response.status.code), Array(buffer.readableBytesView), response.headers))
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
                 if Task.isCancelled { throw CancellationError() }

@@ -121,3 +121,16 @@ public protocol RevocationListProvider: Sendable {
 extension Array: RevocationListProvider where Element == RevocationList {
     public func currentRevocationLists() -> [RevocationList] { self }
 }
+
+/// Several ``RevocationListProvider``s as one: each CA's CRL source, for a policy checking chains from several CAs.
+public struct RevocationListSet: RevocationListProvider {
+    public let providers: [any RevocationListProvider]
+
+    public init(_ providers: [any RevocationListProvider]) {
+        self.providers = providers
+    }
+
+    public func currentRevocationLists() -> [RevocationList] {
+        self.providers.flatMap { $0.currentRevocationLists() }
+    }
+}

@@ -1,3 +1,4 @@
+import Synchronization
 public import WardenCredentials
 public import WardenPKI
 import X509
@@ -8,6 +9,9 @@ import X509
 ///
 /// Each certificate is a revocable lease (``issuesLeases``): the one held is revoked (`<mount>/revoke`) when the
 /// provider shuts down, unless ``RotationPolicy/revokeOnShutdown`` is `false`; the token needs `update` on that path.
+/// With `revokesReplacedCertificates`, each re-issue also revokes the certificate it replaces, so that a relying
+/// service checking the mount's CRL or OCSP responder refuses a superseded certificate (connections already open
+/// with it are not affected).
 public struct VaultPKICertificateSource: CredentialSource {
     public typealias Value = CertificateAndKey
 
@@ -18,6 +22,9 @@ public struct VaultPKICertificateSource: CredentialSource {
     private let dnsNames: [String]
     private let keyType: KeyType
     private let ttl: Duration?
+    /// Whether a new certificate's issue revokes the one it replaces.
+    public let revokesReplacedCertificates: Bool
+    private let previousSerial = PreviousSerial()
 
     /// A source for certificates of `role`, for `commonName` with the given SANs.
     public init(
@@ -28,8 +35,10 @@ public struct VaultPKICertificateSource: CredentialSource {
         dnsNames: [String] = [],
         uris: [String] = [],
         keyType: KeyType = .p256,
-        ttl: Duration? = nil
+        ttl: Duration? = nil,
+        revokesReplacedCertificates: Bool = false
     ) {
+        self.revokesReplacedCertificates = revokesReplacedCertificates
         self.pki = client.pki(mount: mount)
         self.role = role
         self.commonName = commonName
@@ -57,6 +66,18 @@ public struct VaultPKICertificateSource: CredentialSource {
             ttl: self.ttl
         )
         let certificate = issued.certificate
+        if let replaced = self.previousSerial.exchange(issued.serialNumber), self.revokesReplacedCertificates {
+            do {
+                try await self.pki.revoke(serialNumber: replaced)
+            } catch {
+                // The new certificate is good; the old one stays valid until it expires, which is what happens
+                // without this option. Said, not thrown.
+                self.pki.client.logger.warning(
+                    "could not revoke the replaced certificate",
+                    metadata: ["source": "\(self.name)", "serial": "\(replaced)", "error": "\(error)"]
+                )
+            }
+        }
         return Credential(
             value: CertificateAndKey(chain: [certificate] + issued.caChain, privateKey: key, bundle: []),
             issuedAt: certificate.notValidBefore,
@@ -73,5 +94,18 @@ public struct VaultPKICertificateSource: CredentialSource {
     public func revoke(_ credential: Credential<CertificateAndKey>) async throws {
         guard let serialNumber = credential.metadata.identifier, !serialNumber.isEmpty else { return }
         try await self.pki.revoke(serialNumber: serialNumber)
+    }
+}
+
+/// The serial of the last certificate a source issued, for revocation on replacement.
+final class PreviousSerial: Sendable {
+    private let serial = Mutex<String?>(nil)
+
+    /// Stores `new` and returns the serial it replaces.
+    func exchange(_ new: String) -> String? {
+        self.serial.withLock { old in
+            defer { old = new }
+            return old
+        }
     }
 }

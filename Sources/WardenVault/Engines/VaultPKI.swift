@@ -77,6 +77,80 @@ public struct VaultPKI: Sendable {
         _ = try await self.client.write("\(self.mount)/revoke", .object(["serial_number": .string(serialNumber)]))
     }
 
+    /// Revokes `certificate` (`<mount>/revoke`, by its serial number).
+    public func revoke(_ certificate: Certificate) async throws {
+        try await self.revoke(serialNumber: Self.vaultSerial(certificate.serialNumber))
+    }
+
+    /// The mount's complete CRL (`<mount>/crl`, DER, read without a token as Vault serves it).
+    ///
+    /// - Throws: ``VaultError`` when Vault does not answer, `PKIError` when the list does not parse.
+    public func crl(limits: CRLLimits = .default) async throws -> CertificateRevocationList {
+        try await self.crl(at: "\(self.mount)/crl", limits: limits)
+    }
+
+    /// The mount's delta CRL (`<mount>/crl/delta`), or `nil` when the mount makes none (`enable_delta` is off, or
+    /// it has none yet).
+    public func deltaCRL(limits: CRLLimits = .default) async throws -> CertificateRevocationList? {
+        do {
+            let list = try await self.crl(at: "\(self.mount)/crl/delta", limits: limits)
+            return list.isDelta ? list : nil
+        } catch let error as VaultError where error.code == .notFound || error.code == .unavailable {
+            return nil
+        } catch let error as PKIError where error.code == .malformedCRL || error.code == .unrecognizedFormat {
+            // Vault answers an empty body when deltas are not enabled.
+            return nil
+        }
+    }
+
+    /// The mount's CRL with its delta when there is one, as a verifier uses them.
+    public func revocationList(includingDelta: Bool = true, limits: CRLLimits = .default) async throws -> RevocationList
+    {
+        let base = try await self.crl(limits: limits)
+        var delta: CertificateRevocationList?
+        if includingDelta, let candidate = try await self.deltaCRL(limits: limits),
+            let number = base.number, let baseNumber = candidate.baseCRLNumber, let deltaNumber = candidate.number,
+            number >= baseNumber, deltaNumber > number
+        {
+            // A delta built before the complete list it would extend is not used: the complete list already has it.
+            delta = candidate
+        }
+        return try RevocationList(
+            base: base,
+            delta: delta,
+            location: "\(self.client.configuration.address)/v1/\(self.mount)/crl"
+        )
+    }
+
+    /// Rebuilds the mount's CRL now (`<mount>/crl/rotate`).
+    public func rotateCRL() async throws {
+        _ = try await self.client.read("\(self.mount)/crl/rotate")
+    }
+
+    /// The URL of the mount's OCSP responder (`<mount>/ocsp`), for certificates that do not name it.
+    public var ocspURL: String { "\(self.client.configuration.address)/v1/\(self.mount)/ocsp" }
+
+    private func crl(at path: String, limits: CRLLimits) async throws -> CertificateRevocationList {
+        let (_, bytes) = try await self.client.send(
+            .GET,
+            path,
+            body: nil,
+            query: [:],
+            wrapTTL: nil,
+            token: nil,
+            maximumResponseSize: limits.maximumSize / 3 * 4 + 4096
+        )
+        return try CRLDecoder.crl(from: bytes, limits: limits)
+    }
+
+    /// Vault's form of a serial number: lowercase hex octets separated by colons.
+    static func vaultSerial(_ serial: Certificate.SerialNumber) -> String {
+        serial.bytes.drop(while: { $0 == 0 }).map {
+            String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16)
+        }
+        .joined(separator: ":")
+    }
+
     /// The CA chain of the mount (`<mount>/cert/ca_chain`), issuer first.
     public func caChain() async throws -> [Certificate] {
         let response = try await self.client.read("\(self.mount)/cert/ca_chain")
