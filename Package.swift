@@ -206,6 +206,7 @@ let package = Package(
             dependencies: [
                 "WardenCore",
                 "WardenPKI",
+                "WardenCredentials",
                 "WardenSPIFFE",
                 "WardenTrust",
                 "WardenWorkloadAPI",

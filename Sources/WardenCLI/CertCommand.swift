@@ -146,6 +146,9 @@ struct CertVerify: AsyncParsableCommand {
     )
     var maxDepth: Int?
 
+    @OptionGroup(title: "Revocation")
+    var revocation: RevocationOptions
+
     @Flag(help: "Print one JSON document instead of text.")
     var json = false
 
@@ -191,15 +194,16 @@ struct CertVerify: AsyncParsableCommand {
         } catch { throw Output.inputFailure(error, file: self.leafFile) }
 
         let time = self.at?.date ?? Date()
+        let revocation = try await self.revocation.policy()
         var verified: VerifiedCertificateChain?
         var failure: PKIError?
         do {
             var limits = VerificationLimits.default
             if let maxDepth { limits.maximumIntermediates = maxDepth }
-            verified = try await CertificateChainVerifier(roots: roots, limits: limits).verify(
+            verified = try await CertificateChainVerifier(roots: roots, limits: limits, revocation: revocation).verify(
                 leaf: leaf,
                 intermediates: intermediates,
-                at: time,
+                at: self.at?.date,
                 peerName: self.peerName,
                 extendedKeyUsage: self.purpose?.usage
             )
@@ -208,9 +212,17 @@ struct CertVerify: AsyncParsableCommand {
         }
         let report = VerifyReport(
             valid: verified != nil,
-            error: failure.map { VerifyReport.ErrorBody(code: $0.code.description, message: $0.message) },
+            error: failure.map {
+                VerifyReport.ErrorBody(
+                    code: $0.code.description,
+                    message: $0.message,
+                    revocation: $0.revocation.map(VerifyReport.Revocation.init)
+                )
+            },
             leaf: DistinguishedNameFormatter.string(from: leaf.subject),
             chain: verified?.certificates.map { DistinguishedNameFormatter.string(from: $0.subject) },
+            revocation: revocation.checksRevocation
+                ? verified?.revocationChecks.map(VerifyReport.RevocationStatus.init) : nil,
             verificationTime: time,
             dnsName: self.dns,
             ipAddress: self.ip,
@@ -224,6 +236,15 @@ struct CertVerify: AsyncParsableCommand {
             for (index, subject) in chain.enumerated() {
                 Output.line("  \(index): \(subject.isEmpty ? "(empty subject)" : subject)")
             }
+            for check in report.revocation ?? [] {
+                let detail =
+                    check.status == "good"
+                    ? "not revoked, per \(check.source ?? "?")"
+                    : "status UNKNOWN (accepted: --revocation soft): \(check.reason ?? "")"
+                Output.line(
+                    "  revocation of \(check.certificateIndex): \(detail)\(check.stale ? " (stale CRL, within grace)" : "")"
+                )
+            }
         } else if let error = failure {
             Output.error("FAILED: \(self.leafFile): \(error.code): \(error.message)")
         }
@@ -235,12 +256,63 @@ struct VerifyReport: Encodable {
     struct ErrorBody: Encodable {
         let code: String
         let message: String
+        var revocation: Revocation? = nil
+
+        private enum CodingKeys: String, CodingKey { case code, message, revocation }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(self.code, forKey: .code)
+            try container.encode(self.message, forKey: .message)
+            try container.encodeIfPresent(self.revocation, forKey: .revocation)
+        }
+    }
+
+    /// A revoked certificate: which, when, why, and who said so.
+    struct Revocation: Encodable {
+        let certificateIndex: Int
+        let serialNumber: String
+        let revocationDate: Date
+        let reason: String?
+        let source: String
+
+        init(_ revocation: CertificateRevocation) {
+            self.certificateIndex = revocation.certificateIndex
+            self.serialNumber = Hex.encode(revocation.serialNumber.bytes)
+            self.revocationDate = revocation.revocationDate
+            self.reason = revocation.reason?.description
+            self.source = revocation.source
+        }
+    }
+
+    /// The revocation status of one checked certificate of a verified chain.
+    struct RevocationStatus: Encodable {
+        let certificateIndex: Int
+        let serialNumber: String
+        /// `good` or `unknown` (accepted by a soft-fail policy).
+        let status: String
+        let source: String?
+        let reason: String?
+        let stale: Bool
+
+        init(_ check: RevocationCheck) {
+            self.certificateIndex = check.certificateIndex
+            self.serialNumber = Hex.encode(check.serialNumber.bytes)
+            switch check.status {
+            case .good(let source, let stale):
+                (self.status, self.source, self.reason, self.stale) = ("good", source, nil, stale)
+            case .unknown(let reason):
+                (self.status, self.source, self.reason, self.stale) = ("unknown", nil, reason, false)
+            }
+        }
     }
 
     let valid: Bool
     let error: ErrorBody?
     let leaf: String
     let chain: [String]?
+    /// Present when revocation was checked: one status per checked certificate.
+    let revocation: [RevocationStatus]?
     let verificationTime: Date
     let dnsName: String?
     let ipAddress: String?
@@ -248,7 +320,7 @@ struct VerifyReport: Encodable {
     let purpose: String?
 
     private enum CodingKeys: String, CodingKey {
-        case valid, error, leaf, chain, verificationTime, dnsName, ipAddress, email, purpose
+        case valid, error, leaf, chain, revocation, verificationTime, dnsName, ipAddress, email, purpose
     }
 
     /// `error` and `chain` are always present (null when they do not apply), so that consumers see one shape.
@@ -258,6 +330,7 @@ struct VerifyReport: Encodable {
         try container.encode(self.error, forKey: .error)
         try container.encode(self.leaf, forKey: .leaf)
         try container.encode(self.chain, forKey: .chain)
+        try container.encodeIfPresent(self.revocation, forKey: .revocation)
         try container.encode(self.verificationTime, forKey: .verificationTime)
         try container.encodeIfPresent(self.dnsName, forKey: .dnsName)
         try container.encodeIfPresent(self.ipAddress, forKey: .ipAddress)

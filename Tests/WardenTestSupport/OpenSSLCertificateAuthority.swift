@@ -17,6 +17,7 @@ public final class OpenSSLCertificateAuthority: Sendable {
         name: String,
         parent: OpenSSLCertificateAuthority? = nil,
         ocspURI: String? = nil,
+        crlURI: String? = nil,
         crlExtensions: String = "authorityKeyIdentifier = keyid:always"
     ) throws {
         let directory = try TemporaryDirectory()
@@ -29,7 +30,9 @@ public final class OpenSSLCertificateAuthority: Sendable {
         _ = try directory.write("index.txt", "")
         _ = try directory.write("serial", "1000\n")
         _ = try directory.write("crlnumber", "01\n")
-        let aia = ocspURI.map { "authorityInfoAccess = OCSP;URI:\($0)\n" } ?? ""
+        let aia =
+            (ocspURI.map { "authorityInfoAccess = OCSP;URI:\($0)\n" } ?? "")
+            + (crlURI.map { "crlDistributionPoints = URI:\($0)\n" } ?? "")
         _ = try directory.write(
             "ca.cnf",
             """
@@ -141,4 +144,48 @@ public final class OpenSSLCertificateAuthority: Sendable {
         }
         return result.stdout
     }
+}
+
+/// A command-line server on a loopback port (`openssl ocsp`, `python3 -m http.server`), killed when released; its
+/// output goes to `log`, and it is ready when the log says `readyWhen`. (Not probed by connecting: `openssl ocsp`
+/// spins on a connection closed without a request.)
+public final class LoopbackServerProcess: Sendable {
+    public let port: Int
+    public let log: String
+    private let process: Process
+
+    public init(executable: String, arguments: [String], port: Int, log: String, readyWhen: String) async throws {
+        self.port = port
+        self.log = log
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardError = handle
+        process.standardOutput = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        // Polled with Task.sleep: a blocking wait would hold one of the concurrency pool's threads.
+        for _ in 0..<200 {
+            if self.output.contains(readyWhen) { return }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestServerError(
+            "\(executable) did not listen on port \(port): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")"
+        )
+    }
+
+    /// Stops the server now.
+    public func stop() {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    }
+
+    deinit {
+        self.stop()
+    }
+
+    public var output: String { (try? String(contentsOfFile: self.log, encoding: .utf8)) ?? "" }
 }

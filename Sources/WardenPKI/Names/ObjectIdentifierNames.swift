@@ -1,8 +1,8 @@
 import SwiftASN1
-import X509
+package import X509
 
 /// Names for the object identifiers that inspection output shows.
-enum ObjectIdentifierNames {
+package enum ObjectIdentifierNames {
     static func extensionName(_ oid: ASN1ObjectIdentifier) -> String? {
         switch oid.description {
         case "2.5.29.14": "subjectKeyIdentifier"
@@ -56,7 +56,7 @@ enum ObjectIdentifierNames {
         }
     }
 
-    static func signatureAlgorithmName(_ algorithm: Certificate.SignatureAlgorithm) -> String {
+    package static func signatureAlgorithmName(_ algorithm: Certificate.SignatureAlgorithm) -> String {
         switch algorithm {
         case .ecdsaWithSHA256: "ecdsa-with-SHA256"
         case .ecdsaWithSHA384: "ecdsa-with-SHA384"

@@ -45,7 +45,7 @@ struct RevocationChecker {
                 let reason = revocation.reason.map { " (\($0))" } ?? ""
                 throw PKIError(
                     revoked: revocation,
-                    "\(name), serial \(revocation.serialNumber), was revoked at \(CertificateNaming.format(revocation.revocationDate))\(reason), per \(revocation.source)"
+                    "\(name), serial \(Hex.encode(revocation.serialNumber.bytes, separator: UInt8(ascii: ":"))), was revoked at \(CertificateNaming.format(revocation.revocationDate))\(reason), per \(revocation.source)"
                 )
             }
             if case .good(let source, let stale)? = findings.first(where: { if case .good = $0 { true } else { false } }
@@ -71,7 +71,7 @@ struct RevocationChecker {
             case .hardFail:
                 throw PKIError(
                     .revocationStatusUnknown,
-                    "the revocation status of \(name), serial \(certificate.serialNumber), is unknown: \(reasons)"
+                    "the revocation status of \(name), serial \(Hex.encode(certificate.serialNumber.bytes, separator: UInt8(ascii: ":"))), is unknown: \(reasons)"
                 )
             case .softFail:
                 self.policy.logger.warning(

@@ -14,7 +14,8 @@ public import X509
 /// list nobody is updating. A `deltaURL` is fetched with the complete CRL and used only with it.
 ///
 /// ```swift
-/// let crls = RotatingCredentialProvider(source: try HTTPCRLSource(distributionPointOf: issuingCA))
+/// // The distribution point a certificate names, for the CRL of the CA that issued it.
+/// let crls = RotatingCredentialProvider(source: try HTTPCRLSource(distributionPointOf: peerCertificate))
 /// ```
 public final class HTTPCRLSource: CredentialSource {
     public typealias Value = RevocationList
@@ -59,6 +60,7 @@ public final class HTTPCRLSource: CredentialSource {
         refreshInterval: Duration = .seconds(300),
         grace: Duration = .seconds(3600),
         limits: CRLLimits = .default,
+        timeout: Duration = .seconds(10),
         httpClient: HTTPClient = .shared
     ) throws {
         let uris = try CRLDistributionPoints.uris(of: certificate)
@@ -72,7 +74,14 @@ public final class HTTPCRLSource: CredentialSource {
                 "the certificate names no http CRL distribution point (it names \(uris))"
             )
         }
-        self.init(url: url, refreshInterval: refreshInterval, grace: grace, limits: limits, httpClient: httpClient)
+        self.init(
+            url: url,
+            refreshInterval: refreshInterval,
+            grace: grace,
+            limits: limits,
+            timeout: timeout,
+            httpClient: httpClient
+        )
     }
 
     public var name: String { "crl-http:\(self.url)" }
