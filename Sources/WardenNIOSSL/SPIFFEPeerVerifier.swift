@@ -1,8 +1,9 @@
+import Foundation
 public import Logging
 public import NIOCore
 public import NIOSSL
 import Synchronization
-import WardenPKI
+public import WardenPKI
 public import WardenSPIFFE
 public import WardenTrust
 import X509
@@ -20,22 +21,31 @@ import X509
 /// let handler = NIOSSLServerHandler(context: context, customVerificationCallbackWithMetadata: peers.callback)
 /// ```
 ///
+/// SPIFFE's answer to revocation is short-lived SVIDs, so nothing is checked by default. A `revocation` policy with
+/// CRLs (from a rotating CRL source, say) makes each handshake also check the verified chain against them, in memory;
+/// OCSP cannot be asked inside a handshake callback, and a policy with OCSP is refused (a precondition).
+///
 /// A rejected peer fails the handshake, and the reason (the rule's code, the peer's SPIFFE ID when it has one) is
 /// logged at `notice`. The verified chain is the handler's `peerValidatedCertificateChain`; ``peerID(of:)`` reads the
 /// SPIFFE ID from it.
 public struct SPIFFEPeerVerifier: Sendable {
     public let verifier: X509SVIDVerifier
     public let authorizer: SPIFFEIDAuthorizer
+    /// The CRLs each verified chain is checked against; ``RevocationPolicy/none`` by default.
+    public let revocation: RevocationPolicy
     private let logger: Logger
     private let authorities = ConvertedAuthorities()
 
     public init(
         verifier: X509SVIDVerifier,
         authorizer: SPIFFEIDAuthorizer,
+        revocation: RevocationPolicy = .none,
         logger: Logger = Logger(label: "warden.niossl")
     ) {
+        precondition(revocation.ocsp == nil, "OCSP cannot be asked in a TLS handshake callback; use CRLs")
         self.verifier = verifier
         self.authorizer = authorizer
+        self.revocation = revocation
         self.logger = logger
     }
 
@@ -44,16 +54,35 @@ public struct SPIFFEPeerVerifier: Sendable {
     public init(
         manager: TrustBundleManager,
         authorizer: SPIFFEIDAuthorizer,
+        revocation: RevocationPolicy = .none,
         logger: Logger = Logger(label: "warden.niossl")
     ) {
-        self.init(verifier: manager.makeX509SVIDVerifier(), authorizer: authorizer, logger: logger)
+        self.init(
+            verifier: manager.makeX509SVIDVerifier(),
+            authorizer: authorizer,
+            revocation: revocation,
+            logger: logger
+        )
     }
 
     /// Verifies the chain a peer presented, leaf first.
     ///
     /// - Throws: `SPIFFEError` naming the rule that failed.
     public func verify(_ presented: [NIOSSLCertificate]) throws(SPIFFEError) -> VerifiedX509SVID {
-        try self.verifier.verify(try Self.parse(presented), authorizer: self.authorizer)
+        let verified = try self.verifier.verify(try Self.parse(presented), authorizer: self.authorizer)
+        try self.checkRevocation(verified)
+        return verified
+    }
+
+    private func checkRevocation(_ verified: VerifiedX509SVID) throws(SPIFFEError) {
+        guard self.revocation.checksRevocation else { return }
+        do {
+            _ = try self.revocation.checkRevocationLists(of: verified.chain, at: Date())
+        } catch {
+            let code: SPIFFEError.Code =
+                error.code == .certificateRevoked ? .certificateRevoked : .revocationStatusUnknown
+            throw SPIFFEError(code, "\(verified.id): \(error.message)")
+        }
     }
 
     private static func parse(_ presented: [NIOSSLCertificate]) throws(SPIFFEError) -> [Certificate] {
@@ -108,6 +137,7 @@ public struct SPIFFEPeerVerifier: Sendable {
         do throws(SPIFFEError) {
             let parsed = try Self.parse(presented)
             let verified = try self.verifier.verify(parsed, authorizer: self.authorizer)
+            try self.checkRevocation(verified)
             observe?(.success(verified))
             // The validated chain in swift-nio-ssl's type: the certificates the peer presented as they are, and the
             // trusted authority converted once and kept.

@@ -20,6 +20,7 @@ public struct SPIFFEError: WardenError {
             case unauthorized, malformedToken, tokenTooLarge, unsupportedAlgorithm, missingKeyID, unknownKeyID
             case keyAlgorithmMismatch, invalidTypeHeader, missingClaim, invalidClaim, expired, notYetValid
             case issuedInFuture, audienceMismatch, invalidSubject, invalidConfiguration
+            case certificateRevoked, revocationStatusUnknown
         }
         fileprivate let backing: Backing
         fileprivate init(_ backing: Backing) { self.backing = backing }
@@ -138,6 +139,12 @@ public struct SPIFFEError: WardenError {
         public static let invalidSubject = Code(.invalidSubject)
         /// A verifier was set up in a way that cannot be safe, for example with no expected audience.
         public static let invalidConfiguration = Code(.invalidConfiguration)
+        /// A certificate of the X509-SVID's chain is on a CRL the peer verifier checks. The same code as
+        /// `PKIError`'s.
+        public static let certificateRevoked = Code(.certificateRevoked)
+        /// The peer verifier's revocation policy is hard-fail and no CRL gave a certificate's status. The same code
+        /// as `PKIError`'s.
+        public static let revocationStatusUnknown = Code(.revocationStatusUnknown)
     }
 
     /// The rule that failed.

@@ -18,6 +18,7 @@ public final class OpenSSLCertificateAuthority: Sendable {
         parent: OpenSSLCertificateAuthority? = nil,
         ocspURI: String? = nil,
         crlURI: String? = nil,
+        spiffeID: String? = nil,
         crlExtensions: String = "authorityKeyIdentifier = keyid:always"
     ) throws {
         let directory = try TemporaryDirectory()
@@ -65,6 +66,11 @@ public final class OpenSSLCertificateAuthority: Sendable {
             subjectKeyIdentifier = hash
             authorityKeyIdentifier = keyid:always
             \(aia)
+            [ svid_ext ]
+            basicConstraints = critical,CA:FALSE
+            keyUsage = critical,digitalSignature
+            extendedKeyUsage = serverAuth,clientAuth
+            subjectAltName = URI:\(spiffeID ?? "spiffe://example.org/workload")
             [ responder_ext ]
             basicConstraints = critical,CA:FALSE
             keyUsage = critical,digitalSignature

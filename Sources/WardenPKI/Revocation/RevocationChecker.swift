@@ -39,55 +39,68 @@ struct RevocationChecker {
                     )
                 )
             }
-            let name = CertificateNaming.name(certificate, at: index)
-            if case .revoked(let revocation)? = findings.first(where: { if case .revoked = $0 { true } else { false } })
-            {
-                let reason = revocation.reason.map { " (\($0))" } ?? ""
-                throw PKIError(
-                    revoked: revocation,
-                    "\(name), serial \(Hex.encode(revocation.serialNumber.bytes, separator: UInt8(ascii: ":"))), was revoked at \(CertificateNaming.format(revocation.revocationDate))\(reason), per \(revocation.source)"
-                )
-            }
-            if case .good(let source, let stale)? = findings.first(where: { if case .good = $0 { true } else { false } }
-            ) {
-                if stale {
-                    self.policy.logger.warning(
-                        "revocation status from a stale CRL, within the grace period",
-                        metadata: ["certificate": "\(name)", "source": "\(source)"]
-                    )
-                }
-                checks.append(
-                    RevocationCheck(
-                        certificateIndex: index,
-                        serialNumber: certificate.serialNumber,
-                        status: .good(source: source, stale: stale)
-                    )
-                )
-                continue
-            }
-            let reasons = findings.compactMap { if case .unknown(let reason) = $0 { reason } else { nil } }
-                .joined(separator: "; ")
-            switch self.policy.failureMode {
-            case .hardFail:
-                throw PKIError(
-                    .revocationStatusUnknown,
-                    "the revocation status of \(name), serial \(Hex.encode(certificate.serialNumber.bytes, separator: UInt8(ascii: ":"))), is unknown: \(reasons)"
-                )
-            case .softFail:
-                self.policy.logger.warning(
-                    "revocation status unknown; accepted because the policy is soft-fail",
-                    metadata: ["certificate": "\(name)", "reason": "\(reasons)"]
-                )
-                checks.append(
-                    RevocationCheck(
-                        certificateIndex: index,
-                        serialNumber: certificate.serialNumber,
-                        status: .unknown(reason: reasons)
-                    )
-                )
-            }
+            checks.append(try self.decide(findings, certificate: certificate, index: index))
         }
         return checks
+    }
+
+    /// The CRL half alone, synchronously: for TLS verification callbacks, which cannot wait for a responder.
+    func checkRevocationLists(_ chain: [Certificate], at time: Date) throws(PKIError) -> [RevocationCheck] {
+        guard chain.count > 1 else { return [] }
+        let indices = self.policy.scope == .leaf ? 0..<1 : 0..<(chain.count - 1)
+        let lists = self.policy.revocationLists?.currentRevocationLists() ?? []
+        var checks: [RevocationCheck] = []
+        for index in indices {
+            let finding = self.crlFinding(chain[index], issuer: chain[index + 1], index: index, lists: lists, at: time)
+            checks.append(try self.decide([finding], certificate: chain[index], index: index))
+        }
+        return checks
+    }
+
+    /// A revoked finding throws; a good one is the status; without either, the failure mode decides.
+    private func decide(_ findings: [Finding], certificate: Certificate, index: Int) throws(PKIError) -> RevocationCheck
+    {
+        let name = CertificateNaming.name(certificate, at: index)
+        if case .revoked(let revocation)? = findings.first(where: { if case .revoked = $0 { true } else { false } }) {
+            let reason = revocation.reason.map { " (\($0))" } ?? ""
+            throw PKIError(
+                revoked: revocation,
+                "\(name), serial \(Hex.encode(revocation.serialNumber.bytes, separator: UInt8(ascii: ":"))), was revoked at \(CertificateNaming.format(revocation.revocationDate))\(reason), per \(revocation.source)"
+            )
+        }
+        if case .good(let source, let stale)? = findings.first(where: { if case .good = $0 { true } else { false } }
+        ) {
+            if stale {
+                self.policy.logger.warning(
+                    "revocation status from a stale CRL, within the grace period",
+                    metadata: ["certificate": "\(name)", "source": "\(source)"]
+                )
+            }
+            return RevocationCheck(
+                certificateIndex: index,
+                serialNumber: certificate.serialNumber,
+                status: .good(source: source, stale: stale)
+            )
+        }
+        let reasons = findings.compactMap { if case .unknown(let reason) = $0 { reason } else { nil } }
+            .joined(separator: "; ")
+        switch self.policy.failureMode {
+        case .hardFail:
+            throw PKIError(
+                .revocationStatusUnknown,
+                "the revocation status of \(name), serial \(Hex.encode(certificate.serialNumber.bytes, separator: UInt8(ascii: ":"))), is unknown: \(reasons)"
+            )
+        case .softFail:
+            self.policy.logger.warning(
+                "revocation status unknown; accepted because the policy is soft-fail",
+                metadata: ["certificate": "\(name)", "reason": "\(reasons)"]
+            )
+            return RevocationCheck(
+                certificateIndex: index,
+                serialNumber: certificate.serialNumber,
+                status: .unknown(reason: reasons)
+            )
+        }
     }
 
     private func crlFinding(

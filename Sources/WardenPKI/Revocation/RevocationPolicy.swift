@@ -98,6 +98,18 @@ public struct RevocationPolicy: Sendable {
 
     /// Whether the policy checks anything.
     public var checksRevocation: Bool { self.revocationLists != nil || self.ocsp != nil }
+
+    /// Applies the policy's CRLs to a chain already verified (leaf first, ending at its trust anchor), synchronously:
+    /// for TLS verification callbacks and other code that cannot wait for an OCSP responder. OCSP is not asked, so a
+    /// policy that has ``ocsp`` must use ``CertificateChainVerifier`` instead (WardenNIOSSL's `SPIFFEPeerVerifier`
+    /// refuses one).
+    ///
+    /// - Returns: the status of each checked certificate.
+    /// - Throws: ``PKIError`` with ``PKIError/Code/certificateRevoked``, or ``PKIError/Code/revocationStatusUnknown``
+    ///   under hard-fail.
+    public func checkRevocationLists(of chain: [Certificate], at time: Date) throws(PKIError) -> [RevocationCheck] {
+        try RevocationChecker(policy: self).checkRevocationLists(chain, at: time)
+    }
 }
 
 /// A revoked certificate, as ``PKIError/revocation`` reports it.
