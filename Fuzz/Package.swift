@@ -8,6 +8,7 @@ let harnesses: [(name: String, products: [String])] = [
     ("FuzzPEM", ["WardenPKI"]),
     ("FuzzCertificate", ["WardenPKI"]),
     ("FuzzCSR", ["WardenPKI"]),
+    ("FuzzCRL", ["WardenPKI"]),
     ("FuzzPrivateKey", ["WardenPKI"]),
     ("FuzzSPIFFEID", ["WardenSPIFFE"]),
     ("FuzzJWTSVID", ["WardenSPIFFE", "WardenPKI", "WardenCore"]),

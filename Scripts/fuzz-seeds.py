@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the fuzzers' seed corpora (Scripts/fuzz.sh) from the repository's test data: one directory per harness."""
-import base64, glob, json, os, sys
+import base64, glob, json, os, subprocess, sys, tempfile
 
 out = sys.argv[1]
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -54,3 +54,57 @@ for name, body in {
 }.items():
     write("FuzzVaultResponse", name, body)
     write("FuzzJSON", "vault-" + name, body)
+
+
+# CRLs made by `openssl ca`: empty, with reasons, a delta, and one with an issuing distribution point.
+def crl_seeds():
+    with tempfile.TemporaryDirectory() as d:
+        def run(*args):
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+        os.makedirs(os.path.join(d, "certs"))
+        open(os.path.join(d, "index.txt"), "w").close()
+        open(os.path.join(d, "serial"), "w").write("1000\n")
+        open(os.path.join(d, "crlnumber"), "w").write("01\n")
+        open(os.path.join(d, "ca.cnf"), "w").write(f"""[ ca ]
+default_ca = d
+[ d ]
+dir = {d}
+database = $dir/index.txt
+new_certs_dir = $dir/certs
+serial = $dir/serial
+crlnumber = $dir/crlnumber
+default_md = sha256
+default_crl_days = 7
+policy = p
+crl_extensions = crl_ext
+[ p ]
+commonName = supplied
+[ crl_ext ]
+authorityKeyIdentifier = keyid:always
+issuingDistributionPoint = critical,@idp
+[ idp ]
+fullname = URI:http://crl.example/ca.crl
+onlyuser = TRUE
+""")
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem",
+            "-out", "ca.pem", "-days", "30", "-subj", "/CN=Fuzz CA", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        ca = ["ca", "-config", "ca.cnf", "-keyfile", "k.pem", "-cert", "ca.pem"]
+        run(*ca, "-gencrl", "-crl_lastupdate", "20260101000000Z", "-out", "empty.pem")
+        for i, reason in enumerate(["keyCompromise", "superseded", "cessationOfOperation"]):
+            run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f"l{i}.key",
+                "-out", f"l{i}.csr", "-subj", f"/CN=leaf {i}")
+            run(*ca, "-batch", "-in", f"l{i}.csr", "-out", f"l{i}.pem", "-days", "10")
+            run(*ca, "-revoke", f"l{i}.pem", "-crl_reason", reason)
+        run(*ca, "-gencrl", "-out", "full.pem")
+        run("crl", "-in", "empty.pem", "-gendelta", "full.pem", "-key", "k.pem", "-sha256", "-out", "delta.pem")
+        for name in ("empty", "full", "delta"):
+            pem = open(os.path.join(d, name + ".pem")).read()
+            write("FuzzCRL", name + ".pem", pem)
+            write("FuzzCRL", name + ".der", der(pem))
+
+
+try:
+    crl_seeds()
+except (OSError, subprocess.CalledProcessError) as error:
+    print(f"fuzz-seeds: no CRL seeds ({error})", file=sys.stderr)
+    write("FuzzCRL", "empty", b"0")

@@ -15,7 +15,7 @@ seconds="${1:-${WARDEN_FUZZ_SECONDS:-60}}"
 shift || true
 harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
-    harnesses=(FuzzPEM FuzzCertificate FuzzCSR FuzzPrivateKey FuzzSPIFFEID FuzzJWTSVID FuzzSPIFFEBundle FuzzJSON
+    harnesses=(FuzzPEM FuzzCertificate FuzzCSR FuzzCRL FuzzPrivateKey FuzzSPIFFEID FuzzJWTSVID FuzzSPIFFEBundle FuzzJSON
         FuzzVaultResponse)
 fi
 
