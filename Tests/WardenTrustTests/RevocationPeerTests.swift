@@ -1,6 +1,8 @@
 import Foundation
+import MetricsTestKit
 import Testing
 import WardenCore
+import WardenCredentials
 import WardenPKI
 import WardenTestServers
 import WardenTestSupport
@@ -18,6 +20,14 @@ import X509
 struct RevocationPeerTests {
     static func certificate(_ path: String) throws -> Certificate {
         try #require(CertificateDecoder.certificates(from: PKIFile.read(path)).first)
+    }
+
+    static func generalizedTime(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyyMMddHHmmss'Z'"
+        return formatter.string(from: date)
     }
 
     @Test func openSSLsOCSPResponderAnswersWardensRequests() async throws {
@@ -129,5 +139,49 @@ struct RevocationPeerTests {
         server.stop()
         await #expect(throws: TrustError.self) { try await source.fetch() }
         withExtendedLifetime(server) {}
+    }
+}
+
+/// The file source and the CRL gauges, on lists made by `openssl ca`.
+@Suite(.enabled(if: ExternalTool.openssl.shouldRun, "openssl is not installed (Scripts/test.sh installs it)"))
+struct CRLFileSourceTests {
+    @Test func aFileSourcePairsTheDeltaAndIsDueAtNextUpdatePlusGrace() async throws {
+        let ca = try OpenSSLCertificateAuthority(name: "File CA")
+        let early = try ca.issue("early")
+        try ca.revoke(early, reason: "keyCompromise")
+        let base = try ca.generateCRL(
+            "base.pem",
+            lastUpdate: RevocationPeerTests.generalizedTime(Date().addingTimeInterval(-60))
+        )
+        let late = try ca.issue("late")
+        try ca.revoke(late, reason: "superseded")
+        let delta = try ca.generateDelta("delta.pem", new: try ca.generateCRL("full.pem"), old: base)
+
+        let source = CRLFileSource(path: base, deltaPath: delta, rereadInterval: .seconds(60), grace: .seconds(600))
+        let credential = try await source.fetch()
+        let list = credential.value
+        let nextUpdate = try #require(list.nextUpdate)
+        #expect(credential.expiresAt == nextUpdate.addingTimeInterval(600))
+        #expect(try #require(credential.refreshHint) <= Date().addingTimeInterval(61))
+        let lateCertificate = try RevocationPeerTests.certificate(late)
+        #expect(list.revokedCertificate(serialNumber: lateCertificate.serialNumber)?.reason == .superseded)
+
+        let metrics = TestMetrics()
+        RevocationListMetrics.record(list, source: source.name, factory: metrics)
+        let dimensions = [("crl", source.name)]
+        #expect(try metrics.expectGauge("warden_crl_entries", dimensions).lastValue == 2)
+        #expect(
+            try metrics.expectGauge("warden_crl_next_update_timestamp_seconds", dimensions).lastValue
+                == nextUpdate.timeIntervalSince1970
+        )
+        #expect(
+            try metrics.expectGauge("warden_crl_this_update_timestamp_seconds", dimensions).lastValue
+                == list.base.thisUpdate.timeIntervalSince1970
+        )
+        #expect(try metrics.expectGauge("warden_crl_number", dimensions).lastValue == 1)
+
+        // A file that is not a CRL is a typed error, and the engine keeps what it had.
+        let broken = try ca.directory.write("broken.crl", "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n")
+        await #expect(throws: PKIError.self) { try await CRLFileSource(path: broken).fetch() }
     }
 }
