@@ -8,7 +8,7 @@ struct CertCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cert",
         abstract: "Inspect and verify X.509 certificates.",
-        subcommands: [CertInspect.self, CertVerify.self]
+        subcommands: [CertInspect.self, CertVerify.self, CertNeedsRenewal.self]
     )
 }
 
