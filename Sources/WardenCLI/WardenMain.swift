@@ -41,7 +41,7 @@ struct WardenCommand: AsyncParsableCommand {
             """,
         subcommands: [
             CertCommand.self, KeyCommand.self, CSRCommand.self, SVIDCommand.self, JWTCommand.self, BundleCommand.self,
-            WorkloadCommand.self, CRLCommand.self,
+            WorkloadCommand.self, CRLCommand.self, ScanCommand.self,
         ]
     )
 }

@@ -95,7 +95,13 @@ public final class OpenSSLCertificateAuthority: Sendable {
 
     /// Issues an end-entity certificate (or, with `extensions: "ca_ext"`, a CA) and returns its PEM path.
     @discardableResult
-    public func issue(_ commonName: String, extensions: String = "leaf_ext", days: Int = 30) throws -> String {
+    public func issue(
+        _ commonName: String,
+        extensions: String = "leaf_ext",
+        days: Int = 30,
+        startDate: String? = nil,
+        endDate: String? = nil
+    ) throws -> String {
         let file = commonName.replacingOccurrences(of: " ", with: "-")
         let csr = self.directory.file("\(file).csr")
         try Self.openssl([
@@ -103,15 +109,24 @@ public final class OpenSSLCertificateAuthority: Sendable {
             self.directory.file("\(file)-key.pem"), "-out", csr, "-subj", "/CN=\(commonName)",
         ])
         let out = self.directory.file("\(file).pem")
-        try self.sign(csr: csr, out: out, extensions: extensions, days: days)
+        try self.sign(csr: csr, out: out, extensions: extensions, days: days, startDate: startDate, endDate: endDate)
         return out
     }
 
-    func sign(csr: String, out: String, extensions: String, days: Int) throws {
+    /// `startDate`/`endDate` as `YYYYMMDDHHMMSSZ` override `days`.
+    func sign(
+        csr: String,
+        out: String,
+        extensions: String,
+        days: Int,
+        startDate: String? = nil,
+        endDate: String? = nil
+    ) throws {
+        var dates = ["-days", "\(days)"]
+        if let startDate { dates += ["-startdate", startDate] }
+        if let endDate { dates += ["-enddate", endDate] }
         try Self.openssl(
-            self.caArguments + [
-                "-batch", "-in", csr, "-out", out, "-extensions", extensions, "-days", "\(days)", "-notext",
-            ]
+            self.caArguments + ["-batch", "-in", csr, "-out", out, "-extensions", extensions, "-notext"] + dates
         )
     }
 

@@ -1,11 +1,11 @@
-import Foundation
-import SwiftASN1
+package import Foundation
+package import SwiftASN1
 
 /// X.509's `Time` (UTCTime or GeneralizedTime) as a `Date`, without a `Calendar`: a CRL carries one per entry, and a
 /// Gregorian calendar conversion per entry would dominate the parse of a large list.
-enum DERTime {
+package enum DERTime {
     /// Decodes `node` as UTCTime or GeneralizedTime.
-    static func date(_ node: ASN1Node) throws -> Date {
+    package static func date(_ node: ASN1Node) throws -> Date {
         switch node.identifier {
         case .utcTime:
             let time = try UTCTime(derEncoded: node)
