@@ -4,12 +4,13 @@
 #   Benchmarks/compare.sh                       # 5 paired rounds
 #   WARDEN_BENCH_ROUNDS=3 Benchmarks/compare.sh
 #
-# Makes fixtures with the openssl command line (a 3-level P-256 chain whose leaf is an X509-SVID, P-256 keys, and a
-# real RSA root from the system trust store; the harness mints the JWT-SVID), builds Warden's side (release) and the C
-# harness against the system OpenSSL, and runs the two in paired rounds: each round runs both, pinned to the same
-# core, the order alternating, and gives one Warden/OpenSSL ratio per operation. Both sides time the same way (a
-# plain loop, 5 rounds of 1 s, the median) and neither through package-benchmark's malloc interposer, which would tax
-# every Swift allocation and none of OpenSSL's; Warden's allocations are counted in a separate package-benchmark run.
+# Makes fixtures with the openssl command line (a 3-level P-256 chain whose leaf is an X509-SVID, P-256 keys, a real
+# RSA root from the system trust store, and a CRL of 100,000 entries from the leaf's issuer; the harness mints the
+# JWT-SVID), builds Warden's side (release) and the C harness against the system OpenSSL, and runs the two in paired
+# rounds: each round runs both, pinned to the same core, the order alternating, and gives one Warden/OpenSSL ratio per
+# operation. Both sides time the same way (a plain loop, 5 rounds of 1 s, the median) and neither through
+# package-benchmark's malloc interposer, which would tax every Swift allocation and none of OpenSSL's; Warden's
+# allocations are counted in a separate package-benchmark run.
 # Then instructions per operation under callgrind, on both sides: the count at 2N runs minus the count at N, which
 # whatever else the machine does is the same from run to run. Then Warden's JSON reader beside JSONDecoder, the
 # rotation engine, and py-spiffe on the same token (when the project's .venv has it; Scripts/install-test-peers.sh
@@ -29,6 +30,8 @@
 #   TRUST_READS <what> updates=<rate> <reads/s> <alone> <ratio>    two readers while updates arrive, vs alone
 #   HANDSHAKE fixed|rotating|spiffe <handshakes/s> <fixed> <ratio>   WardenNIOSSL's server vs swift-nio-ssl alone
 #   CALLBACK spiffe-vs-default <spiffe/s> <rotating/s> <ratio> <µs>  the SPIFFE callback vs swift-nio-ssl's check
+#   REVOCATION chain_verify_crl_100k <with/s> <without/s> <ratio> <min> <max>  chain verification checking a
+#                                                                  100,000-entry CRL vs none, per-round ratios
 #
 # Throughputs are medians. The machine is shared and noisy: track the median ratio and its spread, not absolute
 # figures across runs.
@@ -66,6 +69,25 @@ echo "== fixtures (openssl)" >&2
     openssl x509 -in /etc/ssl/certs/ISRG_Root_X1.pem -outform DER -out rsa-root.der
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out csr-key.pem 2>/dev/null
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out jwt-key.pem 2>/dev/null
+    # A CRL of 100,000 entries from the leaf's issuer (none of them the leaf): an `openssl ca` database written
+    # directly, then `openssl ca -gencrl`.
+    rm -rf crl-ca && mkdir -p crl-ca/certs
+    python3 - crl-ca/index.txt <<'PY'
+import sys
+reasons = ["", ",keyCompromise", ",superseded", ",cessationOfOperation"]
+with open(sys.argv[1], "w") as index:
+    for i in range(100_000):
+        index.write(f"R\t301231000000Z\t260101000000Z{reasons[i % 4]}\t{0x7E000000 + i:08X}\tunknown\t/CN=revoked {i}\n")
+PY
+    echo 01 > crl-ca/crlnumber
+    printf '[ ca ]\ndefault_ca = d\n[ d ]\ndir = %s\ndatabase = $dir/index.txt\nnew_certs_dir = $dir/certs\ncrlnumber = $dir/crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\nunique_subject = no\n' \
+        "$fixtures/crl-ca" > crl-ca/ca.cnf
+    openssl ca -config crl-ca/ca.cnf -keyfile intermediate-key.pem -cert intermediate.pem -gencrl -out crl-100k.pem \
+        2>/dev/null
+    openssl crl -in crl-100k.pem -outform DER -out crl-100k.der
+    # The list is the leaf issuer's, its signature verifies, and it does not revoke the leaf.
+    openssl verify -crl_check -CAfile root.pem -untrusted intermediate.pem -CRLfile crl-100k.pem \
+        <(openssl x509 -inform DER -in leaf.der) >/dev/null
 )
 
 rounds="${WARDEN_BENCH_ROUNDS:-5}"
@@ -114,7 +136,8 @@ if command -v valgrind >/dev/null; then
             | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
     }
     n=100
-    for name in $(cut -d' ' -f1 "$build/openssl.1.txt"); do
+    # Not the 100,000-entry CRL: 300 parses of 3.4 MB under valgrind, on each side, take longer than the rest together.
+    for name in $(cut -d' ' -f1 "$build/openssl.1.txt" | grep -v '^crl_'); do
         w1=$(collected "$build/WardenOperations.stripped" count "$name" $n)
         w2=$(collected "$build/WardenOperations.stripped" count "$name" $((2 * n)))
         p1=$(collected "$build/openssl_bench" "$fixtures" count "$name" $n)
@@ -177,6 +200,9 @@ wardens = [rates(f"{build}/warden.{round}.txt") for round in range(1, rounds + 1
 peers = [rates(f"{build}/openssl.{round}.txt") for round in range(1, rounds + 1)]
 # Medians over the rounds, for the lines that compare Warden with itself or read one side.
 warden = {name: statistics.median(w[name] for w in wardens if name in w) for name in wardens[0]}
+def rate(x):
+    # Whole numbers, but two decimals below 100/s (the 100,000-entry CRL parses a few times a second).
+    return f"{x:.0f}" if x >= 100 else f"{x:.2f}"
 cpu = open(f"{build}/cpu.txt").read().strip() or "unknown"
 print()
 print(f"CPU {cpu}")
@@ -189,10 +215,10 @@ for name in sorted(peers[0]):
         p_median = statistics.median(p[name] for p in peers)
         rows.append((name, w_median, p_median, statistics.median(ratios), min(ratios), max(ratios)))
 for name, w_median, p_median, ratio, low, high in rows:
-    print(f"{name:28} {w_median:>14.0f} {p_median:>14.0f} {ratio:>14.2f}x {low:>6.2f}x {high:>6.2f}x")
+    print(f"{name:28} {rate(w_median):>14} {rate(p_median):>14} {ratio:>14.2f}x {low:>6.2f}x {high:>6.2f}x")
 print()
 for name, w_median, p_median, ratio, low, high in rows:
-    print(f"RATIO {name} {w_median:.0f} {p_median:.0f} {ratio:.3f}")
+    print(f"RATIO {name} {rate(w_median)} {rate(p_median)} {ratio:.3f}")
     print(f"SPREAD {name} {low:.3f} {high:.3f}")
 
 # Instructions per operation: the same whatever the machine's load (valgrind's virtual CPU has no AVX-512, so both
@@ -230,6 +256,10 @@ print()
 if "svid_verify_manager_fed" in warden and "svid_verify_p256_3level" in warden:
     a, b = warden["svid_verify_manager_fed"], warden["svid_verify_p256_3level"]
     print(f"MANAGER svid_verify_manager_fed {a:.0f} {b:.0f} {a / b:.3f}")
+if "chain_verify_crl_100k" in warden and "chain_verify_p256_3level" in warden:
+    a, b = warden["chain_verify_crl_100k"], warden["chain_verify_p256_3level"]
+    ratios = [w["chain_verify_crl_100k"] / w["chain_verify_p256_3level"] for w in wardens]
+    print(f"REVOCATION chain_verify_crl_100k {a:.0f} {b:.0f} {statistics.median(ratios):.3f} {min(ratios):.3f} {max(ratios):.3f}")
 if "jwt_svid_verify_es256" in warden and "p256_verify_bare" in warden:
     a, b = warden["jwt_svid_verify_es256"], warden["p256_verify_bare"]
     print(f"FLOOR jwt_svid_verify_es256 {a:.0f} {b:.0f} {a / b:.3f}")

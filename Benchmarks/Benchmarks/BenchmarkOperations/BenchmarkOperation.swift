@@ -50,6 +50,29 @@ public struct BenchmarkOperation: Sendable {
             _ = try await verifier.verify(leaf: leaf, intermediates: intermediates, at: time)
             return .async { consume(try await verifier.verify(leaf: leaf, intermediates: intermediates, at: time)) }
         },
+        // The same verification, the leaf checked against its issuer's CRL of 100,000 entries: in steady state a
+        // dictionary lookup (the list's signature is checked once, by the warm-up call).
+        BenchmarkOperation(name: "chain_verify_crl_100k") {
+            let fixtures = Fixtures.shared
+            let list = try RevocationList(
+                base: CertificateRevocationList(derEncoded: fixtures.crl100kDER),
+                location: "crl-100k.der"
+            )
+            let verifier = CertificateChainVerifier(
+                roots: [fixtures.chainRoot],
+                revocation: .crl(from: [list], failureMode: .hardFail)
+            )
+            let (leaf, intermediates, time) = (
+                fixtures.chainLeaf, [fixtures.chainIntermediate], fixtures.verificationTime
+            )
+            _ = try await verifier.verify(leaf: leaf, intermediates: intermediates, at: time)
+            return .async { consume(try await verifier.verify(leaf: leaf, intermediates: intermediates, at: time)) }
+        },
+        // The whole list decoded and indexed by serial number, as d2i_X509_CRL decodes it.
+        BenchmarkOperation(name: "crl_parse_100k") {
+            let der = Fixtures.shared.crl100kDER
+            return .sync { consume(try CertificateRevocationList(derEncoded: der)) }
+        },
         // The presented chain [leaf, intermediate] against a bundle holding the root: with the intermediate already
         // verified under this bundle snapshot, one signature check (the leaf's) per call.
         BenchmarkOperation(name: "svid_verify_p256_3level") {

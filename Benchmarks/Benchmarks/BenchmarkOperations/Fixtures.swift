@@ -14,6 +14,8 @@ public struct Fixtures: Sendable {
     /// A JWT-SVID (ES256) the OpenSSL harness minted with `jwtKey`, kid `bench`, audience `bench`.
     public let jwtToken: String
     public let jwtKey: PrivateKey
+    /// A CRL of 100,000 entries from the chain's intermediate, none of them the leaf.
+    public let crl100kDER: [UInt8]
 
     public static let directory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -46,7 +48,8 @@ public struct Fixtures: Sendable {
             csrKey: try PrivateKey.load(from: "\(Self.directory)/csr-key.pem"),
             verificationTime: Date(),
             jwtToken: String(decoding: try read("token.jwt"), as: UTF8.self),
-            jwtKey: try PrivateKey.load(from: "\(Self.directory)/jwt-key.pem")
+            jwtKey: try PrivateKey.load(from: "\(Self.directory)/jwt-key.pem"),
+            crl100kDER: try read("crl-100k.der")
         )
     }
 }

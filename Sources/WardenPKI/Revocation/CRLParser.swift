@@ -174,46 +174,45 @@ struct CRLParser {
     }
 
     private static func entry(_ node: ASN1Node, position: Int, version: Int) throws -> RevokedCertificate {
-        let name = "entry \(position + 1)"
-        var fields = try Self.children(of: node, name)
-        let serialNode = try Self.next(&fields, "\(name).userCertificate")
+        // Built only for a message: an interpolated string per entry would cost more than the entry's parse.
+        func name() -> String { "entry \(position + 1)" }
+        var fields = try Self.children(of: node, name())
+        let serialNode = try Self.next(&fields, "\(name()).userCertificate")
         let serial: ArraySlice<UInt8>
         do { serial = try ArraySlice<UInt8>(derEncoded: serialNode) } catch {
-            throw Self.fail("\(name).userCertificate is not an INTEGER: \(error)")
+            throw Self.fail("\(name()).userCertificate is not an INTEGER: \(error)")
         }
-        let date = try Self.time(try Self.next(&fields, "\(name).revocationDate"), "\(name).revocationDate")
+        let date = try Self.time(try Self.next(&fields, "\(name()).revocationDate"), "\(name()).revocationDate")
         var reason: CRLReason?
         var invalidity: Date?
         if let extensionsNode = fields.next() {
-            guard version == 2 else { throw Self.fail("\(name) has extensions in a v1 CRL") }
-            guard fields.next() == nil else { throw Self.fail("\(name) has fields after crlEntryExtensions") }
-            for entryExtension in try Self.extensions(extensionsNode, "\(name).crlEntryExtensions") {
+            guard version == 2 else { throw Self.fail("\(name()) has extensions in a v1 CRL") }
+            guard fields.next() == nil else { throw Self.fail("\(name()) has fields after crlEntryExtensions") }
+            for entryExtension in try Self.extensions(extensionsNode, "\(name()).crlEntryExtensions") {
                 switch entryExtension.oid {
                 case CRLExtensionID.reasonCode:
-                    let node: ASN1Node
-                    do { node = try DER.parse(entryExtension.value) } catch {
-                        throw Self.fail("\(name).reasonCode is not DER: \(error)")
-                    }
-                    guard node.identifier == .enumerated, case .primitive(let content) = node.content,
-                        content.count == 1, content.first! <= 10, content.first! != 7
+                    // ENUMERATED, one content octet: read in place, as it is in every entry of a large list.
+                    let value = entryExtension.value
+                    guard value.count == 3, value[value.startIndex] == 0x0A, value[value.startIndex + 1] == 1,
+                        value[value.startIndex + 2] <= 10, value[value.startIndex + 2] != 7
                     else {
-                        throw Self.fail("\(name).reasonCode is not a CRLReason ENUMERATED")
+                        throw Self.fail("\(name()).reasonCode is not a CRLReason ENUMERATED")
                     }
-                    reason = CRLReason(rawValue: Int(content.first!))
+                    reason = CRLReason(rawValue: Int(value[value.startIndex + 2]))
                 case CRLExtensionID.invalidityDate:
                     do { invalidity = try DERTime.date(try DER.parse(entryExtension.value)) } catch {
-                        throw Self.fail("\(name).invalidityDate is not a GeneralizedTime: \(error)")
+                        throw Self.fail("\(name()).invalidityDate is not a GeneralizedTime: \(error)")
                     }
                 case CRLExtensionID.certificateIssuer:
                     throw PKIError(
                         .unsupportedCRL,
-                        "\(name) names a certificate issuer: indirect CRLs are not supported"
+                        "\(name()) names a certificate issuer: indirect CRLs are not supported"
                     )
                 default:
                     if entryExtension.critical {
                         throw PKIError(
                             .unhandledCriticalExtension,
-                            "\(name) has critical extension \(entryExtension.oid), which Warden does not process"
+                            "\(name()) has critical extension \(entryExtension.oid), which Warden does not process"
                         )
                     }
                 }
@@ -285,34 +284,39 @@ struct CRLParser {
         return CRLNumber(bytes: bytes)
     }
 
-    private static func extensions(_ node: ASN1Node, _ name: String) throws -> [Certificate.Extension] {
-        var list = try Self.children(of: node, name)
+    private static func extensions(
+        _ node: ASN1Node,
+        _ name: @autoclosure () -> String
+    ) throws -> [Certificate.Extension] {
+        var list = try Self.children(of: node, name())
         var result: [Certificate.Extension] = []
-        var seen: Set<ASN1ObjectIdentifier> = []
+        // Few extensions per list or entry: an array is cheaper than a set.
+        var seen: [ASN1ObjectIdentifier] = []
         while let item = list.next() {
-            var fields = try Self.children(of: item, name)
-            let oidNode = try Self.next(&fields, "\(name) extnID")
+            var fields = try Self.children(of: item, name())
+            let oidNode = try Self.next(&fields, "\(name()) extnID")
             let oid: ASN1ObjectIdentifier
             do { oid = try ASN1ObjectIdentifier(derEncoded: oidNode) } catch {
-                throw Self.fail("\(name) has an extension whose extnID is not an OID")
+                throw Self.fail("\(name()) has an extension whose extnID is not an OID")
             }
-            var valueNode = try Self.next(&fields, "\(name) \(oid) extnValue")
+            var valueNode = try Self.next(&fields, "\(name()) \(oid) extnValue")
             var critical = false
             if valueNode.identifier == .boolean {
                 do { critical = try Bool(derEncoded: valueNode) } catch {
-                    throw Self.fail("\(name) \(oid) has a malformed critical flag")
+                    throw Self.fail("\(name()) \(oid) has a malformed critical flag")
                 }
-                valueNode = try Self.next(&fields, "\(name) \(oid) extnValue")
+                valueNode = try Self.next(&fields, "\(name()) \(oid) extnValue")
             }
             let value: ASN1OctetString
             do { value = try ASN1OctetString(derEncoded: valueNode) } catch {
-                throw Self.fail("\(name) \(oid) extnValue is not an OCTET STRING")
+                throw Self.fail("\(name()) \(oid) extnValue is not an OCTET STRING")
             }
-            guard fields.next() == nil else { throw Self.fail("\(name) \(oid) has extra fields") }
-            guard seen.insert(oid).inserted else { throw Self.fail("\(name) repeats extension \(oid)") }
+            guard fields.next() == nil else { throw Self.fail("\(name()) \(oid) has extra fields") }
+            guard !seen.contains(oid) else { throw Self.fail("\(name()) repeats extension \(oid)") }
+            seen.append(oid)
             result.append(Certificate.Extension(oid: oid, critical: critical, value: value.bytes))
         }
-        guard !result.isEmpty else { throw Self.fail("\(name) is empty") }
+        guard !result.isEmpty else { throw Self.fail("\(name()) is empty") }
         return result
     }
 
@@ -343,23 +347,31 @@ struct CRLParser {
         }
     }
 
-    private static func time(_ node: ASN1Node, _ name: String) throws -> Date {
+    private static func time(_ node: ASN1Node, _ name: @autoclosure () -> String) throws -> Date {
         do { return try DERTime.date(node) } catch {
-            throw Self.fail("\(name) is not a UTCTime or GeneralizedTime: \(error)")
+            throw Self.fail("\(name()) is not a UTCTime or GeneralizedTime: \(error)")
         }
     }
 
-    private static func children(of node: ASN1Node, _ name: String) throws -> ASN1NodeCollection.Iterator {
+    private static func children(
+        of node: ASN1Node,
+        _ name: @autoclosure () -> String
+    ) throws -> ASN1NodeCollection.Iterator {
         guard case .constructed(let children) = node.content,
             node.identifier == .sequence || node.identifier.tagClass == .contextSpecific
         else {
-            throw Self.fail("\(name) is not a SEQUENCE")
+            throw Self.fail("\(name()) is not a SEQUENCE")
         }
         return children.makeIterator()
     }
 
-    private static func next(_ iterator: inout ASN1NodeCollection.Iterator, _ name: String) throws -> ASN1Node {
-        guard let node = iterator.next() else { throw Self.fail("\(name) is missing") }
+    private static func next(
+        _ iterator: inout ASN1NodeCollection.Iterator,
+        _ name: @autoclosure () -> String
+    ) throws
+        -> ASN1Node
+    {
+        guard let node = iterator.next() else { throw Self.fail("\(name()) is missing") }
         return node
     }
 }
