@@ -15,6 +15,8 @@ public struct RevocationList: Sendable, Hashable, CustomStringConvertible {
     public let delta: CertificateRevocationList?
     /// Where the list came from (a path, a URL, a Vault mount), for status and rejection messages.
     public let location: String
+    /// `CRL number 5 of 'CN=Issuing CA' from https://…`: made once, as every good status names it.
+    public let description: String
     private let verifiedIssuers = VerifiedCRLIssuers()
 
     /// Pairs a complete CRL with its delta.
@@ -49,6 +51,8 @@ public struct RevocationList: Sendable, Hashable, CustomStringConvertible {
         self.base = base
         self.delta = delta
         self.location = location
+        let deltaPart = delta.map { " with delta number \($0.number.map(String.init(describing:)) ?? "?")" } ?? ""
+        self.description = "\(base)\(deltaPart) from \(location)"
     }
 
     /// The issuer's name.
@@ -79,12 +83,6 @@ public struct RevocationList: Sendable, Hashable, CustomStringConvertible {
         try self.base.verifySignature(issuer: issuer)
         try self.delta?.verifySignature(issuer: issuer)
         self.verifiedIssuers.insert(key)
-    }
-
-    /// `CRL number 5 of 'CN=Issuing CA' from https://…`.
-    public var description: String {
-        let delta = self.delta.map { " with delta number \($0.number.map(String.init(describing:)) ?? "?")" } ?? ""
-        return "\(self.base)\(delta) from \(self.location)"
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
