@@ -76,13 +76,13 @@ public struct RevocationList: Sendable, Hashable, CustomStringConvertible {
         return self.base.revokedCertificate(serialNumber: serialNumber)
     }
 
-    /// Checks both lists' signatures with `issuer`, once: later calls with the same issuer key return at once.
+    /// Checks both lists' signatures with `issuer`, once: later calls with the same issuer certificate return at
+    /// once.
     public func verifySignatures(issuer: Certificate) throws(PKIError) {
-        let key = issuer.publicKey.subjectPublicKeyInfoBytes
-        if self.verifiedIssuers.contains(key) { return }
+        if self.verifiedIssuers.contains(issuer) { return }
         try self.base.verifySignature(issuer: issuer)
         try self.delta?.verifySignature(issuer: issuer)
-        self.verifiedIssuers.insert(key)
+        self.verifiedIssuers.insert(issuer)
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
@@ -95,14 +95,16 @@ public struct RevocationList: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Issuer keys that verified a list's signatures: a large CRL's signature costs milliseconds to check.
+/// Issuer certificates that verified a list's signatures: a large CRL's signature costs milliseconds to check.
+/// Keyed by the certificate, compared by its bytes, not by its key's encoding, which swift-certificates makes afresh
+/// at every call (for P-256, a field inversion): that cost more than the rest of a CRL check together.
 final class VerifiedCRLIssuers: Sendable {
-    private let keys = Mutex<[ArraySlice<UInt8>]>([])
+    private let issuers = Mutex<[Certificate]>([])
 
-    func contains(_ key: ArraySlice<UInt8>) -> Bool { self.keys.withLock { $0.contains(key) } }
+    func contains(_ issuer: Certificate) -> Bool { self.issuers.withLock { $0.contains(issuer) } }
 
-    func insert(_ key: ArraySlice<UInt8>) {
-        self.keys.withLock { if $0.count < 8 && !$0.contains(key) { $0.append(key) } }
+    func insert(_ issuer: Certificate) {
+        self.issuers.withLock { if $0.count < 8 && !$0.contains(issuer) { $0.append(issuer) } }
     }
 }
 
