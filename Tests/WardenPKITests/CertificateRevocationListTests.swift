@@ -213,8 +213,8 @@ struct CertificateRevocationListTests {
         let leafPath = try ca.issue("good")
         let crlPath = try ca.generateCRL(
             "crl.pem",
-            lastUpdate: Self.generalizedTime(Date().addingTimeInterval(-86_400)),
-            nextUpdate: Self.generalizedTime(Date().addingTimeInterval(86_400))
+            lastUpdate: OpenSSLCertificateAuthority.generalizedTime(Date().addingTimeInterval(-86_400)),
+            nextUpdate: OpenSSLCertificateAuthority.generalizedTime(Date().addingTimeInterval(86_400))
         )
         let list = try RevocationList(base: CRLDecoder.crl(from: Self.read(crlPath)), location: crlPath)
         let leaf = try Self.certificate(leafPath)
@@ -239,14 +239,6 @@ struct CertificateRevocationListTests {
         }
         #expect(reason.contains("stale"))
         #expect(!soft.isRevocationStatusKnown)
-    }
-
-    static func generalizedTime(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyyMMddHHmmss'Z'"
-        return formatter.string(from: date)
     }
 
     @Test func aListFromAnotherIssuerGivesNoStatus() async throws {

@@ -157,6 +157,15 @@ public final class OpenSSLCertificateAuthority: Sendable {
         ["ca", "-config", self.configurationPath, "-keyfile", self.keyPath, "-cert", self.certificatePath]
     }
 
+    /// `date` as `openssl ca` takes it (`-startdate`, `-crl_lastupdate`): `YYYYMMDDHHMMSSZ`.
+    public static func generalizedTime(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyyMMddHHmmss'Z'"
+        return formatter.string(from: date)
+    }
+
     @discardableResult
     public static func openssl(_ arguments: [String]) throws -> String {
         let result = try Subprocess.run(try ExternalTool.openssl.require(), arguments)

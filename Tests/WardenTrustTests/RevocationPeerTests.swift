@@ -22,14 +22,6 @@ struct RevocationPeerTests {
         try #require(CertificateDecoder.certificates(from: PKIFile.read(path)).first)
     }
 
-    static func generalizedTime(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyyMMddHHmmss'Z'"
-        return formatter.string(from: date)
-    }
-
     @Test func openSSLsOCSPResponderAnswersWardensRequests() async throws {
         let port = try LoopbackPort.free()
         let uri = "http://127.0.0.1:\(port)"
@@ -151,7 +143,7 @@ struct CRLFileSourceTests {
         try ca.revoke(early, reason: "keyCompromise")
         let base = try ca.generateCRL(
             "base.pem",
-            lastUpdate: RevocationPeerTests.generalizedTime(Date().addingTimeInterval(-60))
+            lastUpdate: OpenSSLCertificateAuthority.generalizedTime(Date().addingTimeInterval(-60))
         )
         let late = try ca.issue("late")
         try ca.revoke(late, reason: "superseded")

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WardenCore
 import X509
 
 /// How a ``RevocationPolicy`` asks OCSP responders: swift-certificates' `OCSPVerifierPolicy` checks each response
@@ -35,8 +36,10 @@ public protocol OCSPTransport: Sendable {
 /// OCSP answers by issuer and serial number, each kept until its `nextUpdate` (at most ``maximumAge``), at most
 /// ``capacity`` of them; the one expiring first makes room.
 public final class OCSPResponseCache: Sendable {
+    /// By issuer certificate (compared by its bytes), not by an encoding of its key: swift-certificates encodes a key
+    /// afresh at every call, which would cost a cache hit more than the rest of it.
     struct Key: Hashable {
-        let issuerKey: ArraySlice<UInt8>
+        let issuer: Certificate
         let serialNumber: Certificate.SerialNumber
     }
 
@@ -74,7 +77,7 @@ public final class OCSPResponseCache: Sendable {
     }
 
     func insert(_ answer: OCSPAnswer, for key: Key, at time: Date) {
-        let cap = time.addingTimeInterval(TimeInterval(self.maximumAge.components.seconds))
+        let cap = time.addingTimeInterval(self.maximumAge.timeInterval)
         let validUntil = min(answer.nextUpdate ?? cap, cap)
         guard validUntil > time, self.capacity > 0 else { return }
         self.entries.withLock { entries in

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SwiftASN1
 import Synchronization
+import WardenCore
 @_spi(FixedExpiryValidationTime) import X509
 
 /// Applies a ``RevocationPolicy`` to a chain ``CertificateChainVerifier`` has verified.
@@ -112,7 +113,7 @@ struct RevocationChecker {
     ) -> Finding {
         var reasons: [String] = []
         var best: Finding?
-        let grace = TimeInterval(self.policy.staleGrace.components.seconds)
+        let grace = self.policy.staleGrace.timeInterval
         for list in lists where list.issuer == certificate.issuer {
             do {
                 try list.verifySignatures(issuer: issuer)
@@ -164,7 +165,7 @@ struct RevocationChecker {
         fixedTime: Bool
     ) async -> Finding {
         let key = OCSPResponseCache.Key(
-            issuerKey: issuer.publicKey.subjectPublicKeyInfoBytes,
+            issuer: issuer,
             serialNumber: certificate.serialNumber
         )
         if let answer = ocsp.cache.answer(for: key, at: time) {
