@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "WardenVault", targets: ["WardenVault"]),
         .library(name: "WardenTrust", targets: ["WardenTrust"]),
         .library(name: "WardenNIOSSL", targets: ["WardenNIOSSL"]),
+        .library(name: "WardenPrometheus", targets: ["WardenPrometheus"]),
         // Its own product, outside `import Warden`, so that only its users compile gRPC.
         .library(name: "WardenWorkloadAPI", targets: ["WardenWorkloadAPI"]),
         .library(name: "WardenTesting", targets: ["WardenTesting"]),
@@ -51,6 +52,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .target(
@@ -110,6 +112,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "WardenPrometheus",
+            dependencies: [
+                "WardenCredentials",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSettings
         ),
@@ -210,9 +222,15 @@ let package = Package(
                 "WardenSPIFFE",
                 "WardenTrust",
                 "WardenWorkloadAPI",
+                "WardenPrometheus",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -251,7 +269,7 @@ let package = Package(
             dependencies: [
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 "WardenTesting",
-                "WardenCredentials",
+                "WardenCredentials", "WardenPrometheus",
                 "WardenTestSupport", "WardenTestServers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

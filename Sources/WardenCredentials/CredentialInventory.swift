@@ -13,22 +13,69 @@ import Synchronization
 /// }
 /// ```
 public final class CredentialInventory: Sendable {
-    /// One provider's report. It never contains the credential's value.
+    /// One machine identity: a credential a provider holds, or one found elsewhere (a certificate `warden scan`
+    /// found on disk or on an endpoint). It never contains the credential's value.
+    ///
+    /// The same model serves both, so that an inventory page, the Prometheus exposition
+    /// (`WardenPrometheus.InventoryExposition`) and the alert rules treat a rotated credential and a forgotten file
+    /// alike: what it is, who owns it, where it comes from, whether anything rotates it, and when it expires.
     public struct Entry: Hashable, Sendable, Codable {
-        /// The source's name.
+        /// The credential's name: the provider's source name, or where a scan found it.
         public var name: String
-        /// The credential's kind, once one has been fetched.
+        /// The credential's kind (`certificate`, `database`, `token`…), once known.
         public var kind: String?
         /// The owner tag.
         public var owner: String?
+        /// What the credential is for, when its owner said so.
+        public var purpose: String?
+        /// Where it comes from: the source's name (`vault:pki/issue/web`), a file path, or `host:port`.
+        public var source: String?
+        /// Whether a ``RotatingCredentialProvider`` rotates it (`false` for what a scan found).
+        public var isManaged: Bool
+        /// When the held credential's current lifetime began (issued, or last renewed), when known.
+        public var notBefore: Date?
         /// When the held credential expires.
         public var expiresAt: Date?
         /// When a different credential last replaced the held one.
         public var lastRotation: Date?
         /// When the last refresh succeeded.
         public var lastSuccess: Date?
-        /// The provider's ``CredentialStatus/name``.
+        /// The run of failed refreshes under way, if any.
+        public var failure: CredentialFailure?
+        /// The provider's ``CredentialStatus/name``; ``unmanagedStatus`` for what a scan found.
         public var status: String
+
+        /// The status of an entry no provider rotates.
+        public static let unmanagedStatus = "unmanaged"
+
+        /// Creates an entry, for a credential that no provider holds (a provider makes its own).
+        public init(
+            name: String,
+            kind: String? = nil,
+            owner: String? = nil,
+            purpose: String? = nil,
+            source: String? = nil,
+            isManaged: Bool = false,
+            notBefore: Date? = nil,
+            expiresAt: Date? = nil,
+            lastRotation: Date? = nil,
+            lastSuccess: Date? = nil,
+            failure: CredentialFailure? = nil,
+            status: String = Entry.unmanagedStatus
+        ) {
+            self.name = name
+            self.kind = kind
+            self.owner = owner
+            self.purpose = purpose
+            self.source = source
+            self.isManaged = isManaged
+            self.notBefore = notBefore
+            self.expiresAt = expiresAt
+            self.lastRotation = lastRotation
+            self.lastSuccess = lastSuccess
+            self.failure = failure
+            self.status = status
+        }
     }
 
     /// A process-wide inventory, for applications that want one; providers report to it only when given it.

@@ -77,6 +77,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     public let policy: RotationPolicy
     /// The owner tag shown in the inventory.
     public let owner: String?
+    /// What the credential is for, shown in the inventory.
+    public let purpose: String?
 
     @usableFromInline
     let clock: any WardenClock
@@ -93,6 +95,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     ///   - source: where credentials come from.
     ///   - policy: when to refresh, retry and give up.
     ///   - owner: the owning team or service, for the inventory.
+    ///   - purpose: what the credential is for, for the inventory (`"orders database"`).
     ///   - clock: the time source; tests inject `ManualClock` (from `WardenTesting`, which also seeds the jitter).
     ///   - logger: where state changes are logged (never values).
     ///   - metricsFactory: where metrics go; the process-wide `MetricsSystem` by default.
@@ -102,6 +105,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         source: Source,
         policy: RotationPolicy = RotationPolicy(),
         owner: String? = nil,
+        purpose: String? = nil,
         clock: any WardenClock = SystemClock(),
         logger: Logger = Logger(label: "warden.credentials"),
         metricsFactory: (any MetricsFactory)? = nil,
@@ -111,6 +115,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             source: source,
             policy: policy,
             owner: owner,
+            purpose: purpose,
             clock: clock,
             logger: logger,
             metricsFactory: metricsFactory,
@@ -124,6 +129,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         source: Source,
         policy: RotationPolicy,
         owner: String?,
+        purpose: String? = nil,
         clock: any WardenClock,
         logger: Logger,
         metricsFactory: (any MetricsFactory)?,
@@ -133,6 +139,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         self.source = source
         self.policy = policy
         self.owner = owner
+        self.purpose = purpose
         self.clock = clock
         var logger = logger
         logger[metadataKey: "credential"] = .string(source.name)
@@ -842,9 +849,14 @@ extension RotatingCredentialProvider: InventoryReporting {
                 name: self.source.name,
                 kind: state.credential?.metadata.kind,
                 owner: self.owner ?? state.credential?.metadata.owner,
+                purpose: self.purpose,
+                source: self.source.name,
+                isManaged: true,
+                notBefore: state.lifetimeStart,
                 expiresAt: state.credential?.expiresAt,
                 lastRotation: state.lastRotation,
                 lastSuccess: state.lastSuccess,
+                failure: state.failure,
                 status: state.status(at: now).name
             )
         }

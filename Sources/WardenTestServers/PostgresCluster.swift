@@ -25,8 +25,8 @@ public final class PostgresCluster: Sendable {
     /// Whether PostgreSQL is installed (see ``InstalledTool/postgresBinDirectory``).
     public static var isInstalled: Bool { InstalledTool.postgresBinDirectory != nil }
 
-    /// Makes the cluster and starts it.
-    public init() throws {
+    /// Makes the cluster and starts it; with a certificate and key (PEM files), it also speaks TLS (`ssl=on`).
+    public init(tlsCertificate: String? = nil, tlsKey: String? = nil) throws {
         guard let bin = InstalledTool.postgresBinDirectory else {
             throw TestServerError(
                 "PostgreSQL (Debian's postgresql and postgresql-client) is required but was not found; run "
@@ -45,9 +45,21 @@ public final class PostgresCluster: Sendable {
         ])
         // The server pg_ctl starts inherits pg_ctl's descriptors: its output must go to a file, and the descriptors
         // Foundation's Process watches to see its child exit must be closed, or the caller waits for the server.
+        var options = "-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1"
+        if let tlsCertificate, let tlsKey {
+            // The server refuses a key others can read, and reads both as its own user.
+            for (source, name) in [(tlsCertificate, "server.crt"), (tlsKey, "server.key")] {
+                let target = "\(self.directory)/\(name)"
+                try FileManager.default.copyItem(atPath: source, toPath: target)
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
+                if getuid() == 0 { try Subprocess.check(["/bin/chown", "postgres:postgres", target]) }
+            }
+            options +=
+                " -c ssl=on -c ssl_cert_file=\(self.directory)/server.crt -c ssl_key_file=\(self.directory)/server.key"
+        }
         try self.run([
             "/bin/bash", "-c",
-            "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec '\(bin)/pg_ctl' -D '\(self.directory)/data' -l '\(self.directory)/log' -w -o '-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1' start >> '\(self.directory)/pg_ctl.log' 2>&1 < /dev/null",
+            "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec '\(bin)/pg_ctl' -D '\(self.directory)/data' -l '\(self.directory)/log' -w -o '\(options)' start >> '\(self.directory)/pg_ctl.log' 2>&1 < /dev/null",
         ])
         try self.sql("CREATE ROLE \(Self.adminUser) WITH LOGIN SUPERUSER PASSWORD '\(self.adminPassword)'")
     }

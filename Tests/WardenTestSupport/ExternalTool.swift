@@ -11,6 +11,12 @@ public enum ExternalTool: String, Sendable, CaseIterable {
     case python
     /// Python with py-spiffe (`spiffe`) and `joserfc` besides `cryptography`: the SPIFFE and JOSE peers.
     case pythonSPIFFE
+    /// Python with aiosmtpd: an SMTP server that speaks STARTTLS.
+    case pythonSMTP
+    /// Debian's `prometheus` server, which scrapes `warden scan --serve` and evaluates the alert rules.
+    case prometheus
+    /// Prometheus's `promtool`, which unit-tests the alert rules.
+    case promtool
 
     /// Whether the tests run under CI.
     public static var isCI: Bool {
@@ -29,19 +35,30 @@ public enum ExternalTool: String, Sendable, CaseIterable {
         case .openssl: Self.opensslPath
         case .python: Self.pythonPath
         case .pythonSPIFFE: Self.pythonSPIFFEPath
+        case .pythonSMTP: Self.pythonSMTPPath
+        case .prometheus: Self.prometheusPath
+        case .promtool: Self.promtoolPath
         }
     }
 
     private static let opensslPath = ExternalTool.openssl.lookUp()
     private static let pythonPath = ExternalTool.python.lookUp()
     private static let pythonSPIFFEPath = ExternalTool.pythonSPIFFE.lookUp()
+    private static let pythonSMTPPath = ExternalTool.pythonSMTP.lookUp()
+    private static let prometheusPath = ExternalTool.prometheus.lookUp()
+    private static let promtoolPath = ExternalTool.promtool.lookUp()
 
     private func lookUp() -> String? {
         switch self {
-        case .openssl:
-            return Self.searchPath(for: "openssl")
-        case .python, .pythonSPIFFE:
-            let probe = self == .python ? "import cryptography" : "import cryptography, spiffe, joserfc"
+        case .openssl, .prometheus, .promtool:
+            return Self.searchPath(for: self.rawValue)
+        case .python, .pythonSPIFFE, .pythonSMTP:
+            let probe =
+                switch self {
+                case .pythonSPIFFE: "import cryptography, spiffe, joserfc"
+                case .pythonSMTP: "import aiosmtpd"
+                default: "import cryptography"
+                }
             var candidates: [String] = []
             if let configured = ProcessInfo.processInfo.environment["WARDEN_PYTHON"] { candidates.append(configured) }
             candidates.append(Self.repositoryRoot.appendingPathComponent(".venv/bin/python3").path)

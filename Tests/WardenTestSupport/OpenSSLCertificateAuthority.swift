@@ -71,6 +71,11 @@ public final class OpenSSLCertificateAuthority: Sendable {
             keyUsage = critical,digitalSignature
             extendedKeyUsage = serverAuth,clientAuth
             subjectAltName = URI:\(spiffeID ?? "spiffe://example.org/workload")
+            [ loopback_ext ]
+            basicConstraints = critical,CA:FALSE
+            keyUsage = critical,digitalSignature
+            extendedKeyUsage = serverAuth,clientAuth
+            subjectAltName = DNS:localhost, IP:127.0.0.1
             [ responder_ext ]
             basicConstraints = critical,CA:FALSE
             keyUsage = critical,digitalSignature

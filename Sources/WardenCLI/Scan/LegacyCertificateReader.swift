@@ -11,6 +11,9 @@ enum LegacyCertificateReader {
     struct Summary {
         let subject: String
         let issuer: String
+        let subjectName: DistinguishedName
+        let issuerName: DistinguishedName
+        let serialBytes: [UInt8]
         let serial: String
         let notBefore: Date
         let notAfter: Date
@@ -83,6 +86,9 @@ enum LegacyCertificateReader {
         return Summary(
             subject: DistinguishedNameFormatter.string(from: subject),
             issuer: DistinguishedNameFormatter.string(from: issuer),
+            subjectName: subject,
+            issuerName: issuer,
+            serialBytes: Array(serial),
             serial: Hex.encode(serial.drop { $0 == 0 }.isEmpty ? [0] : Array(serial.drop { $0 == 0 })),
             notBefore: notBefore,
             notAfter: notAfter,

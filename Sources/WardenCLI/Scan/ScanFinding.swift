@@ -1,5 +1,7 @@
 import Foundation
+import WardenCredentials
 import WardenPKI
+import WardenPrometheus
 
 /// One machine identity `warden scan` found: a certificate, a private key, a CSR or a bundle, where it was, what it
 /// is and what is wrong with it. `--json` prints one per line, in this shape; key material never appears.
@@ -46,6 +48,23 @@ struct ScanFinding: Encodable {
     var encrypted: Bool?
     /// The `--owner-label` pairs.
     var labels: [String: String]?
+    /// For a certificate: its fields as the `x509_cert_*` metrics label them (not printed).
+    var observation: CertificateObservation?
+
+    /// The finding in the inventory's model, which `--serve` exposes beside the providers' credentials. Owner is the
+    /// `owner` label, when one was given.
+    var inventoryEntry: CredentialInventory.Entry {
+        CredentialInventory.Entry(
+            name: self.location,
+            kind: self.kind.rawValue,
+            owner: self.labels?["owner"],
+            source: self.location,
+            isManaged: false,
+            notBefore: self.notBefore,
+            expiresAt: self.notAfter,
+            status: CredentialInventory.Entry.unmanagedStatus
+        )
+    }
 
     private enum CodingKeys: String, CodingKey {
         case location, kind, subject, issuer, serial, notBefore, notAfter, secondsLeft, spiffeID, dnsNames, keyType

@@ -1,19 +1,21 @@
 import Crypto
 import Foundation
 import WardenPKI
+import WardenPrometheus
 import X509
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Walks files and directories for `warden scan`: certificates, chains and bundles (PEM, DER, SPIFFE bundles and
-/// JWKS with `x5c`), private keys (PKCS#8, SEC 1, PKCS#1, encrypted or not) and CSRs.
+/// What `warden scan` found, target by target: certificates, chains and bundles (PEM, DER, SPIFFE bundles and JWKS
+/// with `x5c`), private keys (PKCS#8, SEC 1, PKCS#1, encrypted or not) and CSRs in files and directories, and the
+/// chains TLS endpoints present.
 ///
 /// Directories are walked without following a symbolic link to a directory, and a linked file is read only when it
 /// resolves inside the directory given; a file larger than `PKILimits.maximumInputSize` is reported and skipped, as
 /// is one that cannot be read. Files that hold nothing Warden recognises are passed over silently.
-struct FileScanner {
+struct IdentityScanner {
     let thresholds: ScanThresholds
     let now: Date
 
@@ -23,6 +25,8 @@ struct FileScanner {
     private var certificateKeys: [(Certificate.PublicKey, String)] = []
     /// Keys found, with the index of their finding.
     private var keys: [(PrivateKey, Int)] = []
+    /// Whether the certificates being added came from an endpoint (they have no file name).
+    private var scanningEndpoint = false
 
     init(thresholds: ScanThresholds, now: Date = Date()) {
         self.thresholds = thresholds
@@ -184,6 +188,11 @@ struct FileScanner {
         finding.keyType = info.publicKey.description
         finding.keyBits = info.publicKey.bits
         finding.fingerprintSHA256 = info.sha256Fingerprint
+        finding.observation = CertificateObservation(
+            location: location,
+            isFile: !self.scanningEndpoint,
+            certificate: certificate
+        )
         let algorithm = info.signatureAlgorithm.lowercased()
         self.judge(
             &finding,
@@ -212,6 +221,15 @@ struct FileScanner {
         finding.keyType = summary.keyType
         finding.keyBits = summary.keyBits
         finding.fingerprintSHA256 = summary.fingerprint
+        finding.observation = CertificateObservation(
+            location: location,
+            isFile: !self.scanningEndpoint,
+            subject: summary.subjectName,
+            issuer: summary.issuerName,
+            serialNumber: summary.serialBytes,
+            notBefore: summary.notBefore,
+            notAfter: summary.notAfter
+        )
         let weakSignatures: Set<String> = ["1.2.840.113549.1.1.5", "1.2.840.113549.1.1.4", "1.2.840.10045.4.1"]
         let algorithm = summary.keyType.hasPrefix("RSA") ? "RSA" : summary.keyType
         self.judge(
@@ -224,6 +242,52 @@ struct FileScanner {
             isSelfSigned: summary.isSelfIssued
         )
         self.findings.append(finding)
+    }
+
+    /// The chain an endpoint presented, leaf first: a finding per certificate, and on the leaf's, whether the chain
+    /// leads to an authority (`chain-incomplete`) and whether the leaf names the endpoint (`hostname-mismatch`).
+    mutating func add(chain: [[UInt8]], of endpoint: TLSEndpoint, roots: [Certificate]) {
+        let leafIndex = self.findings.count
+        self.scanningEndpoint = true
+        defer { self.scanningEndpoint = false }
+        for (index, der) in chain.enumerated() {
+            self.addCertificate(
+                der,
+                location: chain.count == 1 ? endpoint.location : "\(endpoint.location)#\(index + 1)"
+            )
+        }
+        guard leafIndex < self.findings.count, self.findings[leafIndex].kind == .certificate else { return }
+        let certificates = chain.compactMap { try? CertificateDecoder.certificate(derEncoded: $0) }
+        // A leaf swift-certificates will not load (a sub-2048-bit RSA key) is reported without these two checks.
+        guard certificates.count == chain.count, let leaf = certificates.first else { return }
+        if !Self.leadsToAnAuthority(certificates, roots: roots) {
+            self.findings[leafIndex].problems.append(.chainIncomplete)
+        }
+        let reference = endpoint.serverName.map { PeerName.dns($0) } ?? .ipAddress(endpoint.host)
+        do { try PeerNameRule.check(leaf, against: reference) } catch {
+            self.findings[leafIndex].problems.append(.hostnameMismatch)
+        }
+    }
+
+    /// Whether each certificate's issuer is the next one presented, up to one that signs itself or one a trusted root
+    /// signed. Validity and usage are not judged here: they have their own problem codes.
+    static func leadsToAnAuthority(_ chain: [Certificate], roots: [Certificate]) -> Bool {
+        func signed(_ certificate: Certificate, by issuer: Certificate) -> Bool {
+            issuer.subject == certificate.issuer
+                && issuer.publicKey.isValidSignature(certificate.signature, for: certificate)
+        }
+        guard var current = chain.first else { return false }
+        var presented = Array(chain.dropFirst())
+        while true {
+            if signed(current, by: current) || roots.contains(where: { signed(current, by: $0) }) { return true }
+            guard let next = presented.firstIndex(where: { signed(current, by: $0) }) else { return false }
+            current = presented.remove(at: next)
+        }
+    }
+
+    /// An endpoint that could not be scanned: reported, and the scan goes on.
+    mutating func addFailure(location: String, error: String) {
+        self.failures.append(ScanFailure(location: location, error: error))
     }
 
     /// The problem codes of a certificate, by ``ScanThresholds``.

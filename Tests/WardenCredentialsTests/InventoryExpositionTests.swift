@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+import Testing
+import WardenCore
+import WardenCredentials
+import WardenTestSupport
+import WardenTesting
+import X509
+
+@testable import WardenPrometheus
+
+/// The Prometheus exposition of the inventory: a provider's state as the alert rules read it, the scanned entries
+/// beside it, and x509-certificate-exporter's certificate series.
+@Suite struct InventoryExpositionTests {
+    struct SourceDown: Error, CustomStringConvertible {
+        var description: String { "source down" }
+    }
+
+    /// The value of the one series of `metric` whose labels include all of `labels`.
+    static func value(_ text: String, _ metric: String, _ labels: [String: String]) -> Double? {
+        let lines = text.split(separator: "\n").filter { $0.hasPrefix(metric + "{") || $0.hasPrefix(metric + " ") }
+        let matching = lines.filter { line in labels.allSatisfy { line.contains("\($0.key)=\"\($0.value)\"") } }
+        guard matching.count == 1, let value = matching[0].split(separator: " ").last else { return nil }
+        return Double(value)
+    }
+
+    @Test func aProviderIsExposedWithItsOwnerStatusAndFailures() async throws {
+        let clock = ManualClock()
+        let inventory = CredentialInventory()
+        let source = ScriptedSource(name: "vault:database/creds/orders", clock: clock)
+        let provider = RotatingCredentialProvider(
+            source: source,
+            policy: .testing,
+            owner: "payments",
+            purpose: "orders database",
+            clock: clock,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            inventory: inventory,
+            randomSeed: 1
+        )
+        let exposition = InventoryExposition(inventory: inventory)
+        _ = try await provider.current()
+        let labels = [
+            "name": "vault:database/creds/orders", "owner": "payments", "purpose": "orders database",
+            "managed": "true", "kind": "test",
+        ]
+        var text = exposition.emitToString(at: clock.now)
+        #expect(
+            Self.value(text, "warden_inventory_expiry_timestamp_seconds", labels)
+                == clock.now.addingTimeInterval(1000).timeIntervalSince1970
+        )
+        #expect(Self.value(text, "warden_inventory_status", labels.merging(["status": "fresh"]) { $1 }) == 1)
+        #expect(Self.value(text, "warden_inventory_status", labels.merging(["status": "degraded"]) { $1 }) == 0)
+        #expect(Self.value(text, "warden_inventory_failing_since_timestamp_seconds", labels) == 0)
+        #expect(
+            Self.value(text, "warden_inventory_last_rotation_timestamp_seconds", labels)
+                == clock.now.timeIntervalSince1970
+        )
+
+        // The source fails from the refresh point on: degraded, serving the last good value, failing since then.
+        source.setFailing(SourceDown())
+        clock.advance(by: .seconds(995))
+        let failedAt = clock.now
+        _ = try? await provider.current()
+        text = exposition.emitToString(at: clock.now)
+        #expect(Self.value(text, "warden_inventory_status", labels.merging(["status": "degraded"]) { $1 }) == 1)
+        #expect(Self.value(text, "warden_inventory_status", labels.merging(["status": "fresh"]) { $1 }) == 0)
+        let since = try #require(Self.value(text, "warden_inventory_failing_since_timestamp_seconds", labels))
+        #expect(abs(since - failedAt.timeIntervalSince1970) < 1)
+        #expect((Self.value(text, "warden_inventory_consecutive_failures", labels) ?? 0) >= 1)
+        #expect(!text.contains("secret-"), "no credential value in the exposition")
+        withExtendedLifetime(provider) {}
+    }
+
+    @Test func certificatesUseTheExporterNamesAndGoneOnesAreRemoved() throws {
+        let certificate = try TestPKI.chain().leaf.certificate
+        let exposition = InventoryExposition()
+        let observation = CertificateObservation(
+            location: "/etc/tls/web.pem#1",
+            isFile: true,
+            certificate: certificate,
+            labels: ["owner": "web", "filepath": "ignored: the exporter's own label wins"]
+        )
+        exposition.setCertificates([observation], readErrors: 2)
+        exposition.setEntries([
+            CredentialInventory.Entry(
+                name: "/etc/tls/web.pem#1",
+                kind: "certificate",
+                owner: "web",
+                source: "/etc/tls/web.pem#1",
+                expiresAt: certificate.notValidAfter
+            )
+        ])
+        let now = certificate.notValidBefore.addingTimeInterval(60)
+        var text = exposition.emitToString(at: now)
+        let labels = ["filename": "web.pem", "filepath": "/etc/tls/web.pem#1", "owner": "web"]
+        #expect(Self.value(text, "x509_cert_not_after", labels) == certificate.notValidAfter.timeIntervalSince1970)
+        #expect(Self.value(text, "x509_cert_not_before", labels) == certificate.notValidBefore.timeIntervalSince1970)
+        #expect(Self.value(text, "x509_cert_expired", labels) == 0)
+        #expect(Self.value(text, "x509_read_errors", [:]) == 2)
+        #expect(text.contains("subject_CN=\""))
+        #expect(
+            Self.value(text, "warden_inventory_status", ["managed": "false", "status": "unmanaged", "owner": "web"])
+                == 1
+        )
+        // Past notAfter the same certificate counts as expired.
+        text = exposition.emitToString(at: certificate.notValidAfter.addingTimeInterval(1))
+        #expect(Self.value(text, "x509_cert_expired", labels) == 1)
+        // A certificate no longer found leaves no series behind.
+        exposition.setCertificates([])
+        exposition.setEntries([])
+        text = exposition.emitToString(at: now)
+        #expect(!text.contains("x509_cert_not_after{"))
+        #expect(!text.contains("warden_inventory_status{"))
+    }
+
+    @Test func serialNumbersAreWrittenInDecimalAsTheExporterWritesThem() {
+        #expect(CertificateObservation.decimal([]) == "0")
+        #expect(CertificateObservation.decimal([0x00, 0x01, 0x00]) == "256")
+        #expect(CertificateObservation.decimal([UInt8](repeating: 0xFF, count: 9)) == "4722366482869645213695")
+        #expect(
+            CertificateObservation.decimal([0x31, 0xDF, 0x2D, 0xC1, 0x17, 0x9B, 0x81, 0x02, 0x14, 0x2C])
+                == "235512878531408709162028"
+        )
+    }
+}
