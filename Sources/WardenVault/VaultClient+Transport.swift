@@ -11,19 +11,13 @@ import WardenCore
 // MARK: the transport
 
 extension VaultClient {
-    func url(
-        for path: String,
-        query: [String: String],
-        scheme: String? = nil,
-        host: String? = nil,
-        port: Int? = nil
-    ) -> String {
+    func url(for path: String, query: [String: String], node: Node) -> String {
         var components = URLComponents()
-        components.scheme = scheme ?? self.baseURL.scheme
-        components.host = host ?? self.baseURL.host
-        components.port = port ?? self.baseURL.port
+        components.scheme = node.scheme
+        components.host = node.host
+        components.port = node.port
         let trimmed = path.hasPrefix("/") ? String(path.dropFirst()) : path
-        components.percentEncodedPath = self.baseURL.path + "/v1/" + trimmed
+        components.percentEncodedPath = node.path + "/v1/" + trimmed
         if !query.isEmpty {
             components.queryItems = query.keys.sorted().map { URLQueryItem(name: $0, value: query[$0]) }
         }
@@ -45,9 +39,12 @@ extension VaultClient {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(self.configuration.timeout.timeInterval * 1e9))
         var backoff = Backoff(policy: self.configuration.retryBackoff)
         var attempt = 0
-        var url = self.url(for: path, query: query)
+        var node = self.nodeInUse.load(ordering: .acquiring)
+        var url = self.url(for: path, query: query, node: self.nodes[node])
         var sendToken = true
         var redirected = false
+        // The nodes this request saw fail: a standby that has not noticed its active node's death redirects to it.
+        var failedNodes = Set<Int>()
         while true {
             var request = HTTPClientRequest(url: url)
             request.method = method
@@ -76,7 +73,7 @@ extension VaultClient {
                     throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
                 }
                 outcome = .failure(
-                    VaultError(.transport, "\(label): cannot reach \(self.configuration.address): \(error)")
+                    VaultError(.transport, "\(label): cannot reach \(self.nodes[node].address): \(error)")
                 )
             }
             var retryAfter: Duration?
@@ -93,12 +90,30 @@ extension VaultClient {
                         )
                     }
                     let (next, sameOrigin) = try self.redirectTarget(location, from: url, label: label, status: status)
-                    redirected = true
-                    url = next
-                    sendToken = sendToken && sameOrigin
-                    continue
+                    let target = URL(string: next)
+                    let index = target.flatMap { target in self.nodes.firstIndex { $0.isOrigin(of: target) } }
+                    if let index, failedNodes.contains(index) {
+                        // The standby still points at the node that failed: an election is under way.
+                        failure = VaultError(
+                            .standby,
+                            "\(label): \(status) to \(self.nodes[index].address), which did not answer; no active node yet",
+                            status: status
+                        )
+                    } else {
+                        redirected = true
+                        url = next
+                        // The token goes only where it went, or to another configured node (a standby's redirect
+                        // to the active one, which the client then stays on).
+                        if let index, !sameOrigin {
+                            node = self.move(from: node, to: index, reason: "redirected")
+                        } else {
+                            sendToken = sendToken && sameOrigin
+                        }
+                        continue
+                    }
+                } else {
+                    failure = Self.error(status: status, body: bytes, label: label)
                 }
-                failure = Self.error(status: status, body: bytes, label: label)
                 // Vault and OpenBao truncate the time left in a quota interval (2.9 s reads `Retry-After: 2`, the last
                 // second reads 0), so waiting exactly that long only earns another 429: the client waits a second more.
                 if let value = headers.first(name: "Retry-After"), let seconds = Int(value), seconds >= 0 {
@@ -115,6 +130,15 @@ extension VaultClient {
                 throw failure
             }
             attempt += 1
+            if failure.code == .standby { self.noteElection() }
+            if self.nodes.count > 1, Self.isNodeFailure(failure) {
+                // A standby answering "no active node" is alive; only a node that itself failed is marked.
+                if failure.code != .standby { failedNodes.insert(node) }
+                node = await self.failOver(from: node, reason: failure, deadline: deadline)
+                url = self.url(for: path, query: query, node: self.nodes[node])
+                redirected = false
+                sendToken = true
+            }
             self.logger.debug(
                 "retrying Vault request",
                 metadata: [

@@ -51,7 +51,12 @@ public final class VaultClient: Service, Sendable {
     let httpClient: HTTPClient
     private let ownsHTTPClient: Bool
     private let isShutDown = Atomic<Bool>(false)
-    let baseURL: (scheme: String, host: String, port: Int, path: String)
+    /// The nodes of ``VaultConfiguration/addresses``, in order.
+    let nodes: [Node]
+    /// The index of the node requests go to; it changes only when that node fails (or redirects to another).
+    let nodeInUse = Atomic<Int>(0)
+    let failoverCount = Atomic<Int>(0)
+    let electionCount = Atomic<Int>(0)
     private let tokenSource: Mutex<TokenSource>
     let logger: Logger
     let clock: any WardenClock
@@ -130,20 +135,35 @@ public final class VaultClient: Service, Sendable {
         logger: Logger,
         clock: any WardenClock
     ) throws(VaultError) {
-        guard let url = URLComponents(string: configuration.address), let scheme = url.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
-        else {
-            try? httpClient.syncShutdown()
-            throw VaultError(
-                .invalidConfiguration,
-                "the Vault address '\(configuration.address)' is not an http or https URL"
+        var nodes: [Node] = []
+        for address in configuration.addresses {
+            guard let url = URLComponents(string: address), let scheme = url.scheme?.lowercased(),
+                scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
+            else {
+                if ownsHTTPClient { try? httpClient.syncShutdown() }
+                throw VaultError(.invalidConfiguration, "the Vault address '\(address)' is not an http or https URL")
+            }
+            let requestHost = scheme == "https" ? configuration.tlsServerName ?? host : host
+            nodes.append(
+                Node(
+                    address: address,
+                    scheme: scheme,
+                    host: requestHost,
+                    port: url.port ?? (scheme == "https" ? 443 : 80),
+                    path: url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
+                )
             )
         }
-        let requestHost = scheme == "https" ? configuration.tlsServerName ?? host : host
-        self.baseURL = (
-            scheme, requestHost, url.port ?? (scheme == "https" ? 443 : 80),
-            url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
-        )
+        guard !nodes.isEmpty, configuration.tlsServerName == nil || nodes.count == 1 else {
+            if ownsHTTPClient { try? httpClient.syncShutdown() }
+            throw VaultError(
+                .invalidConfiguration,
+                nodes.isEmpty
+                    ? "the Vault configuration has no address"
+                    : "a TLS server name (VAULT_TLS_SERVER_NAME) names one server; it cannot apply to several addresses"
+            )
+        }
+        self.nodes = nodes
         self.configuration = configuration
         self.httpClient = httpClient
         self.ownsHTTPClient = ownsHTTPClient

@@ -7,8 +7,20 @@ public import WardenCore
 /// Build one in code, or read Vault's own environment variables with ``fromEnvironment(_:)``, as the Go client and the
 /// `vault` command do.
 public struct VaultConfiguration: Sendable {
-    /// The server's address, such as `https://vault.example.com:8200`.
-    public var address: String
+    /// The addresses of a cluster's nodes, in order of preference, such as `https://vault-1.internal:8200`; one
+    /// address (a single server, or a load balancer) is the usual case.
+    ///
+    /// With several, the client sends every request to one node and stays on it (so that a read that follows a write
+    /// goes where the write went), and moves to the next healthy node, asked with `sys/health?standbyok=true`, when
+    /// the one in use fails with a connection error, a 5xx, sealed or an election under way. A standby's redirect is
+    /// followed with the token only to a node of this list. See "High availability" in `UsingVault.md`.
+    public var addresses: [String]
+
+    /// The first of ``addresses``; setting it replaces the list with this one address.
+    public var address: String {
+        get { self.addresses.first ?? "" }
+        set { self.addresses = [newValue] }
+    }
     /// A token to start with (token auth). Other auth methods log in and set it.
     public var token: Secret<String>?
     /// The namespace sent as `X-Vault-Namespace` on every request (Vault Enterprise and OpenBao namespaces).
@@ -73,7 +85,7 @@ public struct VaultConfiguration: Sendable {
             jitter: .full
         )
     ) {
-        self.address = address
+        self.addresses = [address]
         self.token = token
         self.namespace = namespace
         self.caCertificateFile = caCertificateFile
@@ -89,7 +101,8 @@ public struct VaultConfiguration: Sendable {
         self.retryBackoff = retryBackoff
     }
 
-    /// Reads `VAULT_ADDR` (default `https://127.0.0.1:8200`), `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT`,
+    /// Reads `VAULT_ADDR` (default `https://127.0.0.1:8200`; as Warden's extension, a comma-separated list of a
+    /// cluster's nodes sets ``addresses``), `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT`,
     /// `VAULT_CAPATH`, `VAULT_CLIENT_CERT`, `VAULT_CLIENT_KEY`, `VAULT_TLS_SERVER_NAME`, `VAULT_SKIP_VERIFY`,
     /// `VAULT_CLIENT_TIMEOUT` (seconds, or a duration such as `30s`, `2m`) and `VAULT_MAX_RETRIES`.
     ///
@@ -101,7 +114,16 @@ public struct VaultConfiguration: Sendable {
             guard let value = environment[name], !value.isEmpty else { return nil }
             return value
         }
-        var configuration = VaultConfiguration(address: value("VAULT_ADDR") ?? "https://127.0.0.1:8200")
+        var configuration = VaultConfiguration(address: "https://127.0.0.1:8200")
+        if let addresses = value("VAULT_ADDR") {
+            let list = addresses.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            guard !list.isEmpty, list.allSatisfy({ !$0.isEmpty }) else {
+                throw VaultError(.invalidConfiguration, "VAULT_ADDR is '\(addresses)', which has an empty address")
+            }
+            configuration.addresses = list
+        }
         configuration.token = value("VAULT_TOKEN").map(Secret.init)
         configuration.namespace = value("VAULT_NAMESPACE")
         configuration.caCertificateFile = value("VAULT_CACERT")

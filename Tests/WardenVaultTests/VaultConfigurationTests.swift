@@ -16,6 +16,29 @@ import X509
 
 /// The client's configuration, without a server: these run wherever the tests run, OpenBao or not.
 @Suite struct VaultConfigurationTests {
+    @Test func aCommaSeparatedVaultAddrListsAClustersNodes() throws {
+        let configuration = try VaultConfiguration.fromEnvironment([
+            "VAULT_ADDR": "https://vault-1.internal:8200, https://vault-2.internal:8200,https://vault-3.internal:8200"
+        ])
+        #expect(
+            configuration.addresses == [
+                "https://vault-1.internal:8200", "https://vault-2.internal:8200", "https://vault-3.internal:8200",
+            ]
+        )
+        #expect(configuration.address == "https://vault-1.internal:8200")
+        #expect(throws: VaultError(.invalidConfiguration, "")) {
+            try VaultConfiguration.fromEnvironment(["VAULT_ADDR": "https://vault-1.internal:8200,"])
+        }
+        // A TLS server name names one server: with several addresses it is refused, not applied to all.
+        var several = VaultConfiguration(address: "https://10.0.0.1:8200")
+        several.addresses.append("https://10.0.0.2:8200")
+        several.tlsServerName = "vault.internal"
+        #expect(throws: VaultError(.invalidConfiguration, "")) { try VaultClient(configuration: several) }
+        let client = try VaultClient(configuration: VaultConfiguration(address: "http://127.0.0.1:1"))
+        #expect(client.currentAddress == "http://127.0.0.1:1")
+        try client.httpClient.syncShutdown()
+    }
+
     @Test func configurationFromTheEnvironment() throws {
         let configuration = try VaultConfiguration.fromEnvironment([
             "VAULT_ADDR": "https://vault.example.com:8200", "VAULT_TOKEN": "s.token", "VAULT_NAMESPACE": "team-a",

@@ -1,0 +1,181 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import WardenCore
+import WardenTestServers
+import WardenTestSupport
+
+@testable import WardenVault
+
+/// The client against a three-node OpenBao raft cluster on loopback, under continuous load: the active node killed,
+/// a standby killed, the active node sealed. Every request is counted; none may fail.
+@Suite(
+    .enabled(if: OpenBaoServer.shouldRun, "OpenBao is missing (Scripts/test.sh installs it into .venv)"),
+    .serialized
+)
+struct VaultHighAvailabilityTests {
+    /// Three persistent nodes; the first is active, the other two joined it as standbys. Autopilot promotes a
+    /// joined node to voter only once it has been stable for `server_stabilization_time` (10 s by default): the
+    /// cluster is returned when all three vote, or killing the leader would leave no quorum to elect another.
+    static func cluster() async throws -> [OpenBaoServer] {
+        let leader = try OpenBaoServer(persistent: true)
+        try await leader.start()
+        let admin = try leader.client()
+        defer { Task { try? await admin.shutdown() } }
+        try await admin.write("sys/storage/raft/autopilot/configuration", ["server_stabilization_time": "1s"])
+        var nodes = [leader]
+        for _ in 0..<2 {
+            let standby = try OpenBaoServer(persistent: true, joining: leader)
+            try await standby.start()
+            nodes.append(standby)
+        }
+        for _ in 0..<120 {
+            let configuration = try await admin.read("sys/storage/raft/configuration")
+            let servers = configuration.data?["config"]?["servers"]?.arrayValue ?? []
+            if servers.count == 3, servers.allSatisfy({ $0["voter"]?.boolValue == true }) { return nodes }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw TestServerError("the three nodes did not all become voters within 30 s")
+    }
+
+    /// A client of every node, with retries enough to outlast an election (about 2 s here) within 30 s.
+    static func client(of nodes: [OpenBaoServer]) throws -> VaultClient {
+        var configuration = VaultConfiguration(address: nodes[0].address, token: nodes[0].rootToken)
+        configuration.addresses = nodes.map(\.address)
+        configuration.timeout = .seconds(30)
+        configuration.maximumRetries = 40
+        configuration.retryBackoff = BackoffPolicy(
+            initialDelay: .milliseconds(100),
+            multiplier: 1.5,
+            maximumDelay: .milliseconds(500),
+            minimumDelay: .milliseconds(50),
+            jitter: .full
+        )
+        return try VaultClient(
+            configuration: configuration,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        )
+    }
+
+    struct Tally: Sendable {
+        var succeeded = 0
+        var failed: [String] = []
+    }
+
+    /// Four workers, each writing a KV secret and reading it back, until `end`. A read that does not return what
+    /// the same worker wrote counts as a failure too.
+    static func load(_ client: VaultClient, until end: ContinuousClock.Instant) async -> Tally {
+        await withTaskGroup(of: Tally.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var tally = Tally()
+                    var round = 0
+                    while ContinuousClock.now < end {
+                        round += 1
+                        do {
+                            try await client.kv2().write("ha/worker-\(worker)", ["round": .string("\(round)")])
+                            let read = try await client.kv2().read("ha/worker-\(worker)")
+                            if read.data.reveal()["round"]?.stringValue == "\(round)" {
+                                tally.succeeded += 2
+                            } else {
+                                tally.succeeded += 1
+                                tally.failed.append("worker \(worker) read \(read) after writing round \(round)")
+                            }
+                        } catch {
+                            tally.failed.append("worker \(worker) round \(round): \(error)")
+                        }
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
+                    return tally
+                }
+            }
+            var total = Tally()
+            for await tally in group {
+                total.succeeded += tally.succeeded
+                total.failed += tally.failed
+            }
+            return total
+        }
+    }
+
+    /// Runs the load for `seconds`, doing `fault` after `faultAfter`.
+    static func underLoad(
+        _ client: VaultClient,
+        seconds: Int,
+        faultAfter: Duration,
+        _ fault: @Sendable () async throws -> Void
+    ) async throws -> Tally {
+        let end = ContinuousClock.now + .seconds(seconds)
+        async let tally = Self.load(client, until: end)
+        try await Task.sleep(for: faultAfter)
+        try await fault()
+        return await tally
+    }
+
+    @Test func theActiveNodeKilledUnderLoadFailsNoRequest() async throws {
+        let nodes = try await Self.cluster()
+        defer { for node in nodes { node.shutDown() } }
+        let client = try Self.client(of: nodes)
+        defer { Task { try? await client.shutdown() } }
+        #expect(client.currentAddress == nodes[0].address)
+
+        let tally = try await Self.underLoad(client, seconds: 12, faultAfter: .seconds(3)) { nodes[0].shutDown() }
+        #expect(tally.failed.isEmpty, "\(tally.failed.prefix(5))")
+        #expect(tally.succeeded > 100, "the load ran: \(tally.succeeded) requests")
+        #expect(client.currentAddress != nodes[0].address)
+        #expect(client.failovers >= 1)
+        // The node in use now is the new active node, or a standby that forwards to it.
+        let health = try await client.health()
+        #expect(health.isActive || health.standby)
+    }
+
+    @Test func aStandbyKilledUnderLoadFailsNoRequest() async throws {
+        let nodes = try await Self.cluster()
+        defer { for node in nodes { node.shutDown() } }
+        let client = try Self.client(of: nodes)
+        defer { Task { try? await client.shutdown() } }
+
+        let tally = try await Self.underLoad(client, seconds: 6, faultAfter: .seconds(2)) { nodes[1].shutDown() }
+        #expect(tally.failed.isEmpty, "\(tally.failed.prefix(5))")
+        #expect(tally.succeeded > 50)
+        // Nothing moved: the node in use never failed.
+        #expect(client.currentAddress == nodes[0].address)
+        #expect(client.failovers == 0)
+    }
+
+    @Test func theActiveNodeSealedUnderLoadFailsNoRequest() async throws {
+        let nodes = try await Self.cluster()
+        defer { for node in nodes { node.shutDown() } }
+        let client = try Self.client(of: nodes)
+        defer { Task { try? await client.shutdown() } }
+
+        let tally = try await Self.underLoad(client, seconds: 12, faultAfter: .seconds(3)) { try await nodes[0].seal() }
+        #expect(tally.failed.isEmpty, "\(tally.failed.prefix(5))")
+        #expect(tally.succeeded > 100)
+        #expect(client.currentAddress != nodes[0].address)
+        #expect(client.failovers >= 1)
+    }
+
+    @Test func aDeadFirstAddressIsPassedOverForAHealthyNode() async throws {
+        let server = try OpenBaoServer()
+        try await server.start()
+        defer { server.stop() }
+        let dead = "http://127.0.0.1:\(try LoopbackPort.free())"
+        var configuration = VaultConfiguration(address: dead, token: server.rootToken)
+        configuration.addresses.append(server.address)
+        configuration.retryBackoff = BackoffPolicy(
+            initialDelay: .milliseconds(50),
+            maximumDelay: .milliseconds(100),
+            minimumDelay: .milliseconds(50)
+        )
+        let client = try VaultClient(configuration: configuration)
+        defer { Task { try? await client.shutdown() } }
+        try await client.kv2().write("ha/first", ["ok": .bool(true)])
+        #expect(client.currentAddress == server.address)
+        #expect(client.failovers == 1)
+        // It stays there: the next request does not try the dead node first.
+        _ = try await client.kv2().read("ha/first")
+        #expect(client.failovers == 1)
+    }
+}
