@@ -371,6 +371,9 @@ let package = Package(
             dependencies: [
                 "WardenCLI", "WardenPKI", "WardenSPIFFE", "WardenTestSupport", "WardenTestServers",
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: testSettings

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOCore
 import NIOSSL
+import Synchronization
 import WardenCore
 import WardenPKI
 import WardenPrometheus
@@ -135,6 +136,9 @@ struct ScanCommand: AsyncParsableCommand {
         }
         if let minimumRSABits, minimumRSABits < 0 { throw ValidationError("--min-rsa-bits must be 0 or more") }
         if !(1...1024).contains(self.concurrency) { throw ValidationError("--concurrency must be 1 to 1024") }
+        if let serverName, !TLSEndpoint.isHostName(serverName) {
+            throw ValidationError("--servername takes a DNS name (SNI carries no IP address), not '\(serverName)'")
+        }
         if (self.clientCertificate == nil) != (self.clientKey == nil) {
             throw ValidationError("--client-cert and --client-key go together")
         }
@@ -192,10 +196,18 @@ struct ScanCommand: AsyncParsableCommand {
 
         var endpoints: [TLSEndpoint] = []
         for target in targets {
-            if let endpoint = self.endpoint(target) {
-                endpoints.append(endpoint)
-            } else {
-                scanner.scan(path: target)
+            do {
+                if let endpoint = try self.endpoint(target) {
+                    endpoints.append(endpoint)
+                } else {
+                    scanner.scan(path: target)
+                }
+            } catch {
+                // Never echoed: what sits before the @ is usually a password or a token.
+                scanner.addFailure(
+                    location: "(a target with user information, not shown)",
+                    error: "a target carries no user name or password; give host:port or https://host[:port]"
+                )
             }
         }
         if !endpoints.isEmpty {
@@ -244,9 +256,11 @@ struct ScanCommand: AsyncParsableCommand {
         port: Int
     ) async throws {
         let exposition = InventoryExposition()
+        // A scrape answers with the exposition of the last scan, made once per scan and not on the event loop.
+        let lastScan = Mutex<[UInt8]>([])
         let channel: any Channel
         do {
-            channel = try await MetricsServer.bind(host: host, port: port) { exposition.emitToString().utf8.map { $0 } }
+            channel = try await MetricsServer.bind(host: host, port: port) { lastScan.withLock { $0 } }
         } catch {
             Output.error("warden: cannot listen on \(host):\(port): \(error)")
             throw ExitCode(ExitStatus.rejected)
@@ -271,6 +285,9 @@ struct ScanCommand: AsyncParsableCommand {
                 readErrors: scanner.failures.count
             )
             exposition.setEntries(findings.filter { $0.kind == .certificate }.map(\.inventoryEntry))
+            var bytes: [UInt8] = []
+            exposition.emit(into: &bytes)
+            lastScan.withLock { $0 = bytes }
             let problems = findings.filter { !$0.problems.isEmpty }.count
             Output.error(
                 "warden: scanned \(targets.count) targets: \(findings.count) findings, \(problems) with problems, "
@@ -306,11 +323,11 @@ struct ScanCommand: AsyncParsableCommand {
     }
 
     /// An endpoint, unless a file of that name exists or the text reads as a path.
-    private func endpoint(_ target: String) -> TLSEndpoint? {
+    private func endpoint(_ target: String) throws(TLSEndpoint.Refusal) -> TLSEndpoint? {
         if target.hasPrefix("/") || target.hasPrefix(".") || FileManager.default.fileExists(atPath: target) {
             return nil
         }
-        return TLSEndpoint(target, serverName: self.serverName, startTLS: self.startTLS)
+        return try TLSEndpoint(target, serverName: self.serverName, startTLS: self.startTLS)
     }
 
     private func clientIdentity() throws -> TLSEndpointProbe.ClientIdentity? {

@@ -11,8 +11,10 @@ public import X509
 public struct CertificateObservation: Sendable, Hashable {
     /// Where the certificate was seen: a file path (with `#n` for the n-th of several), or `host:port`.
     public var location: String
-    /// Whether ``location`` is a file; only files fill the `filename` label.
-    public var isFile: Bool
+    /// The file the certificate is in, for the `filepath` and `filename` labels (as x509-certificate-exporter
+    /// labels every certificate of a bundle with its file); `nil` for an endpoint, whose `filepath` is then
+    /// ``location`` and whose `filename` is empty.
+    public var filePath: String?
     /// The subject's name.
     public var subject: DistinguishedName
     /// The issuer's name.
@@ -23,14 +25,14 @@ public struct CertificateObservation: Sendable, Hashable {
     public var notBefore: Date
     /// The end of the validity period.
     public var notAfter: Date
-    /// Labels added to every series of this certificate (`owner`, `team`…). A label whose name the exposition
-    /// already uses is ignored.
+    /// Labels added to every series of this certificate (`owner`, `team`…). A label whose name is not a Prometheus
+    /// label name (`[a-zA-Z_][a-zA-Z0-9_]*`, not starting `__`) or that the exposition already uses is left out.
     public var labels: [String: String]
 
     /// Describes a certificate from its fields, for one swift-certificates will not load (a sub-2048-bit RSA key).
     public init(
         location: String,
-        isFile: Bool,
+        filePath: String?,
         subject: DistinguishedName,
         issuer: DistinguishedName,
         serialNumber: [UInt8],
@@ -39,7 +41,7 @@ public struct CertificateObservation: Sendable, Hashable {
         labels: [String: String] = [:]
     ) {
         self.location = location
-        self.isFile = isFile
+        self.filePath = filePath
         self.subject = subject
         self.issuer = issuer
         self.serialNumber = serialNumber
@@ -49,10 +51,10 @@ public struct CertificateObservation: Sendable, Hashable {
     }
 
     /// Describes `certificate`, seen at `location`.
-    public init(location: String, isFile: Bool, certificate: Certificate, labels: [String: String] = [:]) {
+    public init(location: String, filePath: String?, certificate: Certificate, labels: [String: String] = [:]) {
         self.init(
             location: location,
-            isFile: isFile,
+            filePath: filePath,
             subject: certificate.subject,
             issuer: certificate.issuer,
             serialNumber: Array(certificate.serialNumber.bytes),
@@ -64,18 +66,23 @@ public struct CertificateObservation: Sendable, Hashable {
 
     /// The x509-certificate-exporter label set, then ``labels`` by name.
     var labelPairs: [(String, String)] {
-        var filename = ""
-        if self.isFile {
-            let path = self.location.split(separator: "#", maxSplits: 1).first.map(String.init) ?? self.location
-            filename = path.split(separator: "/").last.map(String.init) ?? path
-        }
-        var pairs: [(String, String)] = [("filename", filename), ("filepath", self.location)]
+        let filename = self.filePath.map { path in path.split(separator: "/").last.map(String.init) ?? path } ?? ""
+        var pairs: [(String, String)] = [("filename", filename), ("filepath", self.filePath ?? self.location)]
         pairs += Self.attributePairs(of: self.issuer, prefix: "issuer")
         pairs.append(("serial_number", Self.decimal(self.serialNumber)))
         pairs += Self.attributePairs(of: self.subject, prefix: "subject")
         let taken = Set(pairs.map(\.0))
-        pairs += self.labels.sorted { $0.key < $1.key }.filter { !taken.contains($0.key) }.map { ($0.key, $0.value) }
+        pairs += self.labels.sorted { $0.key < $1.key }
+            .filter { !taken.contains($0.key) && Self.isLabelName($0.key) }
+            .map { ($0.key, $0.value) }
         return pairs
+    }
+
+    /// Prometheus's label name rule; swift-prometheus would rewrite any other name, and two could then collide.
+    static func isLabelName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !name.hasPrefix("__") else { return false }
+        func isLetter(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "_" }
+        return isLetter(first) && name.unicodeScalars.allSatisfy { isLetter($0) || ("0"..."9").contains($0) }
     }
 
     private static let attributes: [(String, ASN1ObjectIdentifier)] = [

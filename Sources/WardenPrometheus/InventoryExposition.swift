@@ -19,7 +19,8 @@ public import WardenCredentials
 ///
 /// - **The inventory** (a ``CredentialInventory``'s providers, read at each scrape, and entries set with
 ///   ``setEntries(_:)``), labelled `name`, `owner`, `kind`, `source`, `purpose` and `managed` (`true` when a
-///   ``RotatingCredentialProvider`` rotates it):
+///   ``RotatingCredentialProvider`` rotates it). A provider's entry has a `warden_inventory_status` series for every
+///   status name, one of them 1; an entry nothing rotates has only its own:
 ///
 ///   | metric | meaning |
 ///   | --- | --- |
@@ -62,7 +63,7 @@ public final class InventoryExposition: Sendable {
     }
 
     /// The status names a provider reports (``CredentialStatus/name``) and ``CredentialInventory/Entry/unmanagedStatus``:
-    /// each gets a `warden_inventory_status` series, so that a query for one that is 0 finds it.
+    /// each gets a `warden_inventory_status` series for a provider's entry, so that a query for one that is 0 finds it.
     public static let statusNames = [
         "pending", "fresh", "refreshing", "degraded", "expired", "unavailable", "revoked",
         CredentialInventory.Entry.unmanagedStatus,
@@ -149,7 +150,8 @@ public final class InventoryExposition: Sendable {
                         Self.help.failures
                     )
                 }
-                for status in Self.statusNames {
+                // What nothing rotates has one status; a provider's get a series each, so that a query finds 0s.
+                for status in entry.isManaged ? Self.statusNames : [entry.status] {
                     put(
                         "warden_inventory_status",
                         labels + [("status", status)],

@@ -16,12 +16,39 @@ import X509
         var description: String { "source down" }
     }
 
-    /// The value of the one series of `metric` whose labels include all of `labels`.
+    /// One series of the text exposition: its name, its labels (each name once) and its value.
+    struct Series {
+        var name: String
+        var labels: [String: String] = [:]
+        var value: Double
+    }
+
+    /// Parses the exposition's series lines; a label named twice fails the test.
+    static func series(_ text: String) -> [Series] {
+        text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
+            // The value follows the last space; label values may hold spaces of their own.
+            let space = line.lastIndex(of: " ") ?? line.endIndex
+            let (head, value) = (line[..<space], line[space...].dropFirst())
+            var series = Series(name: String(head.prefix { $0 != "{" }), value: Double(value) ?? .nan)
+            if let open = head.firstIndex(of: "{") {
+                let body = head[head.index(after: open)..<head.index(before: head.endIndex)]
+                for pair in body.split(separator: "\",").map({ $0.hasSuffix("\"") ? $0 : $0 + "\"" }) {
+                    let parts = pair.split(separator: "=", maxSplits: 1)
+                    let name = String(parts[0]).trimmingCharacters(in: CharacterSet(charactersIn: ","))
+                    #expect(series.labels[name] == nil, "label \(name) twice in \(line)")
+                    series.labels[name] = String(parts[1].dropFirst().dropLast())
+                }
+            }
+            return series
+        }
+    }
+
+    /// The value of the one series named `metric` whose labels include all of `labels`.
     static func value(_ text: String, _ metric: String, _ labels: [String: String]) -> Double? {
-        let lines = text.split(separator: "\n").filter { $0.hasPrefix(metric + "{") || $0.hasPrefix(metric + " ") }
-        let matching = lines.filter { line in labels.allSatisfy { line.contains("\($0.key)=\"\($0.value)\"") } }
-        guard matching.count == 1, let value = matching[0].split(separator: " ").last else { return nil }
-        return Double(value)
+        let matching = Self.series(text).filter { series in
+            series.name == metric && labels.allSatisfy { series.labels[$0.key] == $0.value }
+        }
+        return matching.count == 1 ? matching[0].value : nil
     }
 
     @Test func aProviderIsExposedWithItsOwnerStatusAndFailures() async throws {
@@ -77,9 +104,9 @@ import X509
         let exposition = InventoryExposition()
         let observation = CertificateObservation(
             location: "/etc/tls/web.pem#1",
-            isFile: true,
+            filePath: "/etc/tls/web.pem",
             certificate: certificate,
-            labels: ["owner": "web", "filepath": "ignored: the exporter's own label wins"]
+            labels: ["owner": "web", "filepath": "ignored: the exporter's own label wins", "bad-name": "left out"]
         )
         exposition.setCertificates([observation], readErrors: 2)
         exposition.setEntries([
@@ -93,12 +120,16 @@ import X509
         ])
         let now = certificate.notValidBefore.addingTimeInterval(60)
         var text = exposition.emitToString(at: now)
-        let labels = ["filename": "web.pem", "filepath": "/etc/tls/web.pem#1", "owner": "web"]
+        let labels = ["filename": "web.pem", "filepath": "/etc/tls/web.pem", "owner": "web"]
         #expect(Self.value(text, "x509_cert_not_after", labels) == certificate.notValidAfter.timeIntervalSince1970)
         #expect(Self.value(text, "x509_cert_not_before", labels) == certificate.notValidBefore.timeIntervalSince1970)
         #expect(Self.value(text, "x509_cert_expired", labels) == 0)
         #expect(Self.value(text, "x509_read_errors", [:]) == 2)
         #expect(text.contains("subject_CN=\""))
+        #expect(!text.contains("left out") && !text.contains("ignored"))
+        // Nothing rotates a found certificate: one status series, not one per status a provider can have.
+        let statuses = Self.series(text).filter { $0.name == "warden_inventory_status" }
+        #expect(statuses.count == 1 && statuses.first?.labels["status"] == "unmanaged")
         #expect(
             Self.value(text, "warden_inventory_status", ["managed": "false", "status": "unmanaged", "owner": "web"])
                 == 1

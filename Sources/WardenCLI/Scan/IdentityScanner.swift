@@ -25,8 +25,8 @@ struct IdentityScanner {
     private var certificateKeys: [(Certificate.PublicKey, String)] = []
     /// Keys found, with the index of their finding.
     private var keys: [(PrivateKey, Int)] = []
-    /// Whether the certificates being added came from an endpoint (they have no file name).
-    private var scanningEndpoint = false
+    /// The file being read, for the certificates found in it; nil while an endpoint's chain is added.
+    private var currentFile: String?
 
     init(thresholds: ScanThresholds, now: Date = Date()) {
         self.thresholds = thresholds
@@ -95,6 +95,8 @@ struct IdentityScanner {
 
     private mutating func scanFile(_ path: String, status: stat, root: String?) {
         guard (status.st_mode & S_IFMT) == S_IFREG else { return }
+        self.currentFile = path
+        defer { self.currentFile = nil }
         guard Int(status.st_size) <= PKILimits.maximumInputSize else {
             self.failures.append(
                 ScanFailure(location: path, error: "larger than \(PKILimits.maximumInputSize) bytes; skipped")
@@ -190,7 +192,7 @@ struct IdentityScanner {
         finding.fingerprintSHA256 = info.sha256Fingerprint
         finding.observation = CertificateObservation(
             location: location,
-            isFile: !self.scanningEndpoint,
+            filePath: self.currentFile,
             certificate: certificate
         )
         let algorithm = info.signatureAlgorithm.lowercased()
@@ -223,7 +225,7 @@ struct IdentityScanner {
         finding.fingerprintSHA256 = summary.fingerprint
         finding.observation = CertificateObservation(
             location: location,
-            isFile: !self.scanningEndpoint,
+            filePath: self.currentFile,
             subject: summary.subjectName,
             issuer: summary.issuerName,
             serialNumber: summary.serialBytes,
@@ -248,8 +250,6 @@ struct IdentityScanner {
     /// leads to an authority (`chain-incomplete`) and whether the leaf names the endpoint (`hostname-mismatch`).
     mutating func add(chain: [[UInt8]], of endpoint: TLSEndpoint, roots: [Certificate]) {
         let leafIndex = self.findings.count
-        self.scanningEndpoint = true
-        defer { self.scanningEndpoint = false }
         for (index, der) in chain.enumerated() {
             self.addCertificate(
                 der,

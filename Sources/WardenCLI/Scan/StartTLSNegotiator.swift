@@ -10,7 +10,7 @@ final class StartTLSNegotiator: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    private enum Step {
+    private enum Step: Equatable {
         case awaitingSSLResponse
         case awaitingGreeting
         case awaitingEHLOReply
@@ -48,7 +48,12 @@ final class StartTLSNegotiator: ChannelInboundHandler, RemovableChannelHandler {
         }
         self.buffer.writeBuffer(&incoming)
         do {
-            try self.advance(context: context)
+            // One read may hold more than one reply.
+            while true {
+                let before = self.step
+                try self.advance(context: context)
+                if self.step == before || self.step == .done || self.buffer.readableBytes == 0 { break }
+            }
         } catch {
             context.fireErrorCaught(error)
         }
@@ -94,23 +99,39 @@ final class StartTLSNegotiator: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// One complete SMTP reply (`250-…` lines then `250 …`), or nil when more bytes are needed.
+    /// One complete SMTP reply (`250-…` lines then `250 …`), or nil when more bytes are needed. Lines are found in
+    /// the bytes, and only then decoded, so that a reply that is not UTF-8 is read as it is (and counted right).
     private func readSMTPReply() throws -> (code: Int, lines: [String])? {
-        let text = String(decoding: self.buffer.readableBytesView, as: UTF8.self)
+        let bytes = Array(self.buffer.readableBytesView)
         var lines: [String] = []
-        var consumed = 0
-        for line in text.split(separator: "\r\n", omittingEmptySubsequences: false).dropLast() {
-            consumed += line.utf8.count + 2
-            guard line.count >= 3, let code = Int(line.prefix(3)) else {
-                throw ProbeError("the SMTP server sent a line that is not a reply: \(line.prefix(80))")
+        var start = 0
+        var index = 0
+        while index + 1 < bytes.count {
+            guard bytes[index] == UInt8(ascii: "\r"), bytes[index + 1] == UInt8(ascii: "\n") else {
+                index += 1
+                continue
             }
-            lines.append(String(line.dropFirst(4)))
-            if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " {
-                self.buffer.moveReaderIndex(forwardBy: consumed)
+            let line = bytes[start..<index]
+            guard line.count >= 3, let code = Int(String(decoding: line.prefix(3), as: UTF8.self)),
+                line.count == 3 || line[line.startIndex + 3] == UInt8(ascii: " ")
+                    || line[line.startIndex + 3] == UInt8(ascii: "-")
+            else {
+                throw ProbeError("the SMTP server sent a line that is not a reply: \(Self.printable(line))")
+            }
+            lines.append(String(decoding: line.dropFirst(4), as: UTF8.self))
+            index += 2
+            start = index
+            if line.count == 3 || line[line.startIndex + 3] == UInt8(ascii: " ") {
+                self.buffer.moveReaderIndex(forwardBy: start)
                 return (code, lines)
             }
         }
         return nil
+    }
+
+    /// At most 80 bytes of what a server sent, with anything but printable ASCII as `?`, for an error message.
+    static func printable(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.prefix(80).map { (0x20..<0x7F).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
     }
 
     private func upgrade(context: ChannelHandlerContext) throws {

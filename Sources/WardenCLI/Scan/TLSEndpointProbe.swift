@@ -30,14 +30,19 @@ struct TLSEndpointProbe: Sendable {
             configuration.privateKey = .privateKey(clientIdentity.privateKey)
         }
         let context = try NIOSSLContext(configuration: configuration)
-        let recorder = ChainRecorder()
-        let nanoseconds = Int64(self.timeout.timeInterval * 1e9)
+        let attempts = ProbeAttempts()
+        // One deadline for the whole probe: the connection, and the handshake after it.
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(self.timeout.timeInterval * 1e9))
+        let timeout = self.timeout
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.nanoseconds(nanoseconds))
+            .connectTimeout(.nanoseconds(Int64(self.timeout.timeInterval * 1e9)))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let promise = channel.eventLoop.makePromise(of: [[UInt8]].self)
-                    recorder.setFuture(promise.futureResult)
+                // Called once per connection attempt: with several addresses (Happy Eyeballs) each attempt has its
+                // own promise and chain, and the probe waits on the one that connected.
+                let promise = channel.eventLoop.makePromise(of: [[UInt8]].self)
+                let recorder = ChainRecorder()
+                attempts.add(promise.futureResult, for: channel)
+                do {
                     let makeTLS = {
                         try NIOSSLClientHandler(
                             context: context,
@@ -55,6 +60,14 @@ struct TLSEndpointProbe: Sendable {
                         try sync.addHandler(makeTLS())
                     }
                     try sync.addHandler(HandshakeWatcher(promise: promise, recorder: recorder))
+                    let expiry = channel.eventLoop.scheduleTask(deadline: deadline) {
+                        channel.pipeline.fireErrorCaught(ProbeError("no TLS handshake within \(timeout)"))
+                    }
+                    channel.closeFuture.whenComplete { _ in expiry.cancel() }
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    promise.fail(ProbeError(Self.describe(error)))
+                    return channel.eventLoop.makeFailedFuture(error)
                 }
             }
 
@@ -64,14 +77,8 @@ struct TLSEndpointProbe: Sendable {
         } catch {
             throw ProbeError("cannot connect: \(Self.describe(error))")
         }
-        let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
-            channel.pipeline.fireErrorCaught(ProbeError("no TLS handshake within \(self.timeout)"))
-        }
-        defer {
-            deadline.cancel()
-            channel.close(promise: nil)
-        }
-        guard let future = recorder.future else { throw ProbeError("the connection was not set up") }
+        defer { channel.close(promise: nil) }
+        guard let future = attempts.future(for: channel) else { throw ProbeError("the connection was not set up") }
         return try await withTaskCancellationHandler {
             try await future.get()
         } onCancel: {
@@ -100,14 +107,25 @@ struct ProbeError: Error, CustomStringConvertible {
     var description: String { self.message }
 }
 
-/// What the verification callback saw, handed from the event loop to the awaiting task.
+/// What one connection's verification callback saw.
 private final class ChainRecorder: Sendable {
-    private let state = Mutex<(chain: [[UInt8]]?, future: EventLoopFuture<[[UInt8]]>?)>((nil, nil))
+    private let chain = Mutex<[[UInt8]]?>(nil)
 
-    func record(_ chain: [[UInt8]]) { self.state.withLock { $0.chain = chain } }
-    var chain: [[UInt8]]? { self.state.withLock { $0.chain } }
-    func setFuture(_ future: EventLoopFuture<[[UInt8]]>) { self.state.withLock { $0.future = future } }
-    var future: EventLoopFuture<[[UInt8]]>? { self.state.withLock { $0.future } }
+    func record(_ chain: [[UInt8]]) { self.chain.withLock { $0 = chain } }
+    var recorded: [[UInt8]]? { self.chain.withLock { $0 } }
+}
+
+/// Each connection attempt's result, by channel, so that the probe awaits the attempt that connected.
+private final class ProbeAttempts: Sendable {
+    private let futures = Mutex<[ObjectIdentifier: EventLoopFuture<[[UInt8]]>]>([:])
+
+    func add(_ future: EventLoopFuture<[[UInt8]]>, for channel: any Channel) {
+        self.futures.withLock { $0[ObjectIdentifier(channel)] = future }
+    }
+
+    func future(for channel: any Channel) -> EventLoopFuture<[[UInt8]]>? {
+        self.futures.withLock { $0[ObjectIdentifier(channel)] }
+    }
 }
 
 /// Completes the probe at the end of the handshake, or with the first error, or when the peer closes first.
@@ -124,7 +142,7 @@ private final class HandshakeWatcher: ChannelInboundHandler, RemovableChannelHan
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event {
-            if let chain = self.recorder.chain, !chain.isEmpty {
+            if let chain = self.recorder.recorded, !chain.isEmpty {
                 self.promise.succeed(chain)
             } else {
                 self.promise.fail(ProbeError("the endpoint presented no certificate"))
