@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 import WardenCore
+import WardenCredentials
 import WardenTestServers
 import WardenTestSupport
 
@@ -120,8 +121,66 @@ struct VaultHighAvailabilityTests {
         defer { Task { try? await client.shutdown() } }
         #expect(client.currentAddress == nodes[0].address)
 
+        // A second client whose token comes from an AppRole login through the rotation engine: a 4 s token, renewed
+        // and replaced by new logins all through the failover.
+        try await client.write(
+            "sys/policies/acl/ha",
+            ["policy": #"path "secret/data/ha/*" { capabilities = ["read"] }"#]
+        )
+        try await client.write("sys/auth/approle", ["type": "approle"])
+        try await client.write(
+            "auth/approle/role/ha",
+            ["token_ttl": "4s", "token_max_ttl": "8s", "token_policies": ["default", "ha"]]
+        )
+        let roleID = try #require(try await client.read("auth/approle/role/ha/role-id").data?["role_id"]?.stringValue)
+        let secretID = try #require(
+            try await client.write("auth/approle/role/ha/secret-id")?.data?["secret_id"]?.stringValue
+        )
+        try await client.kv2().write("ha/app", ["key": "value"])
+        var appConfiguration = client.configuration
+        appConfiguration.token = nil
+        let app = try VaultClient(
+            configuration: appConfiguration,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        )
+        defer { Task { try? await app.shutdown() } }
+        let tokens = RotatingCredentialProvider(
+            source: VaultTokenSource(
+                client: app,
+                method: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID)))
+            ),
+            policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)),
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        )
+        app.setTokenProvider(tokens)
+        let updates = tokens.updates
+        let events = Task { await updates.reduce(into: [RotationEvent<Secret<String>>.Kind]()) { $0.append($1.kind) } }
+        let running = Task { try await tokens.run() }
+        let appReads = Task {
+            var tally = Tally()
+            let end = ContinuousClock.now + .seconds(12)
+            while ContinuousClock.now < end {
+                do {
+                    _ = try await app.kv2().read("ha/app")
+                    tally.succeeded += 1
+                } catch {
+                    tally.failed.append("app read: \(error)")
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            return tally
+        }
+
         let tally = try await Self.underLoad(client, seconds: 12, faultAfter: .seconds(3)) { nodes[0].shutDown() }
+        let appTally = await appReads.value
+        running.cancel()
+        _ = await running.result
+        let kinds = await events.value
+        #expect(kinds.contains(.rotated), "the token was replaced by a new login during the test: \(kinds)")
         #expect(tally.failed.isEmpty, "\(tally.failed.prefix(5))")
+        #expect(appTally.failed.isEmpty, "\(appTally.failed.prefix(5))")
+        #expect(appTally.succeeded > 50)
+        #expect(app.failovers >= 1)
         #expect(tally.succeeded > 100, "the load ran: \(tally.succeeded) requests")
         #expect(client.currentAddress != nodes[0].address)
         #expect(client.failovers >= 1)
