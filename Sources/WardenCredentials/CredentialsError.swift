@@ -7,7 +7,7 @@ public struct CredentialsError: WardenError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Backing: String, Hashable, Sendable {
             case unavailable, expired, revoked, renewalUnsupported, sourceFailed, allSourcesFailed, invalidCredential,
-                timeout
+                timeout, cacheRejected, invalidConfiguration
         }
         fileprivate let backing: Backing
         fileprivate init(_ backing: Backing) { self.backing = backing }
@@ -33,6 +33,12 @@ public struct CredentialsError: WardenError {
         public static let invalidCredential = Code(.invalidCredential)
         /// A call to the source took longer than ``RotationPolicy/fetchTimeout``.
         public static let timeout = Code(.timeout)
+        /// A persistent cache entry failed authentication (edited, truncated, or sealed with another key, name or kind)
+        /// and was not used.
+        public static let cacheRejected = Code(.cacheRejected)
+        /// A setting cannot work as given (a cache key that is missing, the wrong size, readable by others, or kept
+        /// beside the cache).
+        public static let invalidConfiguration = Code(.invalidConfiguration)
     }
 
     /// The condition that failed.
