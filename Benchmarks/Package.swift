@@ -60,6 +60,17 @@ let package = Package(
             path: "Benchmarks/VaultThroughput",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // Vault HA: throughput through a three-node raft cluster against one node, and failover times.
+        .executableTarget(
+            name: "VaultFailover",
+            dependencies: [
+                .product(name: "Warden", package: "warden"),
+                .product(name: "WardenTestServers", package: "warden"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/VaultFailover",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .executableTarget(
             name: "TrustUpdates",
             dependencies: [

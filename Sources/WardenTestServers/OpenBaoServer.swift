@@ -46,6 +46,7 @@ public final class OpenBaoServer: Sendable {
         var rootToken = Secret("root")
         var unsealKey: String?
         var isShutDown = false
+        var startsAsStandby = false
     }
 
     private let state = Mutex(State())
@@ -103,8 +104,11 @@ public final class OpenBaoServer: Sendable {
         )
     }
 
-    /// Starts the server and waits until it serves requests (initializing or unsealing a persistent one).
-    public func start() async throws {
+    /// Starts the server and waits until it serves requests (initializing or unsealing a persistent one): until it is
+    /// active, or a standby for a node made `joining:` another, or for any node when `asStandby` (a former leader
+    /// started again in a cluster that elected another).
+    public func start(asStandby: Bool = false) async throws {
+        self.state.withLock { $0.startsAsStandby = asStandby }
         guard let binary = InstalledTool.openBao else {
             throw TestServerError(
                 "OpenBao (bao) is required but was not found; run Scripts/install-test-peers.sh, which installs it "
@@ -160,7 +164,8 @@ public final class OpenBaoServer: Sendable {
         // A joining node takes the key only once retry_join has reached the leader, so the key is sent again until
         // the node is unsealed; the leader comes up active, a joining node as a standby.
         for _ in 0..<200 {
-            if let health = try? await client.health(), !health.sealed, health.isActive || self.leader != nil { return }
+            let standbyWillDo = self.leader != nil || self.state.withLock { $0.startsAsStandby }
+            if let health = try? await client.health(), !health.sealed, health.isActive || standbyWillDo { return }
             _ = try? await client.request(.PUT, "sys/unseal", body: ["key": .string(key)], authenticated: false)
             try await Task.sleep(for: .milliseconds(50))
         }
