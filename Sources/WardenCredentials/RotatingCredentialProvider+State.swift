@@ -18,6 +18,8 @@ extension RotatingCredentialProvider {
     enum Outcome: Sendable {
         case fetched(Credential<Source.Value>)
         case renewed(Credential<Source.Value>, at: Date)
+        /// The source failed with nothing held, and the persistent cache had a valid credential.
+        case cached(Credential<Source.Value>, sourceError: any Error)
         case failed(any Error)
         case cancelled
     }
@@ -65,6 +67,8 @@ extension RotatingCredentialProvider {
         /// Counts installed credentials, so that a check made outside the lock can tell whether it still applies.
         var generation: UInt64 = 0
         var isRevoked = false
+        /// Whether the persistent cache was read (once, at the first failure with nothing held).
+        var isCacheRead = false
         /// Shut down, and revoking the held credential failed: it is no longer served.
         var isRetired = false
         var subscribers: [UInt64: AsyncStream<RotationEvent<Source.Value>>.Continuation] = [:]

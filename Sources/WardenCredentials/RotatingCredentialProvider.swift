@@ -79,6 +79,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     public let owner: String?
     /// What the credential is for, shown in the inventory.
     public let purpose: String?
+    /// The encrypted on-disk copy of the last good credential, if any.
+    let persistentCache: PersistentCredentialCache<Source.Value>?
 
     @usableFromInline
     let clock: any WardenClock
@@ -101,6 +103,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     ///   - metricsFactory: where metrics go; the process-wide `MetricsSystem` by default.
     ///   - inventory: the inventory to report to, if any (``CredentialInventory/shared`` for a process-wide one);
     ///     none by default.
+    ///   - persistentCache: an encrypted on-disk copy of the last good credential, served when the process starts
+    ///     while the source is unreachable; none by default (see ``PersistentCredentialCache``).
     public convenience init(
         source: Source,
         policy: RotationPolicy = RotationPolicy(),
@@ -109,7 +113,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         clock: any WardenClock = SystemClock(),
         logger: Logger = Logger(label: "warden.credentials"),
         metricsFactory: (any MetricsFactory)? = nil,
-        inventory: CredentialInventory? = nil
+        inventory: CredentialInventory? = nil,
+        persistentCache: PersistentCredentialCache<Source.Value>? = nil
     ) {
         self.init(
             source: source,
@@ -120,6 +125,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             logger: logger,
             metricsFactory: metricsFactory,
             inventory: inventory,
+            persistentCache: persistentCache,
             seed: nil
         )
     }
@@ -134,8 +140,10 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         logger: Logger,
         metricsFactory: (any MetricsFactory)?,
         inventory: CredentialInventory?,
+        persistentCache: PersistentCredentialCache<Source.Value>? = nil,
         seed: UInt64?
     ) {
+        self.persistentCache = persistentCache
         self.source = source
         self.policy = policy
         self.owner = owner
@@ -295,6 +303,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         }
         if invalidated {
             self.logger.notice("the credential was refused by its consumer; fetching a new one")
+            // A refused credential is not one to come back to after a restart.
+            self.persistentCache?.remove(sourceName: self.source.name)
         }
         return invalidated
     }
@@ -445,6 +455,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                     "revoked the credential on shutdown",
                     metadata: ["lease": "\(held.metadata.leaseID ?? "-")"]
                 )
+                self.persistentCache?.remove(sourceName: self.source.name)
                 event = RotationEvent(kind: .revoked, old: held, new: nil, date: self.clock.now)
             }
         }
@@ -643,7 +654,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         let outcome = await self.outcome(renewing: held, refusalEpoch: refusalEpoch)
         switch outcome {
         case .fetched, .renewed: self.metrics.recordFetch(duration: ContinuousClock.now - started, succeeded: true)
-        case .failed: self.metrics.recordFetch(duration: ContinuousClock.now - started, succeeded: false)
+        case .failed, .cached: self.metrics.recordFetch(duration: ContinuousClock.now - started, succeeded: false)
         case .cancelled: break
         }
         self.finish(attempt: id, with: outcome)
@@ -681,7 +692,27 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         case .success(let credential): return .fetched(credential)
         // A source that throws `CancellationError` on its own (a shared task someone else cancelled) has failed: only
         // this attempt's own cancellation (shutdown) is not a failure.
-        case .failure(let error): return Task.isCancelled ? .cancelled : .failed(error)
+        case .failure(let error):
+            if Task.isCancelled { return .cancelled }
+            if let cached = await self.readPersistentCache() { return .cached(cached, sourceError: error) }
+            return .failed(error)
+        }
+    }
+
+    /// The persistent cache's credential, read once: at the first failure while nothing is held (a start during an
+    /// outage). A refused entry is logged by the cache and not used.
+    private func readPersistentCache() async -> Credential<Source.Value>? {
+        guard let cache = self.persistentCache else { return nil }
+        let shouldRead = self.state.withLock { state -> Bool in
+            guard state.credential == nil, !state.isCacheRead else { return false }
+            state.isCacheRead = true
+            return true
+        }
+        guard shouldRead else { return nil }
+        do {
+            return try await cache.load(sourceName: self.source.name, at: self.clock.now)
+        } catch {
+            return nil
         }
     }
 
@@ -706,6 +737,12 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         case dropped(Credential<Source.Value>?)
         case nothing
         case failed(CredentialFailure, isNew: Bool, held: Credential<Source.Value>?)
+        case fromCache(
+            Credential<Source.Value>,
+            CredentialFailure,
+            RotationEvent<Source.Value>,
+            [AsyncStream<RotationEvent<Source.Value>>.Continuation]
+        )
         case installed(
             Credential<Source.Value>,
             RotationEvent<Source.Value>?,
@@ -763,6 +800,25 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 }
                 state.install(fetched, renewedAt: nil, attempt: attempt, now: now, policy: policy)
                 kind = old == nil ? .initial : .rotated
+            case .cached(let cached, let sourceError):
+                guard old == nil, state.problem(withFetched: cached, at: now, policy: policy) == nil else {
+                    return (fail(sourceError), waiters)
+                }
+                // Held, and failing: the status is degraded, and says where the value came from.
+                state.install(cached, renewedAt: nil, attempt: attempt, now: now, policy: policy)
+                state.lastSuccess = nil
+                let directory = self.persistentCache?.directory ?? "the persistent cache"
+                let failure = state.recordFailure(
+                    CredentialsError(
+                        .sourceFailed,
+                        "\(sourceError); serving the credential cached in \(directory) until the source answers"
+                    ),
+                    at: now,
+                    monotonicNow: monotonicNow,
+                    policy: policy
+                )
+                let event = RotationEvent(kind: .initial, old: nil, new: cached, date: now)
+                return (.fromCache(cached, failure, event, Array(state.subscribers.values)), waiters)
             }
             let installed = state.credential!
             let isSame =
@@ -782,6 +838,15 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             break
         case .dropped(let credential):
             if let credential { self.discardLate(credential) }
+        case .fromCache(let cached, let failure, let event, let subscribers):
+            self.logger.warning(
+                "the source failed at start; serving the credential from the persistent cache while it is valid",
+                metadata: [
+                    "error": "\(failure.lastError)",
+                    "expires": "\(cached.expiresAt.map { "\($0)" } ?? "never")",
+                ]
+            )
+            for subscriber in subscribers { subscriber.yield(event) }
         case .failed(let failure, let isNew, let held):
             if isNew {
                 // Once per run of failures, not per attempt: the status carries the rest.
@@ -823,6 +888,15 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 for subscriber in subscribers { subscriber.yield(event) }
             }
             self.metrics.updateGauges(credential: installed, lastSuccess: now, now: now)
+            if let cache = self.persistentCache, event != nil {
+                let name = self.source.name
+                let logger = self.logger
+                Task {
+                    do { try await cache.store(installed, sourceName: name) } catch {
+                        logger.warning("could not write the persistent cache", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
         }
     }
 

@@ -1,12 +1,12 @@
-package import Crypto
-import Foundation
+public import Crypto
+public import Foundation
 
-/// Where the key of a persistent credential cache comes from: a file the user provisions, an environment variable, or
+/// Where the key of a ``PersistentCredentialCache`` comes from: a file the user provisions, an environment variable, or
 /// a closure (a KMS). The key is never stored beside the cache, so that a copy of the cache directory alone does not
 /// open it (Vault Proxy's persistent cache keeps its key in the same file).
 ///
 /// A key is 256 bits: 32 raw bytes, or their standard base64 (44 characters); `openssl rand -base64 32` makes one.
-package struct CredentialCacheKey: Sendable {
+public struct CredentialCacheKey: Sendable {
     /// What the key is, for errors and logs; never the key.
     let origin: String
     /// The file the key is read from, if any: it may not be inside the cache's directory.
@@ -14,7 +14,7 @@ package struct CredentialCacheKey: Sendable {
     private let load: @Sendable () async throws -> SymmetricKey
 
     /// The key in `path`: 32 bytes, or their base64. A file its group or others may read is refused.
-    package static func file(_ path: String) -> CredentialCacheKey {
+    public static func file(_ path: String) -> CredentialCacheKey {
         CredentialCacheKey(origin: "the key file \(path)", path: path) {
             var status = stat()
             guard stat(path, &status) == 0 else {
@@ -34,7 +34,7 @@ package struct CredentialCacheKey: Sendable {
     }
 
     /// The key in the environment variable `name`, as base64.
-    package static func environment(
+    public static func environment(
         _ name: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> CredentialCacheKey {
@@ -48,7 +48,7 @@ package struct CredentialCacheKey: Sendable {
     }
 
     /// The key a closure returns, for a key kept in a KMS.
-    package static func provider(
+    public static func provider(
         _ name: String,
         _ load: @escaping @Sendable () async throws -> SymmetricKey
     ) -> CredentialCacheKey {

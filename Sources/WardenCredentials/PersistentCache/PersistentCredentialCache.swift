@@ -1,0 +1,122 @@
+import Foundation
+public import Logging
+public import WardenCore
+
+/// An opt-in, encrypted, on-disk copy of a ``RotatingCredentialProvider``'s last good credential, so that a process
+/// restarted while its source is unreachable still starts, and serves what it held while that is valid.
+///
+/// When the provider gets a credential from its source, it writes the credential here (sealed with AES-256-GCM under
+/// the ``CredentialCacheKey``, a fresh nonce per write, the source's name and the value's type as associated data;
+/// atomically, mode 0600). When it starts and its first fetch fails, it reads the entry back: if it authenticates and
+/// has not expired, the provider serves it with the status `degraded`, naming the cache, and replaces it as soon as the
+/// source answers. An entry that fails authentication (edited, or opened with another key) is refused with
+/// ``CredentialsError/Code/cacheRejected``, logged once, and never served. A revoked or refused credential's entry is
+/// removed.
+///
+/// What it protects against: a restart during an outage (the service comes up), and a copy of the cache directory
+/// without the key (it reads nothing). What it does not: an attacker who can read both the directory and the key (keep
+/// the key in a file elsewhere, an environment variable, or a KMS), nor one who can run code as the service.
+///
+/// ```swift
+/// let cache = try PersistentCredentialCache<Secret<String>>(
+///     directory: "/var/lib/payments/credentials",
+///     key: .file("/etc/payments/cache.key")          // openssl rand -base64 32 > cache.key; chmod 600
+/// )
+/// let tokens = RotatingCredentialProvider(source: VaultTokenSource(client: vault, method: appRole), persistentCache: cache)
+/// ```
+public struct PersistentCredentialCache<Value: Sendable>: Sendable {
+    let storage: EncryptedCredentialCache
+    let encode: @Sendable (Value) throws -> [UInt8]
+    let decode: @Sendable ([UInt8]) throws -> Value
+
+    /// A cache in `directory` (made 0700 if missing), sealed with `key`, the value written with `encode` and read back
+    /// with `decode`.
+    ///
+    /// - Throws: ``CredentialsError/Code/invalidConfiguration`` when the key file lies inside `directory`, or the
+    ///   directory cannot be made.
+    public init(
+        directory: String,
+        key: CredentialCacheKey,
+        logger: Logger = Logger(label: "warden.credentials.cache"),
+        encode: @escaping @Sendable (Value) throws -> [UInt8],
+        decode: @escaping @Sendable ([UInt8]) throws -> Value
+    ) throws(CredentialsError) {
+        self.storage = try EncryptedCredentialCache(directory: directory, key: key, logger: logger)
+        self.encode = encode
+        self.decode = decode
+    }
+
+    /// The directory the entries are kept in.
+    public var directory: String { self.storage.directory }
+
+    /// What binds an entry to its value's type, beside the source's name.
+    static var kind: String { "credential:\(String(reflecting: Value.self))" }
+
+    /// The record written: the credential without its value, and the value's encoding.
+    private struct Record: Codable {
+        var metadata: CredentialMetadata
+        var issuedAt: Date
+        var expiresAt: Date?
+        var refreshHint: Date?
+        var isRenewable: Bool
+        var value: Data
+    }
+
+    func store(_ credential: Credential<Value>, sourceName: String) async throws {
+        let record = Record(
+            metadata: credential.metadata,
+            issuedAt: credential.issuedAt,
+            expiresAt: credential.expiresAt,
+            refreshHint: credential.refreshHint,
+            isRenewable: credential.isRenewable,
+            value: Data(try self.encode(credential.value))
+        )
+        try await self.storage.store(
+            EncryptedCredentialCache.Entry(
+                name: sourceName,
+                kind: Self.kind,
+                expiresAt: credential.expiresAt,
+                payload: Array(try JSONEncoder().encode(record))
+            )
+        )
+    }
+
+    func load(sourceName: String, at now: Date) async throws -> Credential<Value>? {
+        guard let entry = try await self.storage.load(name: sourceName, kind: Self.kind, at: now) else { return nil }
+        let record: Record
+        do {
+            record = try JSONDecoder().decode(Record.self, from: Data(entry.payload))
+        } catch {
+            throw CredentialsError(.cacheRejected, "the cache entry for \(sourceName) does not hold a credential")
+        }
+        return Credential(
+            value: try self.decode(Array(record.value)),
+            issuedAt: record.issuedAt,
+            expiresAt: record.expiresAt,
+            refreshHint: record.refreshHint,
+            isRenewable: record.isRenewable,
+            metadata: record.metadata
+        )
+    }
+
+    func remove(sourceName: String) {
+        try? self.storage.remove(name: sourceName)
+    }
+}
+
+extension PersistentCredentialCache where Value == Secret<String> {
+    /// A cache of tokens, passwords and other secret strings.
+    public init(
+        directory: String,
+        key: CredentialCacheKey,
+        logger: Logger = Logger(label: "warden.credentials.cache")
+    ) throws(CredentialsError) {
+        try self.init(
+            directory: directory,
+            key: key,
+            logger: logger,
+            encode: { Array($0.reveal().utf8) },
+            decode: { Secret(String(decoding: $0, as: UTF8.self)) }
+        )
+    }
+}
