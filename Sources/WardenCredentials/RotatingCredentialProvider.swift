@@ -79,8 +79,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
     public let owner: String?
     /// What the credential is for, shown in the inventory.
     public let purpose: String?
-    /// The encrypted on-disk copy of the last good credential, if any.
+    /// The encrypted on-disk copy of the last good credential, if any, and its writer.
     let persistentCache: PersistentCredentialCache<Source.Value>?
+    let cacheWriter: CacheWriter<Source.Value>?
 
     @usableFromInline
     let clock: any WardenClock
@@ -144,6 +145,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         seed: UInt64?
     ) {
         self.persistentCache = persistentCache
+        self.cacheWriter = persistentCache.map { CacheWriter(cache: $0, sourceName: source.name) }
         self.source = source
         self.policy = policy
         self.owner = owner
@@ -304,7 +306,10 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         if invalidated {
             self.logger.notice("the credential was refused by its consumer; fetching a new one")
             // A refused credential is not one to come back to after a restart.
-            self.persistentCache?.remove(sourceName: self.source.name)
+            if let writer = self.cacheWriter {
+                let generation = self.state.withLock { $0.generation }
+                Task { await writer.remove(through: generation) }
+            }
         }
         return invalidated
     }
@@ -455,7 +460,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                     "revoked the credential on shutdown",
                     metadata: ["lease": "\(held.metadata.leaseID ?? "-")"]
                 )
-                self.persistentCache?.remove(sourceName: self.source.name)
+                if let writer = self.cacheWriter {
+                    await writer.remove(through: self.state.withLock { $0.generation })
+                }
                 event = RotationEvent(kind: .revoked, old: held, new: nil, date: self.clock.now)
             }
         }
@@ -709,11 +716,20 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             return true
         }
         guard shouldRead else { return nil }
-        do {
-            return try await cache.load(sourceName: self.source.name, at: self.clock.now)
-        } catch {
-            return nil
+        // Bounded like a source call: a key closure (a KMS) that hangs must not hold the attempt forever.
+        let name = self.source.name
+        let now = self.clock.now
+        let result = await TimedCall.run(
+            timeout: self.policy.fetchTimeout,
+            clock: self.clock,
+            timeoutError: { CredentialsError(.timeout, "reading the persistent cache took too long") }
+        ) { try await cache.load(sourceName: name, at: now) }
+        if case .failure(let error) = result,
+            !(error is CredentialsError) || (error as? CredentialsError)?.code == .timeout
+        {
+            self.logger.warning("could not read the persistent cache", metadata: ["error": "\(error)"])
         }
+        return try? result.get()
     }
 
     private func call(
@@ -757,7 +773,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         let monotonicNow = self.clock.monotonicNow
         let policy = self.policy
 
+        var installedGeneration: UInt64 = 0
         let (result, waiters) = self.state.withLock { state -> (Finish, [CheckedContinuation<Void, Never>]) in
+            defer { installedGeneration = state.generation }
             guard let attempt = state.attempt, attempt.id == id else { return (.stale, []) }
             state.attempt = nil
             let waiters = state.takeWaiters()
@@ -888,11 +906,11 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 for subscriber in subscribers { subscriber.yield(event) }
             }
             self.metrics.updateGauges(credential: installed, lastSuccess: now, now: now)
-            if let cache = self.persistentCache, event != nil {
-                let name = self.source.name
+            if let writer = self.cacheWriter {
+                let generation = installedGeneration
                 let logger = self.logger
                 Task {
-                    do { try await cache.store(installed, sourceName: name) } catch {
+                    do { try await writer.store(installed, generation: generation) } catch {
                         logger.warning("could not write the persistent cache", metadata: ["error": "\(error)"])
                     }
                 }

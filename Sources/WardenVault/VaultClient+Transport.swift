@@ -39,7 +39,9 @@ extension VaultClient {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(self.configuration.timeout.timeInterval * 1e9))
         var backoff = Backoff(policy: self.configuration.retryBackoff)
         var attempt = 0
+        if self.nodes.count > 1 { await self.moveToActiveIfDue(deadline: deadline) }
         var node = self.nodeInUse.load(ordering: .acquiring)
+        var redirectedTo: Int?
         var url = self.url(for: path, query: query, node: self.nodes[node])
         var sendToken = true
         var redirected = false
@@ -80,32 +82,42 @@ extension VaultClient {
             let failure: VaultError
             switch outcome {
             case .success(let (status, bytes, headers)):
-                if (200..<300).contains(status) || allowedStatuses.contains(status) { return (status, bytes) }
+                if (200..<300).contains(status) || allowedStatuses.contains(status) {
+                    // A standby's redirect to another configured node that answered: that node is the active one, and
+                    // the client stays there, so that reads go where writes went.
+                    let inUse = self.nodeInUse.load(ordering: .acquiring)
+                    if let redirectedTo, redirectedTo != inUse {
+                        _ = self.move(from: inUse, to: redirectedTo, reason: "redirected", toStandby: false)
+                    }
+                    return (status, bytes)
+                }
                 if [301, 302, 303, 307, 308].contains(status), let location = headers.first(name: "Location") {
-                    guard !redirected else {
+                    let (next, sameOrigin) = try self.redirectTarget(location, from: url, label: label, status: status)
+                    let target = URL(string: next)
+                    let index = target.flatMap { target in self.nodes.firstIndex { $0.isOrigin(of: target) } }
+                    if redirected && (self.nodes.count == 1 || index == nil) {
                         throw VaultError(
                             .redirectRefused,
                             "\(label): a second redirect, to \(location)",
                             status: status
                         )
                     }
-                    let (next, sameOrigin) = try self.redirectTarget(location, from: url, label: label, status: status)
-                    let target = URL(string: next)
-                    let index = target.flatMap { target in self.nodes.firstIndex { $0.isOrigin(of: target) } }
-                    if let index, failedNodes.contains(index) {
-                        // The standby still points at the node that failed: an election is under way.
+                    if redirected || (index.map { failedNodes.contains($0) } ?? false) {
+                        // A standby still points at the node that failed, or nodes redirect each other: an election is
+                        // under way.
                         failure = VaultError(
                             .standby,
-                            "\(label): \(status) to \(self.nodes[index].address), which did not answer; no active node yet",
+                            "\(label): \(status) to \(location) while the cluster has no active node",
                             status: status
                         )
                     } else {
                         redirected = true
                         url = next
                         // The token goes only where it went, or to another configured node (a standby's redirect
-                        // to the active one, which the client then stays on).
+                        // to the active one). The client's node stays: a standby may point at a node that is gone.
                         if let index, !sameOrigin {
-                            node = self.move(from: node, to: index, reason: "redirected")
+                            node = index
+                            redirectedTo = index
                         } else {
                             sendToken = sendToken && sameOrigin
                         }
@@ -137,7 +149,12 @@ extension VaultClient {
                 node = await self.failOver(from: node, reason: failure, deadline: deadline)
                 url = self.url(for: path, query: query, node: self.nodes[node])
                 redirected = false
+                redirectedTo = nil
                 sendToken = true
+                // The health probes took time of their own: a wait that would now outlast the timeout is not started.
+                guard NIODeadline.now() + .nanoseconds(Int64(delay.timeInterval * 1e9)) < deadline else {
+                    throw failure
+                }
             }
             self.logger.debug(
                 "retrying Vault request",

@@ -57,6 +57,8 @@ public final class VaultClient: Service, Sendable {
     let nodeInUse = Atomic<Int>(0)
     let failoverCount = Atomic<Int>(0)
     let electionCount = Atomic<Int>(0)
+    /// When the node in use was taken as a standby: the earliest time to look for an active node again.
+    let activeCheck = Mutex<ContinuousClock.Instant?>(nil)
     private let tokenSource: Mutex<TokenSource>
     let logger: Logger
     let clock: any WardenClock

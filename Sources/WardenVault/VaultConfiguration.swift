@@ -11,7 +11,7 @@ public struct VaultConfiguration: Sendable {
     /// address (a single server, or a load balancer) is the usual case.
     ///
     /// With several, the client sends every request to one node and stays on it (so that a read that follows a write
-    /// goes where the write went), and moves to the next healthy node, asked with `sys/health?standbyok=true`, when
+    /// goes where the write went), and moves to the active node (asked with `sys/health`; a standby while none is active), when
     /// the one in use fails with a connection error, a 5xx, sealed or an election under way. A standby's redirect is
     /// followed with the token only to a node of this list. See "High availability" in `UsingVault.md`.
     public var addresses: [String]

@@ -122,13 +122,19 @@ struct PersistentCacheRestartTests {
 
         // Down again: an entry edited by one byte, or read with another key, is not served.
         server.stop()
-        var edited = try #require(FileManager.default.contents(atPath: file))
+        let intact = try #require(FileManager.default.contents(atPath: file))
+        var edited = intact
         edited[edited.count / 2] ^= 0x01
         try edited.write(to: URL(fileURLWithPath: file))
         let (editedClient, afterEdit) = try self.provider(server, roleID: roleID, secretID: secretID)
         defer { Task { try? await editedClient.shutdown() } }
         await #expect(throws: CredentialsError.self) { _ = try await afterEdit.current() }
 
+        // The intact entry again: served with the right key, refused with another.
+        try intact.write(to: URL(fileURLWithPath: file))
+        let (intactClient, withTheKey) = try self.provider(server, roleID: roleID, secretID: secretID)
+        defer { Task { try? await intactClient.shutdown() } }
+        #expect(try await withTheKey.current().reveal() == fresh.reveal())
         let otherKey = CredentialCacheKey.environment(
             "KEY",
             environment: ["KEY": Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()]
@@ -136,6 +142,6 @@ struct PersistentCacheRestartTests {
         let (otherClient, withOtherKey) = try self.provider(server, roleID: roleID, secretID: secretID, key: otherKey)
         defer { Task { try? await otherClient.shutdown() } }
         await #expect(throws: CredentialsError.self) { _ = try await withOtherKey.current() }
-        withExtendedLifetime((first, restarted)) {}
+        withExtendedLifetime((first, restarted, afterEdit, withTheKey)) {}
     }
 }

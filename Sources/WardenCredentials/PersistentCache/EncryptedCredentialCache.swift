@@ -1,4 +1,4 @@
-import Crypto
+package import Crypto
 package import Foundation
 package import Logging
 import Synchronization
@@ -82,7 +82,14 @@ package final class EncryptedCredentialCache: Sendable {
 
     /// Seals `entry` and writes it, replacing the previous one.
     package func store(_ entry: Entry) async throws {
-        let key = try await self.key.symmetricKey()
+        try self.store(entry, key: try await self.symmetricKey())
+    }
+
+    /// The key, from its source (which may be a KMS, and slow).
+    package func symmetricKey() async throws -> SymmetricKey { try await self.key.symmetricKey() }
+
+    /// Seals `entry` with `key` and writes it: no suspension, so that a caller can decide and write in one step.
+    package func store(_ entry: Entry, key: SymmetricKey) throws {
         let expiry =
             entry.expiresAt.map { UInt64(bitPattern: Int64($0.timeIntervalSince1970.rounded(.down))) }
             ?? UInt64.max

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 public import Logging
 public import WardenCore
@@ -63,6 +64,11 @@ public struct PersistentCredentialCache<Value: Sendable>: Sendable {
     }
 
     func store(_ credential: Credential<Value>, sourceName: String) async throws {
+        try self.store(credential, sourceName: sourceName, key: try await self.storage.symmetricKey())
+    }
+
+    /// Writes `credential` with a key already loaded: no suspension (see ``CacheWriter``).
+    func store(_ credential: Credential<Value>, sourceName: String, key: SymmetricKey) throws {
         let record = Record(
             metadata: credential.metadata,
             issuedAt: credential.issuedAt,
@@ -71,13 +77,14 @@ public struct PersistentCredentialCache<Value: Sendable>: Sendable {
             isRenewable: credential.isRenewable,
             value: Data(try self.encode(credential.value))
         )
-        try await self.storage.store(
+        try self.storage.store(
             EncryptedCredentialCache.Entry(
                 name: sourceName,
                 kind: Self.kind,
                 expiresAt: credential.expiresAt,
                 payload: Array(try JSONEncoder().encode(record))
-            )
+            ),
+            key: key
         )
     }
 
@@ -118,5 +125,34 @@ extension PersistentCredentialCache where Value == Secret<String> {
             encode: { Array($0.reveal().utf8) },
             decode: { Secret(String(decoding: $0, as: UTF8.self)) }
         )
+    }
+}
+
+/// Writes and removals of one provider's cache entry, in the order of the credentials they are for: a store for a
+/// credential older than one already written, or than a removal (a refusal, a revocation), is dropped. The check and
+/// the write happen with no suspension between them, after the key is loaded.
+actor CacheWriter<Value: Sendable> {
+    private let cache: PersistentCredentialCache<Value>
+    private let sourceName: String
+    private var newest: UInt64?
+
+    init(cache: PersistentCredentialCache<Value>, sourceName: String) {
+        self.cache = cache
+        self.sourceName = sourceName
+    }
+
+    /// Writes `credential`, held as `generation`, unless something newer has been written or removed.
+    func store(_ credential: Credential<Value>, generation: UInt64) async throws {
+        guard self.newest.map({ generation > $0 }) ?? true else { return }
+        let key = try await self.cache.storage.symmetricKey()
+        guard self.newest.map({ generation > $0 }) ?? true else { return }
+        try self.cache.store(credential, sourceName: self.sourceName, key: key)
+        self.newest = generation
+    }
+
+    /// Removes the entry, and any write of a credential up to `generation` still to come.
+    func remove(through generation: UInt64) {
+        self.newest = max(self.newest ?? 0, generation)
+        self.cache.remove(sourceName: self.sourceName)
     }
 }
