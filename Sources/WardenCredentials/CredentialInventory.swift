@@ -48,6 +48,24 @@ public final class CredentialInventory: Sendable {
         /// The status of an entry no provider rotates.
         public static let unmanagedStatus = "unmanaged"
 
+        /// Decodes an entry, including one encoded before `purpose`, `source`, `isManaged`, `notBefore` and `failure`
+        /// existed (a provider's report: `isManaged` is then true).
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.name = try container.decode(String.self, forKey: .name)
+            self.kind = try container.decodeIfPresent(String.self, forKey: .kind)
+            self.owner = try container.decodeIfPresent(String.self, forKey: .owner)
+            self.purpose = try container.decodeIfPresent(String.self, forKey: .purpose)
+            self.source = try container.decodeIfPresent(String.self, forKey: .source)
+            self.isManaged = try container.decodeIfPresent(Bool.self, forKey: .isManaged) ?? true
+            self.notBefore = try container.decodeIfPresent(Date.self, forKey: .notBefore)
+            self.expiresAt = try container.decodeIfPresent(Date.self, forKey: .expiresAt)
+            self.lastRotation = try container.decodeIfPresent(Date.self, forKey: .lastRotation)
+            self.lastSuccess = try container.decodeIfPresent(Date.self, forKey: .lastSuccess)
+            self.failure = try container.decodeIfPresent(CredentialFailure.self, forKey: .failure)
+            self.status = try container.decode(String.self, forKey: .status)
+        }
+
         /// Creates an entry, for a credential that no provider holds (a provider makes its own).
         public init(
             name: String,

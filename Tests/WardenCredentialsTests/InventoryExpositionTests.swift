@@ -154,4 +154,14 @@ import X509
                 == "235512878531408709162028"
         )
     }
+
+    @Test func anEntryEncodedBeforeTheSharedModelStillDecodes() throws {
+        let old = #"{"name":"vault:db","kind":"database","owner":"payments","status":"fresh"}"#
+        let entry = try JSONDecoder().decode(CredentialInventory.Entry.self, from: Data(old.utf8))
+        #expect(entry.name == "vault:db" && entry.owner == "payments" && entry.status == "fresh")
+        #expect(entry.isManaged, "before the shared model only providers reported")
+        #expect(entry.source == nil && entry.failure == nil)
+        let again = try JSONDecoder().decode(CredentialInventory.Entry.self, from: try JSONEncoder().encode(entry))
+        #expect(again == entry)
+    }
 }
