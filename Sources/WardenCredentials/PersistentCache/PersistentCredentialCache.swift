@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 public import Logging
-public import WardenCore
+import WardenCore
 
 /// An opt-in, encrypted, on-disk copy of a ``RotatingCredentialProvider``'s last good credential, so that a process
 /// restarted while its source is unreachable still starts, and serves what it held while that is valid.
@@ -108,23 +108,6 @@ public struct PersistentCredentialCache<Value: Sendable>: Sendable {
 
     func remove(sourceName: String) {
         try? self.storage.remove(name: sourceName)
-    }
-}
-
-extension PersistentCredentialCache where Value == Secret<String> {
-    /// A cache of tokens, passwords and other secret strings.
-    public init(
-        directory: String,
-        key: CredentialCacheKey,
-        logger: Logger = Logger(label: "warden.credentials.cache")
-    ) throws(CredentialsError) {
-        try self.init(
-            directory: directory,
-            key: key,
-            logger: logger,
-            encode: { Array($0.reveal().utf8) },
-            decode: { Secret(String(decoding: $0, as: UTF8.self)) }
-        )
     }
 }
 
