@@ -460,7 +460,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                     "revoked the credential on shutdown",
                     metadata: ["lease": "\(held.metadata.leaseID ?? "-")"]
                 )
-                if let writer = self.cacheWriter {
+                // A source without leases revokes nothing (its `revoke` does nothing): its value stays good, and
+                // so does its cache entry.
+                if let writer = self.cacheWriter, self.source.issuesLeases {
                     await writer.remove(through: self.state.withLock { $0.generation })
                 }
                 event = RotationEvent(kind: .revoked, old: held, new: nil, date: self.clock.now)

@@ -18,7 +18,8 @@ public struct ClosureCredentialSource<Value: Sendable>: CredentialSource {
     private let revokeCredential: (@Sendable (Credential<Value>) async throws -> Void)?
 
     /// Creates a source from closures. Without `renew`, credentials are re-fetched instead of renewed; without
-    /// `revoke`, revoking does nothing.
+    /// `revoke`, revoking does nothing. With `revoke`, the credentials are leases (``issuesLeases``): a provider revokes
+    /// the one it holds when it shuts down, unless ``RotationPolicy/revokeOnShutdown`` says otherwise.
     public init(
         name: String,
         allowsStaleValues: Bool = true,
@@ -45,6 +46,9 @@ public struct ClosureCredentialSource<Value: Sendable>: CredentialSource {
         }
         return try await renewCredential(credential)
     }
+
+    /// `true` when the source was given a `revoke` closure.
+    public var issuesLeases: Bool { self.revokeCredential != nil }
 
     /// Calls the revoke closure, if any.
     public func revoke(_ credential: Credential<Value>) async throws {
