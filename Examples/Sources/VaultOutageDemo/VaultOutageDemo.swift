@@ -9,7 +9,8 @@ import WardenCore
 /// Warden's rotating providers, and lives through a Vault outage:
 ///
 ///     Vault up → Vault down (the demo stops the server) → requests keep succeeding on cached credentials, status
-///     degraded → Vault back → recovery and rotation.
+///     degraded → the service restarts during the outage and comes up from its encrypted persistent cache → Vault
+///     back → recovery and rotation.
 ///
 /// With no `VAULT_ADDR` it starts its own OpenBao and PostgreSQL and removes them at the end. `--json` prints one JSON
 /// object per line: `{"t": seconds, "event": "...", "status": "...", "requestsOK": n, "requestsFailed": n}`.
@@ -98,57 +99,33 @@ enum VaultOutageDemo {
                 )
             ]
         )
-        let serviceToken = try await admin.write(
-            "auth/token/create",
-            ["ttl": "10m", "policies": ["default", "demo-service"]]
-        )?.auth?.clientToken
+        guard
+            let serviceToken = try await admin.write(
+                "auth/token/create",
+                ["ttl": "10m", "policies": ["default", "demo-service"]]
+            )?.auth?.clientToken
+        else { throw DemoError("OpenBao did not create the service's token") }
         try await admin.shutdown()
 
-        // The service: its client takes its token from a rotating provider; its secrets come from two more.
-        let quiet = Logger(label: "demo") { _ in SwiftLogNoOpLogHandler() }
-        let client = try VaultClient(
-            configuration: VaultConfiguration(address: servers.vaultAddress, timeout: .seconds(2), maximumRetries: 1),
-            logger: quiet
-        )
-        let policy = RotationPolicy(
-            backoff: BackoffPolicy(initialDelay: .milliseconds(500), maximumDelay: .seconds(2), jitter: .equal),
-            revokeOnShutdown: true
-        )
-        let tokens = RotatingCredentialProvider(
-            source: VaultTokenSource(client: client, method: VaultTokenAuth(token: serviceToken!)),
-            policy: policy,
-            logger: quiet
-        )
-        client.setTokenProvider(tokens)
-        let apiKey = RotatingCredentialProvider(
-            source: VaultKVSecretSource(client: client, path: "demo/api", rereadInterval: .seconds(2)),
-            policy: policy,
-            logger: quiet
-        )
-        let database = RotatingCredentialProvider(
-            source: VaultDatabaseCredentialSource(client: client, role: "app"),
-            policy: policy,
-            logger: quiet
-        )
-        let group = ServiceGroup(services: [tokens, apiKey, database], logger: quiet)
-        let running = Task { try await group.run() }
+        // The service, made from its configuration and its cache, as a process makes it when it starts.
+        func startService() throws -> DemoService {
+            try DemoService(
+                vaultAddress: servers.vaultAddress,
+                token: serviceToken,
+                cacheDirectory: servers.cacheDirectory,
+                keyFile: servers.cacheKeyFile
+            )
+        }
+        var service = try startService()
 
         let counters = RequestCounters()
         var lastStatus = ""
         var lastKey = ""
         var lastUser = ""
-        func status() -> String {
-            let names = [tokens.status.name, apiKey.status.name, database.status.name]
-            for worst in ["revoked", "expired", "unavailable", "degraded", "pending"] where names.contains(worst) {
-                return worst
-            }
-            return "fresh"
-        }
         /// One request: the API key must be there, and the database credentials must log in to PostgreSQL.
-        func serve() async {
+        func serve(_ service: DemoService) async {
             do {
-                let key = try await apiKey.current().reveal()["key"]?.stringValue ?? ""
-                let credentials = try await database.current()
+                let (key, credentials) = try await service.credentials()
                 guard !key.isEmpty, servers.canLogIn(user: credentials.username, password: credentials.password) else {
                     counters.recordFailure()
                     return
@@ -156,12 +133,20 @@ enum VaultOutageDemo {
                 counters.recordSuccess()
                 if key != lastKey {
                     if !lastKey.isEmpty {
-                        timeline.emit("the service now uses the rotated API key (\(key))", status: status(), counters)
+                        timeline.emit(
+                            "the service now uses the rotated API key (\(key))",
+                            status: service.status,
+                            counters
+                        )
                     }
                     lastKey = key
                 }
                 if credentials.username != lastUser {
-                    timeline.emit("database credentials in use: \(credentials.username)", status: status(), counters)
+                    timeline.emit(
+                        "database credentials in use: \(credentials.username)",
+                        status: service.status,
+                        counters
+                    )
                     lastUser = credentials.username
                 }
             } catch {
@@ -169,47 +154,50 @@ enum VaultOutageDemo {
             }
         }
 
-        _ = try await apiKey.current()
-        _ = try await database.current()
+        _ = try await service.apiKey.current()
+        _ = try await service.database.current()
         timeline.restart()
-        timeline.emit("Vault up: serving requests", status: status(), counters)
-        let phases: [(at: Double, action: @Sendable () async throws -> String)] = [
-            (
-                6,
-                {
-                    servers.stopVault()
-                    return "Vault down: the demo stopped the server"
-                }
-            ),
-            (
-                18,
-                {
-                    try await servers.startVault()
-                    return "Vault back: restarted and unsealed"
-                }
-            ),
-            (
-                19,
-                {
-                    let operatorClient = try VaultClient(
-                        configuration: VaultConfiguration(address: servers.vaultAddress, token: servers.rootToken)
-                    )
-                    try await operatorClient.kv2().write("demo/api", ["key": "api-key-v2"])
-                    try await operatorClient.shutdown()
-                    return "an operator rotated the API key in Vault"
-                }
-            ),
+        timeline.emit("Vault up: serving requests", status: service.status, counters)
+        enum Phase { case stopVault, restartService, startVault, rotateKey }
+        let phases: [(at: Double, phase: Phase)] = [
+            (6, .stopVault), (11, .restartService), (18, .startVault), (19, .rotateKey),
         ]
         var next = 0
         var lastTick = 0
         while timeline.elapsed < 28 {
             if next < phases.count, timeline.elapsed >= phases[next].at {
-                let event = try await phases[next].action()
-                timeline.emit(event, status: status(), counters)
+                switch phases[next].phase {
+                case .stopVault:
+                    servers.stopVault()
+                    timeline.emit("Vault down: the demo stopped the server", status: service.status, counters)
+                case .restartService:
+                    try await service.stop()
+                    timeline.emit("service stopped (restart during the outage)", status: "stopped", counters)
+                    service = try startService()
+                    // The first reads of the new service: Vault is down, so they come from the encrypted cache.
+                    let credentials = try await service.database.current()
+                    _ = try await service.apiKey.current()
+                    timeline.emit(
+                        "service restarted while Vault is down: it serves its token, API key and database "
+                            + "credentials (\(credentials.username)) from the encrypted cache",
+                        status: service.status,
+                        counters
+                    )
+                case .startVault:
+                    try await servers.startVault()
+                    timeline.emit("Vault back: restarted and unsealed", status: service.status, counters)
+                case .rotateKey:
+                    let operatorClient = try VaultClient(
+                        configuration: VaultConfiguration(address: servers.vaultAddress, token: servers.rootToken)
+                    )
+                    try await operatorClient.kv2().write("demo/api", ["key": "api-key-v2"])
+                    try await operatorClient.shutdown()
+                    timeline.emit("an operator rotated the API key in Vault", status: service.status, counters)
+                }
                 next += 1
             }
-            await serve()
-            let current = status()
+            await serve(service)
+            let current = service.status
             if current != lastStatus {
                 timeline.emit("status \(current)", status: current, counters)
                 lastStatus = current
@@ -220,10 +208,9 @@ enum VaultOutageDemo {
             }
             try await Task.sleep(for: .milliseconds(250))
         }
-        let lastCredentials = try await database.current()
-        await group.triggerGracefulShutdown()
-        _ = try? await running.value
-        try await client.shutdown()
+        let lastCredentials = try await service.database.current()
+        let finalStatus = service.status
+        try await service.stop()
         // Shutting down revoked the lease: the database login it held must no longer work.
         let revoked = !servers.canLogIn(user: lastCredentials.username, password: lastCredentials.password)
         timeline.emit(
@@ -231,7 +218,7 @@ enum VaultOutageDemo {
                 + (revoked
                     ? "the database lease was revoked on shutdown (its login is refused now)"
                     : "the database lease was NOT revoked"),
-            status: status(),
+            status: finalStatus,
             counters
         )
         if !revoked { throw DemoError("the database credentials still log in after shutdown") }
