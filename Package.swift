@@ -199,6 +199,19 @@ let package = Package(
             dependencies: ["WardenPKI", .product(name: "X509", package: "swift-certificates")],
             swiftSettings: strictSettings
         ),
+        // A service process for the persistent cache's restart test (WardenVaultTests); not a product.
+        .executableTarget(
+            name: "CachedCredentialsService",
+            dependencies: [
+                "WardenCore",
+                "WardenCredentials",
+                "WardenVault",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/Fixtures/CachedCredentialsService",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "WardenTestServers",
             dependencies: [
@@ -331,6 +344,7 @@ let package = Package(
                 "WardenSPIFFE",
                 "WardenPKI",
                 "WardenTestSupport", "WardenTestServers",
+                "CachedCredentialsService",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -69,6 +69,9 @@ extension RotatingCredentialProvider {
         var isRevoked = false
         /// Whether the persistent cache was read (once, at the first failure with nothing held).
         var isCacheRead = false
+        /// The persistent cache's directory while the credential held came from it and no answer of the source has
+        /// confirmed or replaced it since: each failure until then says so.
+        var servedFromCache: String?
         /// Shut down, and revoking the held credential failed: it is no longer served.
         var isRetired = false
         var subscribers: [UInt64: AsyncStream<RotationEvent<Source.Value>>.Continuation] = [:]
@@ -270,6 +273,7 @@ extension RotatingCredentialProvider {
             policy: RotationPolicy
         ) {
             self.credential = credential
+            self.servedFromCache = nil
             self.generation &+= 1
             if let renewedAt, let expiresAt = credential.expiresAt {
                 // A renewal is judged by what it grants from the moment of renewal, not by where expiry lands.

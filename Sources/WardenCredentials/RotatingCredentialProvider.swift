@@ -785,7 +785,12 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
 
             func fail(_ error: any Error) -> Finish {
                 let isNew = state.failure == nil
-                let failure = state.recordFailure(error, at: now, monotonicNow: monotonicNow, policy: policy)
+                let failure = state.recordFailure(
+                    state.servedFromCache.map { CachedCredentialInUse(sourceError: error, directory: $0) } ?? error,
+                    at: now,
+                    monotonicNow: monotonicNow,
+                    policy: policy
+                )
                 return .failed(failure, isNew: isNew, held: state.credential)
             }
 
@@ -828,11 +833,9 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 state.install(cached, renewedAt: nil, attempt: attempt, now: now, policy: policy)
                 state.lastSuccess = nil
                 let directory = self.persistentCache?.directory ?? "the persistent cache"
+                state.servedFromCache = directory
                 let failure = state.recordFailure(
-                    CredentialsError(
-                        .sourceFailed,
-                        "\(sourceError); serving the credential cached in \(directory) until the source answers"
-                    ),
+                    CachedCredentialInUse(sourceError: sourceError, directory: directory),
                     at: now,
                     monotonicNow: monotonicNow,
                     policy: policy

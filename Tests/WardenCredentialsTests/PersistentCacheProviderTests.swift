@@ -78,6 +78,17 @@ import WardenTesting
             return
         }
         #expect(failure.lastError.contains(self.cacheDirectory), "\(failure.lastError)")
+
+        // Each later failure still says the credential served is the cached one.
+        clock.advance(by: .seconds(60))
+        restarted.refreshNow()
+        await eventually({ down.fetches == 2 && !restarted.isAttemptInFlight }, "the second attempt")
+        guard case .degraded(let later) = restarted.status else {
+            Issue.record("expected degraded, got \(restarted.status)")
+            return
+        }
+        #expect(later.attempts == 2)
+        #expect(later.lastError.contains(self.cacheDirectory), "\(later.lastError)")
         withExtendedLifetime(first) {}
     }
 

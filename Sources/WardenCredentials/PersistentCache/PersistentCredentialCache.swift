@@ -139,3 +139,13 @@ actor CacheWriter<Value: Sendable> {
         self.cache.remove(sourceName: self.sourceName)
     }
 }
+
+/// A failure of the source while the credential served came from the persistent cache: the status says both.
+struct CachedCredentialInUse: Error, CustomStringConvertible {
+    let sourceError: any Error
+    let directory: String
+
+    var description: String {
+        "\(self.sourceError); serving the credential cached in \(self.directory) until the source answers"
+    }
+}
