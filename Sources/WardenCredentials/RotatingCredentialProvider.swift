@@ -638,8 +638,10 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         state.nextAttemptID += 1
         let id = state.nextAttemptID
         let held = state.credential
+        // A source that said it has something newer (`refreshNow()`) is asked for it, not for a renewal.
         let renew =
             held.map { $0.isRenewable && !$0.isExpired(at: now) } ?? false && !state.isCapped && !state.isRejected
+            && !state.isRefreshRequested
         let epoch = state.refusalEpoch
         let task = Task { await self.perform(attempt: id, renewing: renew ? held : nil, refusalEpoch: epoch) }
         // Whoever starts it, an attempt that replaces a refused credential continues the run of refusals.

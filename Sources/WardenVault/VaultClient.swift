@@ -60,6 +60,8 @@ public final class VaultClient: Service, Sendable {
     /// When the node in use was taken as a standby: the earliest time to look for an active node again.
     let activeCheck = Mutex<ContinuousClock.Instant?>(nil)
     private let tokenSource: Mutex<TokenSource>
+    /// Called when the token provider replaces the token (see ``onTokenReplaced(_:)``), and what watches for it.
+    private let tokenReplaced = Mutex<(observers: [@Sendable () -> Void], watcher: Task<Void, Never>?)>(([], nil))
     let logger: Logger
     let clock: any WardenClock
 
@@ -225,6 +227,29 @@ public final class VaultClient: Service, Sendable {
                 invalidate: { refused in tokens.invalidate { $0.value.reveal() == refused.reveal() } }
             )
         }
+        // Ends with the provider's updates (its shutdown), or when another provider takes its place.
+        let updates = tokens.updates
+        let watcher = Task { [weak self] in
+            for await event in updates where event.kind == .rotated {
+                guard let self else { return }
+                for observer in self.tokenReplaced.withLock({ $0.observers }) { observer() }
+            }
+        }
+        self.tokenReplaced.withLock {
+            $0.watcher?.cancel()
+            $0.watcher = watcher
+        }
+    }
+
+    /// Calls `body` each time the token provider (``setTokenProvider(_:)``) replaces the token with a new one: a new
+    /// login at the token's maximum TTL, or after it was revoked. Not for a renewal, which keeps the token.
+    ///
+    /// Vault ends every lease with the token that created it: database credentials got with the old token stop
+    /// working when it expires, however far their own lease goes. ``VaultDatabaseCredentialSource`` uses this to fetch
+    /// new credentials with the new token while the old ones still work. `body` is cheap and may be called from any
+    /// thread.
+    public func onTokenReplaced(_ body: @escaping @Sendable () -> Void) {
+        self.tokenReplaced.withLock { $0.observers.append(body) }
     }
 
     func currentToken() async throws -> Secret<String>? {

@@ -159,6 +159,74 @@ struct VaultDatabaseAndOutageTests {
         }
     }
 
+    /// Vault ends a lease with the token that created it. A service whose login token reaches its maximum TTL (6 s
+    /// here) gets a new token from its provider; its database credentials, whose own lease runs an hour, are fetched
+    /// again with the new token before the old token's end takes them. Every login in PostgreSQL works throughout.
+    @Test func databaseCredentialsOutliveTheTokenThatCreatedThem() async throws {
+        try await Self.withDatabase(ttl: "1h", maxTTL: "2h") { postgres, _, admin in
+            try await admin.write(
+                "sys/policy/app",
+                [
+                    "policy": """
+                    path "database/creds/app" { capabilities = ["read"] }
+                    path "sys/leases/renew" { capabilities = ["update"] }
+                    """
+                ]
+            )
+            try await admin.write("sys/auth/approle", ["type": "approle"])
+            try await admin.write(
+                "auth/approle/role/app",
+                ["token_ttl": "3s", "token_max_ttl": "6s", "token_policies": ["default", "app"]]
+            )
+            let roleID = try #require(
+                try await admin.read("auth/approle/role/app/role-id").data?["role_id"]?.stringValue
+            )
+            let secretID = try #require(
+                try await admin.write("auth/approle/role/app/secret-id")?.data?["secret_id"]?.stringValue
+            )
+            var configuration = admin.configuration
+            configuration.token = nil
+            let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            let client = try VaultClient(configuration: configuration, logger: quiet)
+            defer { Task { try? await client.shutdown() } }
+            let tokens = RotatingCredentialProvider(
+                source: VaultTokenSource(
+                    client: client,
+                    method: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID)))
+                ),
+                policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)),
+                logger: quiet
+            )
+            client.setTokenProvider(tokens)
+            let database = RotatingCredentialProvider(
+                source: VaultDatabaseCredentialSource(client: client, role: "app"),
+                logger: quiet
+            )
+            let group = ServiceGroup(services: [tokens, database], logger: quiet)
+            let running = Task { try await group.run() }
+            defer { running.cancel() }
+
+            var users: [String] = []
+            var refused: [String] = []
+            let end = ContinuousClock.now + .seconds(14)
+            while ContinuousClock.now < end {
+                let credentials = try await database.current()
+                if users.last != credentials.username { users.append(credentials.username) }
+                let login = try postgres.query(
+                    user: credentials.username,
+                    password: credentials.password.reveal(),
+                    "SELECT current_user"
+                )
+                if login.status != 0 { refused.append("\(credentials.username): \(login.stderr)") }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            await group.triggerGracefulShutdown()
+            #expect(refused.isEmpty, "\(refused.prefix(3))")
+            // Two tokens' ends at least in 14 s, each followed by new credentials.
+            #expect(users.count >= 3, "\(users)")
+        }
+    }
+
     /// The outage: providers hold a KV secret and database credentials; the server stops; callers keep the cached
     /// values and the status turns degraded; the requests while it is down follow the backoff schedule; the server comes
     /// back and the providers recover by themselves.

@@ -5,7 +5,11 @@ public import WardenCredentials
 /// full TTL, then new credentials are fetched before the lease's maximum TTL, overlapping the old ones; on shutdown the
 /// lease is revoked (it is a lease, ``issuesLeases``; ``RotationPolicy/revokeOnShutdown`` can say otherwise). Expired
 /// database credentials do not work, so stale values are never served.
-public struct VaultDatabaseCredentialSource: CredentialSource {
+///
+/// A lease ends with the Vault token that created it. When the client's token provider replaces the token (a new
+/// login at its maximum TTL), the source has its provider fetch new credentials at once with the new token
+/// (``VaultClient/onTokenReplaced(_:)``), while the old ones work until the old token's end.
+public struct VaultDatabaseCredentialSource: PushingCredentialSource {
     public typealias Value = VaultDatabaseCredentials
 
     private let database: VaultDatabase
@@ -44,6 +48,11 @@ public struct VaultDatabaseCredentialSource: CredentialSource {
             renewable: response.renewable
         )
         return self.credential(renewed, issuedAt: now)
+    }
+
+    /// Calls `body` when the client's token is replaced: the credentials got with the old token end with it.
+    public func onChange(_ body: @escaping @Sendable () -> Void) {
+        self.database.client.onTokenReplaced(body)
     }
 
     public func revoke(_ credential: Credential<VaultDatabaseCredentials>) async throws {
