@@ -9,8 +9,9 @@ import WardenTestSupport
 
 @testable import WardenVault
 
-/// The client against a three-node OpenBao raft cluster on loopback, under continuous load: the active node killed,
-/// a standby killed, the active node sealed. Every request is counted; none may fail.
+/// The client against a three-node OpenBao raft cluster on loopback, under continuous load (KV writes and reads, token
+/// renewals and logins, database credential renewals and PostgreSQL logins): the active node killed, a standby killed,
+/// the active node sealed. Every request is counted; none may fail.
 @Suite(
     .enabled(if: OpenBaoServer.shouldRun, "OpenBao is missing (Scripts/test.sh installs it into .venv)"),
     .serialized
@@ -114,7 +115,19 @@ struct VaultHighAvailabilityTests {
         return await tally
     }
 
-    @Test func theActiveNodeKilledUnderLoadFailsNoRequest() async throws {
+    /// Whether `user` logs in to `postgres` with `password`, off the cooperative pool (`psql` blocks).
+    static func logIn(_ postgres: PostgresCluster, _ credentials: VaultDatabaseCredentials) async -> Bool {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    returning: postgres.canLogIn(user: credentials.username, password: credentials.password.reveal())
+                )
+            }
+        }
+    }
+
+    @Test(.enabled(if: PostgresCluster.shouldRun, "PostgreSQL is missing (Scripts/test.sh installs it)"))
+    func theActiveNodeKilledUnderLoadFailsNoRequest() async throws {
         let nodes = try await Self.cluster()
         defer { for node in nodes { node.shutDown() } }
         let client = try Self.client(of: nodes)
@@ -122,10 +135,20 @@ struct VaultHighAvailabilityTests {
         #expect(client.currentAddress == nodes[0].address)
 
         // A second client whose token comes from an AppRole login through the rotation engine: a 4 s token, renewed
-        // and replaced by new logins all through the failover.
+        // and replaced by new logins all through the failover. Through it, dynamic PostgreSQL credentials with a 4 s
+        // lease, renewed every 2 to 3 s, and used for a login every 250 ms.
+        let postgres = try PostgresCluster()
+        defer { postgres.stop() }
+        try await VaultDatabaseAndOutageTests.configureDatabase(client, postgres, ttl: "4s", maxTTL: "10m")
         try await client.write(
             "sys/policies/acl/ha",
-            ["policy": #"path "secret/data/ha/*" { capabilities = ["read"] }"#]
+            [
+                "policy": """
+                path "secret/data/ha/*" { capabilities = ["read"] }
+                path "database/creds/app" { capabilities = ["read"] }
+                path "sys/leases/renew" { capabilities = ["update"] }
+                """
+            ]
         )
         try await client.write("sys/auth/approle", ["type": "approle"])
         try await client.write(
@@ -158,6 +181,37 @@ struct VaultHighAvailabilityTests {
             await updates.reduce(into: [(RotationEvent<Secret<String>>.Kind, Date)]()) { $0.append(($1.kind, $1.date)) }
         }
         let running = Task { try await tokens.run() }
+        let database = RotatingCredentialProvider(
+            source: VaultDatabaseCredentialSource(client: app, role: "app"),
+            policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)),
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        )
+        let databaseUpdates = database.updates
+        let databaseEvents = Task {
+            await databaseUpdates.reduce(into: [(RotationEvent<VaultDatabaseCredentials>.Kind, Date)]()) {
+                $0.append(($1.kind, $1.date))
+            }
+        }
+        let databaseRunning = Task { try await database.run() }
+        _ = try await database.current()
+        let logins = Task {
+            var tally = Tally()
+            let end = ContinuousClock.now + .seconds(12)
+            while ContinuousClock.now < end {
+                do {
+                    let credentials = try await database.current()
+                    if await Self.logIn(postgres, credentials) {
+                        tally.succeeded += 1
+                    } else {
+                        tally.failed.append("PostgreSQL refused \(credentials.username)")
+                    }
+                } catch {
+                    tally.failed.append("database credentials: \(error)")
+                }
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+            return tally
+        }
         let appReads = Task {
             var tally = Tally()
             let end = ContinuousClock.now + .seconds(12)
@@ -179,9 +233,13 @@ struct VaultHighAvailabilityTests {
             nodes[0].shutDown()
         }
         let appTally = await appReads.value
+        let loginTally = await logins.value
+        databaseRunning.cancel()
+        _ = await databaseRunning.result
         running.cancel()
         _ = await running.result
         let seen = await events.value
+        let databaseSeen = await databaseEvents.value
         let kill = try #require(killedAt.withLock { $0 })
         // A token renewed or replaced after the kill went through the failover.
         #expect(
@@ -190,6 +248,14 @@ struct VaultHighAvailabilityTests {
         )
         #expect(tally.failed.isEmpty, "\(tally.failed.prefix(5))")
         #expect(appTally.failed.isEmpty, "\(appTally.failed.prefix(5))")
+        // The lease was renewed through the failover (or replaced), and every login in PostgreSQL worked.
+        #expect(
+            databaseSeen.contains { ($0.0 == .rotated || $0.0 == .renewed) && $0.1 > kill },
+            "the engine renewed or replaced the database credentials after the kill: \(databaseSeen.map { "\($0.0) \($0.1)" })"
+        )
+        #expect(databaseSeen.filter { $0.0 == .renewed }.count >= 2, "\(databaseSeen.map { "\($0.0) \($0.1)" })")
+        #expect(loginTally.failed.isEmpty, "\(loginTally.failed.prefix(5))")
+        #expect(loginTally.succeeded > 20, "the logins ran: \(loginTally.succeeded)")
         #expect(appTally.succeeded > 50)
         #expect(app.failovers >= 1)
         #expect(tally.succeeded > 100, "the load ran: \(tally.succeeded) requests")
