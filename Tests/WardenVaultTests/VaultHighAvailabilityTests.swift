@@ -17,49 +17,6 @@ import WardenTestSupport
     .serialized
 )
 struct VaultHighAvailabilityTests {
-    /// Three persistent nodes; the first is active, the other two joined it as standbys. Autopilot promotes a
-    /// joined node to voter only once it has been stable for `server_stabilization_time` (10 s by default): the
-    /// cluster is returned when all three vote, or killing the leader would leave no quorum to elect another.
-    static func cluster() async throws -> [OpenBaoServer] {
-        let leader = try OpenBaoServer(persistent: true)
-        try await leader.start()
-        let admin = try leader.client()
-        defer { Task { try? await admin.shutdown() } }
-        try await admin.write("sys/storage/raft/autopilot/configuration", ["server_stabilization_time": "1s"])
-        var nodes = [leader]
-        for _ in 0..<2 {
-            let standby = try OpenBaoServer(persistent: true, joining: leader)
-            try await standby.start()
-            nodes.append(standby)
-        }
-        for _ in 0..<120 {
-            let configuration = try await admin.read("sys/storage/raft/configuration")
-            let servers = configuration.data?["config"]?["servers"]?.arrayValue ?? []
-            if servers.count == 3, servers.allSatisfy({ $0["voter"]?.boolValue == true }) { return nodes }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        throw TestServerError("the three nodes did not all become voters within 30 s")
-    }
-
-    /// A client of every node, with retries enough to outlast an election (about 2 s here) within 30 s.
-    static func client(of nodes: [OpenBaoServer]) throws -> VaultClient {
-        var configuration = VaultConfiguration(address: nodes[0].address, token: nodes[0].rootToken)
-        configuration.addresses = nodes.map(\.address)
-        configuration.timeout = .seconds(30)
-        configuration.maximumRetries = 40
-        configuration.retryBackoff = BackoffPolicy(
-            initialDelay: .milliseconds(100),
-            multiplier: 1.5,
-            maximumDelay: .milliseconds(500),
-            minimumDelay: .milliseconds(50),
-            jitter: .full
-        )
-        return try VaultClient(
-            configuration: configuration,
-            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        )
-    }
-
     struct Tally: Sendable {
         var succeeded = 0
         var failed: [String] = []
@@ -128,9 +85,10 @@ struct VaultHighAvailabilityTests {
 
     @Test(.enabled(if: PostgresCluster.shouldRun, "PostgreSQL is missing (Scripts/test.sh installs it)"))
     func theActiveNodeKilledUnderLoadFailsNoRequest() async throws {
-        let nodes = try await Self.cluster()
-        defer { for node in nodes { node.shutDown() } }
-        let client = try Self.client(of: nodes)
+        let cluster = try await OpenBaoCluster.start()
+        defer { cluster.shutDown() }
+        let nodes = cluster.nodes
+        let client = try cluster.client(token: cluster.rootToken)
         defer { Task { try? await client.shutdown() } }
         #expect(client.currentAddress == nodes[0].address)
 
@@ -160,12 +118,7 @@ struct VaultHighAvailabilityTests {
             try await client.write("auth/approle/role/ha/secret-id")?.data?["secret_id"]?.stringValue
         )
         try await client.kv2().write("ha/app", ["key": "value"])
-        var appConfiguration = client.configuration
-        appConfiguration.token = nil
-        let app = try VaultClient(
-            configuration: appConfiguration,
-            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        )
+        let app = try cluster.client(token: nil)
         defer { Task { try? await app.shutdown() } }
         let tokens = RotatingCredentialProvider(
             source: VaultTokenSource(
@@ -267,9 +220,10 @@ struct VaultHighAvailabilityTests {
     }
 
     @Test func aStandbyKilledUnderLoadFailsNoRequest() async throws {
-        let nodes = try await Self.cluster()
-        defer { for node in nodes { node.shutDown() } }
-        let client = try Self.client(of: nodes)
+        let cluster = try await OpenBaoCluster.start()
+        defer { cluster.shutDown() }
+        let nodes = cluster.nodes
+        let client = try cluster.client(token: cluster.rootToken)
         defer { Task { try? await client.shutdown() } }
 
         let tally = try await Self.underLoad(client, seconds: 6, faultAfter: .seconds(2)) { nodes[1].shutDown() }
@@ -281,9 +235,10 @@ struct VaultHighAvailabilityTests {
     }
 
     @Test func theActiveNodeSealedUnderLoadFailsNoRequest() async throws {
-        let nodes = try await Self.cluster()
-        defer { for node in nodes { node.shutDown() } }
-        let client = try Self.client(of: nodes)
+        let cluster = try await OpenBaoCluster.start()
+        defer { cluster.shutDown() }
+        let nodes = cluster.nodes
+        let client = try cluster.client(token: cluster.rootToken)
         defer { Task { try? await client.shutdown() } }
 
         let tally = try await Self.underLoad(client, seconds: 12, faultAfter: .seconds(3)) { try await nodes[0].seal() }

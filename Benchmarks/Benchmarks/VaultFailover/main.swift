@@ -12,6 +12,7 @@ import Logging
 import Warden
 import WardenTestServers
 
+/// A client of `addresses` with retries enough to outlast any election within 60 s.
 func client(_ addresses: [String], token: Secret<String>) throws -> VaultClient {
     var configuration = VaultConfiguration(address: addresses[0], token: token)
     configuration.addresses = addresses
@@ -24,7 +25,10 @@ func client(_ addresses: [String], token: Secret<String>) throws -> VaultClient 
         minimumDelay: .milliseconds(25),
         jitter: .full
     )
-    return try VaultClient(configuration: configuration, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
+    return try VaultClient(
+        configuration: configuration,
+        logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+    )
 }
 
 /// Eight workers reading one KV secret for `seconds`; reads per second.
@@ -47,17 +51,6 @@ func readRate(_ client: VaultClient, seconds: Int) async throws -> Double {
     return Double(reads) / Double(seconds)
 }
 
-/// Waits until `admin`'s cluster has three voters and every node answers.
-func waitForVoters(_ admin: VaultClient, _ nodes: [OpenBaoServer]) async throws {
-    for _ in 0..<240 {
-        let configuration = try await admin.read("sys/storage/raft/configuration")
-        let servers = configuration.data?["config"]?["servers"]?.arrayValue ?? []
-        if servers.count == nodes.count, servers.allSatisfy({ $0["voter"]?.boolValue == true }) { return }
-        try await Task.sleep(for: .milliseconds(250))
-    }
-    throw TestServerError("the nodes did not all become voters")
-}
-
 let kills = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 5
 
 let single = try OpenBaoServer(persistent: true)
@@ -65,18 +58,9 @@ try await single.start()
 let singleRate = try await readRate(try client([single.address], token: single.rootToken), seconds: 5)
 single.shutDown()
 
-let leader = try OpenBaoServer(persistent: true)
-try await leader.start()
-var nodes = [leader]
-let admin = try client([leader.address], token: leader.rootToken)
-try await admin.write("sys/storage/raft/autopilot/configuration", ["server_stabilization_time": "1s"])
-for _ in 0..<2 {
-    let standby = try OpenBaoServer(persistent: true, joining: leader)
-    try await standby.start()
-    nodes.append(standby)
-}
-let cluster = try client(nodes.map(\.address), token: leader.rootToken)
-try await waitForVoters(cluster, nodes)
+let openBao = try await OpenBaoCluster.start()
+let nodes = openBao.nodes
+let cluster = try client(openBao.addresses, token: openBao.rootToken)
 let clusterRate = try await readRate(cluster, seconds: 5)
 // Written at once, unbuffered: a later failure must not lose it.
 FileHandle.standardOutput.write(
@@ -88,14 +72,7 @@ FileHandle.standardOutput.write(
 
 var recoveries: [Double] = []
 for round in 1...kills {
-    // The active node now: the one whose own health says so.
-    var active: OpenBaoServer?
-    for node in nodes {
-        let probe = try client([node.address], token: leader.rootToken)
-        if (try? await probe.health())?.isActive == true { active = node }
-        try await probe.shutdown()
-    }
-    guard let active else { throw TestServerError("no active node before kill \(round)") }
+    guard let active = await openBao.activeNode() else { throw TestServerError("no active node before kill \(round)") }
     try await cluster.kv2().write("bench/failover", ["round": .string("\(round)")])
     let killed = ContinuousClock.now
     active.stop()
@@ -104,7 +81,7 @@ for round in 1...kills {
     recoveries.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     FileHandle.standardError.write(Data("kill \(round): first write after \(elapsed)\n".utf8))
     try await active.start(asStandby: true)
-    try await waitForVoters(cluster, nodes)
+    try await openBao.waitForVoters()
 }
 let sorted = recoveries.sorted()
 print(
@@ -113,5 +90,4 @@ print(
         + "all=\(recoveries.map { String(format: "%.2f", $0) }.joined(separator: ","))"
 )
 try await cluster.shutdown()
-try await admin.shutdown()
-for node in nodes { node.shutDown() }
+openBao.shutDown()
