@@ -34,6 +34,15 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "VaultFailoverDemo",
+            dependencies: [
+                .product(name: "Warden", package: "warden"),
+                .product(name: "WardenTestServers", package: "warden"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "BundleEndpointServer",
             dependencies: [
                 .product(name: "Warden", package: "warden"),

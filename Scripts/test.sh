@@ -4,8 +4,9 @@
 # missing, instead.
 #
 # Runs Warden's whole test suite, installing the peers it needs first (see Scripts/install-test-peers.sh), then runs the
-# README's main job, the Vault outage demo, and checks its timeline (Scripts/check-outage-demo.py), runs the bundle
-# endpoint example and fetches from it with curl, Python and warden (Scripts/check-bundle-endpoint-example.py), runs the
+# README's main job, the Vault outage demo, and checks its timeline (Scripts/check-outage-demo.py), runs the Vault
+# failover demo on a three-node OpenBao cluster and checks its timeline (Scripts/check-vault-failover-demo.py), runs
+# the bundle endpoint example and fetches from it with curl, Python and warden (Scripts/check-bundle-endpoint-example.py), runs the
 # mTLS example against curl with a client certificate through a rotation (Scripts/check-mtls-example.py), runs the gRPC
 # mTLS rotation example through two rotations of each certificate (Scripts/check-mtls-rotation-example.py), runs the
 # Workload API example through two rotations (Scripts/check-workload-api-demo.py), and gives every
@@ -22,6 +23,8 @@ swift test --explicit-target-dependency-import-check error "$@"
 if [ "$#" -eq 0 ]; then
   Scripts/outage-demo.sh --json | "$WARDEN_PYTHON" Scripts/check-outage-demo.py
   examples="$(swift build --package-path Examples --show-bin-path)"
+  swift build --package-path Examples --product VaultFailoverDemo
+  "$examples/VaultFailoverDemo" --json | "$WARDEN_PYTHON" Scripts/check-vault-failover-demo.py
   swift build --package-path Examples --product BundleEndpointServer
   "$WARDEN_PYTHON" Scripts/check-bundle-endpoint-example.py \
     "$examples/BundleEndpointServer" "$(swift build --show-bin-path)/warden"
