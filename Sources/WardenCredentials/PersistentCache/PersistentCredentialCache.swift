@@ -14,6 +14,11 @@ import WardenCore
 /// ``CredentialsError/Code/cacheRejected``, logged once, and never served. A revoked or refused credential's entry is
 /// removed.
 ///
+/// Each kind of credential has a cache with the same initializer: `Secret<String>` (tokens), `Secret<T>` for a
+/// `Codable` `T`, ``CertificateAndKey`` (certificates and keys, X509-SVIDs), and, in their modules, Vault's database
+/// credentials and KV secrets and the Workload API's JWT-SVIDs. Other values take an `encode`/`decode` pair. One
+/// directory can hold the entries of many providers, one per source name.
+///
 /// What it protects against: a restart during an outage (the service comes up), and a copy of the cache directory
 /// without the key (it reads nothing). What it does not: an attacker who can read both the directory and the key (keep
 /// the key in a file elsewhere, an environment variable, or a KMS), nor one who can run code as the service.
