@@ -9,9 +9,10 @@ import WardenTestSupport
 
 @testable import WardenVault
 
-/// The client against a three-node OpenBao raft cluster on loopback, under continuous load (KV writes and reads, token
-/// renewals and logins, database credential renewals and PostgreSQL logins): the active node killed, a standby killed,
-/// the active node sealed. Every request is counted; none may fail.
+/// The client against a three-node OpenBao raft cluster on loopback, under a service's continuous load (KV writes and
+/// reads, token renewals and logins, database credential renewals and PostgreSQL logins, all through the rotation
+/// engine where a service would use it): the active node killed, a standby killed, the active node sealed. Every
+/// request is counted; none may fail.
 @Suite(
     .enabled(if: OpenBaoServer.shouldRun, "OpenBao is missing (Scripts/test.sh installs it into .venv)"),
     .serialized
@@ -58,20 +59,6 @@ struct VaultHighAvailabilityTests {
         }
     }
 
-    /// Runs the load for `seconds`, doing `fault` after `faultAfter`.
-    static func underLoad(
-        _ client: VaultClient,
-        seconds: Int,
-        faultAfter: Duration,
-        _ fault: @Sendable () async throws -> Void
-    ) async throws -> Tally {
-        let end = ContinuousClock.now + .seconds(seconds)
-        async let tally = Self.load(client, until: end)
-        try await Task.sleep(for: faultAfter)
-        try await fault()
-        return await tally
-    }
-
     /// Whether `user` logs in to `postgres` with `password`, off the cooperative pool (`psql` blocks).
     static func logIn(_ postgres: PostgresCluster, _ credentials: VaultDatabaseCredentials) async -> Bool {
         await withCheckedContinuation { continuation in
@@ -83,18 +70,42 @@ struct VaultHighAvailabilityTests {
         }
     }
 
-    @Test(.enabled(if: PostgresCluster.shouldRun, "PostgreSQL is missing (Scripts/test.sh installs it)"))
-    func theActiveNodeKilledUnderLoadFailsNoRequest() async throws {
-        let cluster = try await OpenBaoCluster.start()
-        defer { cluster.shutDown() }
-        let nodes = cluster.nodes
-        let client = try cluster.client(token: cluster.rootToken)
-        defer { Task { try? await client.shutdown() } }
-        #expect(client.currentAddress == nodes[0].address)
+    /// What a service did through a fault, counted.
+    struct Outcome {
+        /// The root client's four workers writing and reading back KV secrets.
+        var kv: Tally
+        /// The AppRole client's KV reads, every 100 ms.
+        var appReads: Tally
+        /// PostgreSQL logins with the database provider's credentials, every 250 ms.
+        var logins: Tally
+        var tokenEvents: [(RotationEvent<Secret<String>>.Kind, Date)]
+        var databaseEvents: [(RotationEvent<VaultDatabaseCredentials>.Kind, Date)]
+        var faultAt: Date
+        var appFailovers: Int
 
-        // A second client whose token comes from an AppRole login through the rotation engine: a 4 s token, renewed
-        // and replaced by new logins all through the failover. Through it, dynamic PostgreSQL credentials with a 4 s
-        // lease, renewed every 2 to 3 s, and used for a login every 250 ms.
+        var allFailures: [String] { self.kv.failed + self.appReads.failed + self.logins.failed }
+
+        /// Whether the provider renewed or replaced its credential after the fault.
+        func renewedAfterTheFault<Kind: Equatable>(_ events: [(Kind, Date)], _ renewed: Kind, _ rotated: Kind) -> Bool {
+            events.contains { ($0.0 == renewed || $0.0 == rotated) && $0.1 > self.faultAt }
+        }
+    }
+
+    /// Runs a service's whole load against `cluster` for `seconds`, doing `fault` after `faultAfter`:
+    ///
+    /// - `client` (root token) with four workers writing a KV secret each and reading it back;
+    /// - a second client of every node whose token comes from an AppRole login through the rotation engine (a 4 s
+    ///   token, 8 s at most: renewed, and replaced by new logins, all through the fault), reading KV every 100 ms;
+    /// - through that client, dynamic PostgreSQL credentials with a 4 s lease, renewed every 2 to 3 s, and a login
+    ///   with them every 250 ms.
+    static func underLoad(
+        _ cluster: OpenBaoCluster,
+        _ client: VaultClient,
+        seconds: Int = 12,
+        faultAfter: Duration = .seconds(3),
+        _ fault: @Sendable () async throws -> Void
+    ) async throws -> Outcome {
+        let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let postgres = try PostgresCluster()
         defer { postgres.stop() }
         try await VaultDatabaseAndOutageTests.configureDatabase(client, postgres, ttl: "4s", maxTTL: "10m")
@@ -118,6 +129,7 @@ struct VaultHighAvailabilityTests {
             try await client.write("auth/approle/role/ha/secret-id")?.data?["secret_id"]?.stringValue
         )
         try await client.kv2().write("ha/app", ["key": "value"])
+
         let app = try cluster.client(token: nil)
         defer { Task { try? await app.shutdown() } }
         let tokens = RotatingCredentialProvider(
@@ -126,30 +138,47 @@ struct VaultHighAvailabilityTests {
                 method: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID)))
             ),
             policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)),
-            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            logger: quiet
         )
         app.setTokenProvider(tokens)
-        let updates = tokens.updates
-        let events = Task {
-            await updates.reduce(into: [(RotationEvent<Secret<String>>.Kind, Date)]()) { $0.append(($1.kind, $1.date)) }
-        }
-        let running = Task { try await tokens.run() }
         let database = RotatingCredentialProvider(
             source: VaultDatabaseCredentialSource(client: app, role: "app"),
             policy: RotationPolicy(mandatoryRefreshWindow: .seconds(1)),
-            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            logger: quiet
         )
+        let tokenUpdates = tokens.updates
+        let tokenEvents = Task {
+            await tokenUpdates.reduce(into: [(RotationEvent<Secret<String>>.Kind, Date)]()) {
+                $0.append(($1.kind, $1.date))
+            }
+        }
         let databaseUpdates = database.updates
         let databaseEvents = Task {
             await databaseUpdates.reduce(into: [(RotationEvent<VaultDatabaseCredentials>.Kind, Date)]()) {
                 $0.append(($1.kind, $1.date))
             }
         }
+        let tokensRunning = Task { try await tokens.run() }
         let databaseRunning = Task { try await database.run() }
         _ = try await database.current()
+
+        let end = ContinuousClock.now + .seconds(seconds)
+        let kv = Task { await Self.load(client, until: end) }
+        let appReads = Task {
+            var tally = Tally()
+            while ContinuousClock.now < end {
+                do {
+                    _ = try await app.kv2().read("ha/app")
+                    tally.succeeded += 1
+                } catch {
+                    tally.failed.append("app read: \(error)")
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            return tally
+        }
         let logins = Task {
             var tally = Tally()
-            let end = ContinuousClock.now + .seconds(12)
             while ContinuousClock.now < end {
                 do {
                     let credentials = try await database.current()
@@ -165,86 +194,93 @@ struct VaultHighAvailabilityTests {
             }
             return tally
         }
-        let appReads = Task {
-            var tally = Tally()
-            let end = ContinuousClock.now + .seconds(12)
-            while ContinuousClock.now < end {
-                do {
-                    _ = try await app.kv2().read("ha/app")
-                    tally.succeeded += 1
-                } catch {
-                    tally.failed.append("app read: \(error)")
-                }
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-            return tally
-        }
 
-        let killedAt = Mutex<Date?>(nil)
-        let tally = try await Self.underLoad(client, seconds: 12, faultAfter: .seconds(3)) {
-            killedAt.withLock { $0 = Date() }
-            nodes[0].shutDown()
-        }
-        let appTally = await appReads.value
-        let loginTally = await logins.value
+        try await Task.sleep(for: faultAfter)
+        let faultAt = Date()
+        try await fault()
+        let outcome = Outcome(
+            kv: await kv.value,
+            appReads: await appReads.value,
+            logins: await logins.value,
+            tokenEvents: [],
+            databaseEvents: [],
+            faultAt: faultAt,
+            appFailovers: app.failovers
+        )
         databaseRunning.cancel()
         _ = await databaseRunning.result
-        running.cancel()
-        _ = await running.result
-        let seen = await events.value
-        let databaseSeen = await databaseEvents.value
-        let kill = try #require(killedAt.withLock { $0 })
-        // A token renewed or replaced after the kill went through the failover.
+        tokensRunning.cancel()
+        _ = await tokensRunning.result
+        var result = outcome
+        result.tokenEvents = await tokenEvents.value
+        result.databaseEvents = await databaseEvents.value
+        return result
+    }
+
+    /// What holds whatever the fault: no request failed, every part of the load ran, and both providers renewed or
+    /// replaced their credential after the fault.
+    static func expectNothingFailed(_ outcome: Outcome) {
+        #expect(outcome.allFailures.isEmpty, "\(outcome.allFailures.prefix(5))")
+        #expect(outcome.kv.succeeded > 100, "the KV load ran: \(outcome.kv.succeeded) requests")
+        #expect(outcome.appReads.succeeded > 50, "the AppRole client's reads ran: \(outcome.appReads.succeeded)")
+        #expect(outcome.logins.succeeded > 20, "the logins ran: \(outcome.logins.succeeded)")
         #expect(
-            seen.contains { ($0.0 == .rotated || $0.0 == .renewed) && $0.1 > kill },
-            "the engine renewed or replaced the token after the kill: \(seen.map { "\($0.0) \($0.1)" })"
+            outcome.renewedAfterTheFault(outcome.tokenEvents, .renewed, .rotated),
+            "the engine renewed or replaced the token after the fault: \(outcome.tokenEvents)"
         )
-        #expect(tally.failed.isEmpty, "\(tally.failed.prefix(5))")
-        #expect(appTally.failed.isEmpty, "\(appTally.failed.prefix(5))")
-        // The lease was renewed through the failover (or replaced), and every login in PostgreSQL worked.
         #expect(
-            databaseSeen.contains { ($0.0 == .rotated || $0.0 == .renewed) && $0.1 > kill },
-            "the engine renewed or replaced the database credentials after the kill: \(databaseSeen.map { "\($0.0) \($0.1)" })"
+            outcome.renewedAfterTheFault(outcome.databaseEvents, .renewed, .rotated),
+            "the engine renewed or replaced the database credentials after the fault: \(outcome.databaseEvents)"
         )
-        #expect(databaseSeen.filter { $0.0 == .renewed }.count >= 2, "\(databaseSeen.map { "\($0.0) \($0.1)" })")
-        #expect(loginTally.failed.isEmpty, "\(loginTally.failed.prefix(5))")
-        #expect(loginTally.succeeded > 20, "the logins ran: \(loginTally.succeeded)")
-        #expect(appTally.succeeded > 50)
-        #expect(app.failovers >= 1)
-        #expect(tally.succeeded > 100, "the load ran: \(tally.succeeded) requests")
-        #expect(client.currentAddress != nodes[0].address)
+        #expect(outcome.databaseEvents.filter { $0.0 == .renewed }.count >= 2, "\(outcome.databaseEvents)")
+    }
+
+    @Test(.enabled(if: PostgresCluster.shouldRun, "PostgreSQL is missing (Scripts/test.sh installs it)"))
+    func theActiveNodeKilledUnderLoadFailsNoRequest() async throws {
+        let cluster = try await OpenBaoCluster.start()
+        defer { cluster.shutDown() }
+        let client = try cluster.client(token: cluster.rootToken)
+        defer { Task { try? await client.shutdown() } }
+        #expect(client.currentAddress == cluster.nodes[0].address)
+
+        let outcome = try await Self.underLoad(cluster, client) { cluster.nodes[0].shutDown() }
+        Self.expectNothingFailed(outcome)
+        #expect(outcome.appFailovers >= 1)
+        #expect(client.currentAddress != cluster.nodes[0].address)
         #expect(client.failovers >= 1)
         // The node in use now is the new active node, or a standby that forwards to it.
         let health = try await client.health()
         #expect(health.isActive || health.standby)
     }
 
-    @Test func aStandbyKilledUnderLoadFailsNoRequest() async throws {
+    @Test(.enabled(if: PostgresCluster.shouldRun, "PostgreSQL is missing (Scripts/test.sh installs it)"))
+    func aStandbyKilledUnderLoadFailsNoRequest() async throws {
         let cluster = try await OpenBaoCluster.start()
         defer { cluster.shutDown() }
-        let nodes = cluster.nodes
         let client = try cluster.client(token: cluster.rootToken)
         defer { Task { try? await client.shutdown() } }
 
-        let tally = try await Self.underLoad(client, seconds: 6, faultAfter: .seconds(2)) { nodes[1].shutDown() }
-        #expect(tally.failed.isEmpty, "\(tally.failed.prefix(5))")
-        #expect(tally.succeeded > 50)
+        let outcome = try await Self.underLoad(cluster, client, seconds: 10, faultAfter: .seconds(2)) {
+            cluster.nodes[1].shutDown()
+        }
+        Self.expectNothingFailed(outcome)
         // Nothing moved: the node in use never failed.
-        #expect(client.currentAddress == nodes[0].address)
+        #expect(client.currentAddress == cluster.nodes[0].address)
         #expect(client.failovers == 0)
+        #expect(outcome.appFailovers == 0)
     }
 
-    @Test func theActiveNodeSealedUnderLoadFailsNoRequest() async throws {
+    @Test(.enabled(if: PostgresCluster.shouldRun, "PostgreSQL is missing (Scripts/test.sh installs it)"))
+    func theActiveNodeSealedUnderLoadFailsNoRequest() async throws {
         let cluster = try await OpenBaoCluster.start()
         defer { cluster.shutDown() }
-        let nodes = cluster.nodes
         let client = try cluster.client(token: cluster.rootToken)
         defer { Task { try? await client.shutdown() } }
 
-        let tally = try await Self.underLoad(client, seconds: 12, faultAfter: .seconds(3)) { try await nodes[0].seal() }
-        #expect(tally.failed.isEmpty, "\(tally.failed.prefix(5))")
-        #expect(tally.succeeded > 100)
-        #expect(client.currentAddress != nodes[0].address)
+        let outcome = try await Self.underLoad(cluster, client) { try await cluster.nodes[0].seal() }
+        Self.expectNothingFailed(outcome)
+        #expect(outcome.appFailovers >= 1)
+        #expect(client.currentAddress != cluster.nodes[0].address)
         #expect(client.failovers >= 1)
     }
 
