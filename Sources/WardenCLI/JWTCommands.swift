@@ -105,8 +105,7 @@ struct JWTVerify: AsyncParsableCommand {
         var payload = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         payload += String(repeating: "=", count: (4 - payload.count % 4) % 4)
         guard let data = Data(base64Encoded: payload),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let subject = object["sub"] as? String
+            let subject = (try? JSONValue(parsing: Array(data)))?["sub"]?.stringValue
         else { return nil }
         return (try? SPIFFEID(subject))?.trustDomain
     }

@@ -152,6 +152,37 @@ struct ScanCommandTests {
         #expect(!result.stdout.contains("PRIVATE KEY"))
     }
 
+    @Test func aBundleIsScannedWithItsCertificatesAndJSONThatIsNotOneIsNot() throws {
+        let bundles = self.directory.file("bundles")
+        try FileManager.default.createDirectory(atPath: bundles, withIntermediateDirectories: true)
+        // The x5c of a SPIFFE bundle is the certificate's DER in base64: the PEM body, joined.
+        let pem = try String(contentsOfFile: "\(self.scanned)/good.pem", encoding: .utf8)
+        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        _ = try self.directory.write(
+            "bundles/bundle.json",
+            #"{"keys":[{"use":"x509-svid","kty":"EC","crv":"P-256","x5c":["\#(body)"]},{"use":"jwt-svid","kty":"EC"}],"spiffe_sequence":1}"#
+        )
+        // Strict JSON: a duplicate member, or bytes after the document, make it not a bundle.
+        _ = try self.directory.write("bundles/duplicate.json", #"{"keys":[],"keys":[{"x5c":["\#(body)"]}]}"#)
+        _ = try self.directory.write("bundles/trailing.json", #"{"keys":[{"x5c":["\#(body)"]}]} {"#)
+        let result = try WardenCommandTests.warden(["scan", "--json", bundles])
+        let all = try Self.findings(result.stdout)
+        let bundle = try #require(all.first { ($0["location"] as? String) == "\(bundles)/bundle.json" })
+        #expect(bundle["kind"] as? String == "bundle")
+        #expect(bundle["subject"] as? String == "2 keys")
+        let certificate = try #require(
+            all.first { ($0["location"] as? String) == "\(bundles)/bundle.json#keys[0].x5c[0]" },
+            "\(result.stdout)"
+        )
+        #expect(certificate["kind"] as? String == "certificate")
+        let theirs = try OpenSSLCertificateAuthority.openssl([
+            "x509", "-in", "\(self.scanned)/good.pem", "-noout", "-serial",
+        ])
+        #expect(theirs.contains("serial=\(certificate["serial"] as? String ?? "?")"))
+        #expect(!all.contains { ($0["location"] as? String)?.contains("duplicate.json") == true }, "\(result.stdout)")
+        #expect(!all.contains { ($0["location"] as? String)?.contains("trailing.json") == true }, "\(result.stdout)")
+    }
+
     @Test func aCleanTargetExitsZeroAndTargetsComeFromStandardInput() throws {
         let clean = try WardenCommandTests.warden(
             ["scan", "-"],

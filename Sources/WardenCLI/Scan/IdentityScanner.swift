@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WardenCore
 import WardenPKI
 import WardenPrometheus
 import X509
@@ -160,15 +161,14 @@ struct IdentityScanner {
 
     /// A SPIFFE bundle or JWKS: one bundle finding, and each `x5c` certificate as a certificate finding.
     private mutating func scanBundle(_ bytes: [UInt8], path: String) {
-        guard let document = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-            let keys = document["keys"] as? [[String: Any]]
-        else { return }
+        // The strict reader: duplicate members, deep nesting and trailing bytes make it not a bundle.
+        guard let document = try? JSONValue(parsing: bytes), let keys = document["keys"]?.arrayValue else { return }
         var bundle = ScanFinding(location: path, kind: .bundle)
         bundle.subject = "\(keys.count) keys"
         self.findings.append(bundle)
         for (index, key) in keys.enumerated() {
-            for (position, encoded) in ((key["x5c"] as? [String]) ?? []).enumerated() {
-                guard let der = Data(base64Encoded: encoded) else { continue }
+            for (position, encoded) in (key["x5c"]?.arrayValue ?? []).enumerated() {
+                guard let der = encoded.stringValue.flatMap({ Data(base64Encoded: $0) }) else { continue }
                 self.addCertificate(Array(der), location: "\(path)#keys[\(index)].x5c[\(position)]")
             }
         }
