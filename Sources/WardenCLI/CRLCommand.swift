@@ -225,12 +225,7 @@ struct RevocationOptions: ParsableArguments {
         let deltas = all.filter { $0.0.isDelta }
         for (base, location) in all where !base.isDelta {
             // A delta is used with the complete CRL it extends, when one was given.
-            let delta = deltas.first { delta, _ in
-                guard delta.issuer == base.issuer, let number = base.number, let baseNumber = delta.baseCRLNumber,
-                    let deltaNumber = delta.number
-                else { return false }
-                return number >= baseNumber && deltaNumber > number
-            }
+            let delta = deltas.first { delta, _ in delta.extends(base) }
             do {
                 lists.append(try RevocationList(base: base, delta: delta?.0, location: location))
             } catch { throw Output.inputFailure(error, file: location) }

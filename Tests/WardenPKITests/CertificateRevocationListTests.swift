@@ -113,6 +113,11 @@ struct CertificateRevocationListTests {
         #expect(throws: PKIError(.malformedCRL, "")) {
             try RevocationList(base: newerCRL, delta: deltaCRL, location: newer)
         }
+        // The one rule every pairing uses (the command line, Vault's CRL, the engine's sources).
+        #expect(deltaCRL.extends(baseCRL))
+        #expect(!deltaCRL.extends(newerCRL), "the complete list as new as the delta already has it")
+        #expect(!deltaCRL.extends(deltaCRL), "a delta extends a complete list only")
+        #expect(!baseCRL.extends(baseCRL), "a complete list extends nothing")
 
         let root = try Self.certificate(ca.certificatePath)
         let verifier = CertificateChainVerifier(

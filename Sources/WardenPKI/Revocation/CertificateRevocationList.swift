@@ -51,6 +51,16 @@ public struct CertificateRevocationList: Sendable, Hashable, CustomStringConvert
     /// Whether this is a delta CRL (it has a `deltaCRLIndicator`).
     public var isDelta: Bool { self.baseCRLNumber != nil }
 
+    /// Whether this delta CRL extends `base` (RFC 5280 §5.2.4): the same issuer, a complete `base` numbered at least
+    /// this delta's base CRL number, and this delta newer than it. `false` for a list that is not a delta, and for a
+    /// delta built before `base` (the complete list already has what it says).
+    public func extends(_ base: CertificateRevocationList) -> Bool {
+        guard !base.isDelta, self.issuer == base.issuer, let baseNumber = self.baseCRLNumber,
+            let deltaNumber = self.number, let number = base.number
+        else { return false }
+        return number >= baseNumber && deltaNumber > number
+    }
+
     /// The entry for `serialNumber`, if the list revokes it. Constant time.
     public func revokedCertificate(serialNumber: Certificate.SerialNumber) -> RevokedCertificate? {
         self.index[serialNumber].map { self.revokedCertificates[$0] }

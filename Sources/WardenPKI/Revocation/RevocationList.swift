@@ -34,14 +34,13 @@ public struct RevocationList: Sendable, Hashable, CustomStringConvertible {
             throw PKIError(.malformedCRL, "\(base) from \(location) is a delta CRL where a complete CRL is needed")
         }
         if let delta {
-            guard let baseNumber = delta.baseCRLNumber, let deltaNumber = delta.number else {
+            guard let baseNumber = delta.baseCRLNumber, delta.number != nil else {
                 throw PKIError(.malformedCRL, "\(delta) from \(location) is not a delta CRL")
             }
             guard delta.issuer == base.issuer else {
                 throw PKIError(.crlIssuerMismatch, "\(delta) and \(base) have different issuers")
             }
-            // RFC 5280 §5.2.4: the delta applies to a complete CRL numbered at least its base, and is newer.
-            guard let number = base.number, number >= baseNumber, deltaNumber > number else {
+            guard delta.extends(base) else {
                 throw PKIError(
                     .malformedCRL,
                     "\(delta) (base \(baseNumber)) does not extend \(base) from \(location)"

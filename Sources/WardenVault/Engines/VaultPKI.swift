@@ -108,10 +108,7 @@ public struct VaultPKI: Sendable {
     {
         let base = try await self.crl(limits: limits)
         var delta: CertificateRevocationList?
-        if includingDelta, let candidate = try await self.deltaCRL(limits: limits),
-            let number = base.number, let baseNumber = candidate.baseCRLNumber, let deltaNumber = candidate.number,
-            number >= baseNumber, deltaNumber > number
-        {
+        if includingDelta, let candidate = try await self.deltaCRL(limits: limits), candidate.extends(base) {
             // A delta built before the complete list it would extend is not used: the complete list already has it.
             delta = candidate
         }
