@@ -53,6 +53,9 @@ extension RotatingCredentialProvider {
         /// The source said it has something newer (``RotatingCredentialProvider/refreshNow()``): fetch ahead of the
         /// schedule, serving the held credential meanwhile. Cleared when an attempt starts.
         var isRefreshRequested = false
+        /// The source said the held credential is to be replaced, not renewed (``RotatingCredentialProvider/refreshNow()``):
+        /// every attempt fetches until a fetched credential is installed, a failed fetch included.
+        var isFetchRequired = false
         var refusalEpoch: UInt64 = 0
         /// Refusals since the last refresh that no refusal caused: spaces their fetches by the backoff policy.
         var refusalStreak = 0

@@ -280,6 +280,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             guard state.generation == generation, !state.isRevoked, !state.isRetired, !state.isRejected
             else { return false }
             state.isRejected = true
+            state.servedFromCache = nil
             state.refusalEpoch &+= 1
             state.remember(refused: held)
             state.refusalStreak += 1
@@ -328,6 +329,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         self.state.withLock { state in
             guard !state.isShuttingDown, !state.isRevoked, !state.isRetired else { return }
             state.isRefreshRequested = true
+            state.isFetchRequired = true
             // A push says the source works again: a retry backed off after its failures need not wait any longer
             // than the minimum interval. Refusal spacing stays (it is not a failure of the source).
             if !state.isRejected, let last = state.lastAttemptStart {
@@ -460,9 +462,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                     "revoked the credential on shutdown",
                     metadata: ["lease": "\(held.metadata.leaseID ?? "-")"]
                 )
-                // A source without leases revokes nothing (its `revoke` does nothing): its value stays good, and
-                // so does its cache entry.
-                if let writer = self.cacheWriter, self.source.issuesLeases {
+                if let writer = self.cacheWriter {
                     await writer.remove(through: self.state.withLock { $0.generation })
                 }
                 event = RotationEvent(kind: .revoked, old: held, new: nil, date: self.clock.now)
@@ -638,10 +638,10 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         state.nextAttemptID += 1
         let id = state.nextAttemptID
         let held = state.credential
-        // A source that said it has something newer (`refreshNow()`) is asked for it, not for a renewal.
+        // A source that said it has something newer (`refreshNow()`) is asked for it, not for a renewal, until it gives it.
         let renew =
             held.map { $0.isRenewable && !$0.isExpired(at: now) } ?? false && !state.isCapped && !state.isRejected
-            && !state.isRefreshRequested
+            && !state.isFetchRequired
         let epoch = state.refusalEpoch
         let task = Task { await self.perform(attempt: id, renewing: renew ? held : nil, refusalEpoch: epoch) }
         // Whoever starts it, an attempt that replaces a refused credential continues the run of refusals.
@@ -728,6 +728,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             clock: self.clock,
             timeoutError: { CredentialsError(.timeout, "reading the persistent cache took too long") }
         ) { try await cache.load(sourceName: name, at: now) }
+        // An entry that fails authentication was logged by the storage; one that authenticated but does not decode
+        // into a value is logged by `PersistentCredentialCache.load`.
         if case .failure(let error) = result,
             !(error is CredentialsError) || (error as? CredentialsError)?.code == .timeout
         {
@@ -787,8 +789,14 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
 
             func fail(_ error: any Error) -> Finish {
                 let isNew = state.failure == nil
+                // While the credential read back from the cache is what is served, every failure says so.
+                let servesCached =
+                    state.servableValue(at: now, policy: policy, allowsStale: self.source.allowsStaleValues) != nil
                 let failure = state.recordFailure(
-                    state.servedFromCache.map { CachedCredentialInUse(sourceError: error, directory: $0) } ?? error,
+                    state.servedFromCache.flatMap {
+                        servesCached ? CachedCredentialInUse(sourceError: error, directory: $0) : nil
+                    }
+                        ?? error,
                     at: now,
                     monotonicNow: monotonicNow,
                     policy: policy
@@ -826,6 +834,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                     return (fail(CredentialsError(.invalidCredential, "\(self.source.name): \(problem)")), waiters)
                 }
                 state.install(fetched, renewedAt: nil, attempt: attempt, now: now, policy: policy)
+                state.isFetchRequired = false
                 kind = old == nil ? .initial : .rotated
             case .cached(let cached, let sourceError):
                 guard old == nil, state.problem(withFetched: cached, at: now, policy: policy) == nil else {

@@ -49,20 +49,37 @@ public final class OpenBaoCluster: Sendable {
         }
     }
 
-    /// Waits (60 s at most) until every node is a voter of the raft configuration, as an active node reports it.
+    /// Waits (60 s at most) until every node is a voter of the raft configuration, as an active node reports it, and
+    /// every node answers `sys/health` unsealed (a node killed and started again stays in the configuration as a voter:
+    /// the configuration alone would not tell that it is back).
     public func waitForVoters() async throws {
         let client = try self.client(token: self.rootToken, timeout: .seconds(10))
         defer { Task { try? await client.shutdown() } }
         for _ in 0..<240 {
             if let configuration = try? await client.read("sys/storage/raft/configuration") {
                 let servers = configuration.data?["config"]?["servers"]?.arrayValue ?? []
-                if servers.count == self.nodes.count, servers.allSatisfy({ $0["voter"]?.boolValue == true }) {
+                if servers.count == self.nodes.count, servers.allSatisfy({ $0["voter"]?.boolValue == true }),
+                    await self.allNodesAnswer()
+                {
                     return
                 }
             }
             try await Task.sleep(for: .milliseconds(250))
         }
         throw TestServerError("the \(self.nodes.count) nodes did not all become voters within 60 s")
+    }
+
+    /// Whether every node answers `sys/health`, unsealed, as the active node or a standby.
+    private func allNodesAnswer() async -> Bool {
+        for node in self.nodes {
+            guard let probe = try? node.client(token: self.rootToken, timeout: .seconds(2), maximumRetries: 0) else {
+                return false
+            }
+            let health = try? await probe.health()
+            try? await probe.shutdown()
+            guard let health, !health.sealed, health.isActive || health.standby else { return false }
+        }
+        return true
     }
 
     /// The node whose own `sys/health` says it is active, if one does now.

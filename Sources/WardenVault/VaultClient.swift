@@ -191,6 +191,7 @@ public final class VaultClient: Service, Sendable {
 
     /// Shuts the client's own `HTTPClient` down (once; later calls do nothing); does nothing for a shared one.
     public func shutdown() async throws {
+        self.tokenReplaced.withLock { $0.watcher?.cancel() }
         guard self.ownsHTTPClient, !self.isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try await self.httpClient.shutdown()
     }
@@ -199,7 +200,11 @@ public final class VaultClient: Service, Sendable {
 
     /// Uses `token` for every request from now on.
     public func setToken(_ token: Secret<String>?) {
-        self.tokenSource.withLock { $0 = token.map(TokenSource.fixed) ?? .none }
+        self.tokenSource.withLock { source in
+            source = token.map(TokenSource.fixed) ?? .none
+            // A provider set before no longer gives the token: its replacements are not this client's.
+            self.tokenReplaced.withLock { $0.watcher?.cancel() }
+        }
     }
 
     /// Takes the token for each request from `tokens`, and logs in again when Vault stops accepting it before its
@@ -221,23 +226,27 @@ public final class VaultClient: Service, Sendable {
     public func setTokenProvider<Source: CredentialSource>(
         _ tokens: RotatingCredentialProvider<Source>
     ) where Source.Value == Secret<String> {
-        self.tokenSource.withLock {
-            $0 = .rotating(
-                current: { try await tokens.current() },
-                invalidate: { refused in tokens.invalidate { $0.value.reveal() == refused.reveal() } }
-            )
-        }
-        // Ends with the provider's updates (its shutdown), or when another provider takes its place.
+        // Ends with the provider's updates (its shutdown), when another token or provider takes its place, or at the
+        // client's shutdown. A `.rotated` event whose token is the same (a source with no identity that re-read it) is
+        // not a replacement.
         let updates = tokens.updates
         let watcher = Task { [weak self] in
             for await event in updates where event.kind == .rotated {
+                guard event.old?.value.reveal() != event.new?.value.reveal() else { continue }
                 guard let self else { return }
                 for observer in self.tokenReplaced.withLock({ $0.observers }) { observer() }
             }
         }
-        self.tokenReplaced.withLock {
-            $0.watcher?.cancel()
-            $0.watcher = watcher
+        // One lock order (the token source, then the watcher) for every change of both.
+        self.tokenSource.withLock { source in
+            source = .rotating(
+                current: { try await tokens.current() },
+                invalidate: { refused in tokens.invalidate { $0.value.reveal() == refused.reveal() } }
+            )
+            self.tokenReplaced.withLock {
+                $0.watcher?.cancel()
+                $0.watcher = watcher
+            }
         }
     }
 
@@ -247,7 +256,7 @@ public final class VaultClient: Service, Sendable {
     /// Vault ends every lease with the token that created it: database credentials got with the old token stop
     /// working when it expires, however far their own lease goes. ``VaultDatabaseCredentialSource`` uses this to fetch
     /// new credentials with the new token while the old ones still work. `body` is cheap and may be called from any
-    /// thread.
+    /// thread; it is kept for the client's life (a provider's observer holds the provider weakly).
     public func onTokenReplaced(_ body: @escaping @Sendable () -> Void) {
         self.tokenReplaced.withLock { $0.observers.append(body) }
     }

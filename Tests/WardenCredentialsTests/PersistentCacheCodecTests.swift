@@ -1,4 +1,5 @@
 import Foundation
+import InMemoryLogging
 import Logging
 import Testing
 import WardenCore
@@ -146,16 +147,40 @@ import X509
             self.credential(CertificateAndKey(chain: [leaf.certificate], privateKey: leaf.key)),
             sourceName: "source"
         )
+        let logs = InMemoryLogHandler()
         let cache = try PersistentCredentialCache<CertificateAndKey>(
+            directory: self.directory.file("cache"),
+            key: self.key,
+            logger: Logger(label: "test") { _ in logs }
+        )
+        for _ in 0..<2 {
+            let error = await #expect(throws: CredentialsError.self) {
+                _ = try await cache.load(sourceName: "source", at: Date())
+            }
+            #expect(error?.code == .cacheRejected)
+            #expect(error?.message.contains("does not match") == true, "\(String(describing: error))")
+        }
+        // Refused like a tampered entry: logged, once.
+        #expect(logs.lines.filter { $0.contains("persistent cache entry refused") }.count == 1, "\(logs.lines)")
+    }
+
+    /// A secret string is kept as its UTF-8 bytes (what the first release wrote), not as JSON: the string-specific
+    /// initializer is the one chosen, and an entry written as raw bytes reads back.
+    @Test func aSecretStringEntryIsItsRawUTF8() async throws {
+        let raw = try PersistentCredentialCache<Secret<String>>(
+            directory: self.directory.file("cache"),
+            key: self.key,
+            logger: Self.quiet,
+            encode: { Array($0.reveal().utf8) },
+            decode: { _ in Secret("") }
+        )
+        try await raw.store(self.credential(Secret("hvs.raw-token")), sourceName: "source")
+        let cache = try PersistentCredentialCache<Secret<String>>(
             directory: self.directory.file("cache"),
             key: self.key,
             logger: Self.quiet
         )
-        let error = await #expect(throws: CredentialsError.self) {
-            _ = try await cache.load(sourceName: "source", at: Date())
-        }
-        #expect(error?.code == .cacheRejected)
-        #expect(error?.message.contains("does not match") == true, "\(String(describing: error))")
+        #expect(try await cache.load(sourceName: "source", at: Date())?.value.reveal() == "hvs.raw-token")
     }
 
     @Test func anEmptyChainIsRefusedNotTrapped() throws {

@@ -394,6 +394,31 @@ extension RotationPolicy {
         #expect(source.fetches == 3)
     }
 
+    /// A push says the held credential is to be replaced (a Vault lease whose token was replaced dies with the old
+    /// token): a renewable credential is fetched anew, not renewed, and a failed fetch is retried as a fetch until one
+    /// succeeds, never as a renewal.
+    @Test func refreshNowReplacesARenewableCredentialEvenAfterAFailedFetch() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(1000), renewable: true))
+        let provider = self.makeProvider(source)
+        let running = Task { try await provider.run() }
+        defer { running.cancel() }
+        #expect(try await provider.current() == "secret-1")
+        await settle(clock, provider)
+        clock.advance(by: .seconds(10))
+
+        source.setFailing(SourceDown())
+        provider.refreshNow()
+        await eventually({ source.fetches == 2 && !provider.isAttemptInFlight }, "the pushed fetch, failing")
+        source.setFailing(nil)
+        // The retry, after the backoff: a fetch again, though the held credential could be renewed.
+        await settle(clock, provider)
+        clock.advance(by: .seconds(5))
+        await eventually({ provider.currentIfAvailable() == "secret-3" }, "the retried fetch")
+        #expect(source.renewals == 0)
+        #expect(source.fetches == 3)
+    }
+
     /// A push after an outage says the source works again: the retry backed off after its failures is brought
     /// forward to the minimum interval instead of waiting out the backoff.
     @Test func refreshNowBringsABackedOffRetryForward() async throws {

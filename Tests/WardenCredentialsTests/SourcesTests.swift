@@ -39,6 +39,9 @@ import WardenCredentials
         #expect(try await source.renew(credential).expiresAt == Date(timeIntervalSince1970: 100))
         try await source.revoke(credential)
         #expect(revoked.withLock { $0 } == ["v"])
+        // With a revoke closure its credentials are leases (revoked on shutdown by default); without, they are not.
+        #expect(source.issuesLeases)
+        #expect(!ClosureCredentialSource<String>(name: "plain") { Self.credential("v", source: "plain") }.issuesLeases)
     }
 
     @Test func aFallbackChainTriesInOrderAndSendsRenewalsToTheIssuer() async throws {

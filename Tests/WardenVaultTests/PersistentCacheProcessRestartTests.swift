@@ -50,6 +50,11 @@ struct PersistentCacheProcessRestartTests {
             self.process = process
         }
 
+        /// A test that fails midway must not leave the process serving: it stops only on a signal.
+        deinit {
+            if self.process.isRunning { self.process.terminate() }
+        }
+
         var report: Report? {
             FileManager.default.contents(atPath: self.reportPath).flatMap {
                 try? JSONDecoder().decode(Report.self, from: $0)

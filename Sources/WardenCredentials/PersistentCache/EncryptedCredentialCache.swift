@@ -152,6 +152,11 @@ package final class EncryptedCredentialCache: Sendable {
         }
     }
 
+    /// Refuses `name`'s entry: logged once per entry, and the error to throw.
+    func reject(name: String, reason: String) -> CredentialsError {
+        self.reject(name: name, path: self.path(of: name), reason: reason)
+    }
+
     private func reject(name: String, path: String, reason: String) -> CredentialsError {
         let isNew = self.rejected.withLock { $0.insert(name).inserted }
         if isNew {

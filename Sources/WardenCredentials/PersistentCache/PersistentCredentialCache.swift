@@ -99,10 +99,19 @@ public struct PersistentCredentialCache<Value: Sendable>: Sendable {
         do {
             record = try JSONDecoder().decode(Record.self, from: Data(entry.payload))
         } catch {
-            throw CredentialsError(.cacheRejected, "the cache entry for \(sourceName) does not hold a credential")
+            throw self.storage.reject(name: sourceName, reason: "it does not hold a credential")
+        }
+        let value: Value
+        do {
+            value = try self.decode(Array(record.value))
+        } catch let error as CredentialsError {
+            // Authenticated, yet not a value: refused like a tampered entry, and logged once.
+            throw self.storage.reject(name: sourceName, reason: error.message)
+        } catch {
+            throw self.storage.reject(name: sourceName, reason: "its value does not decode: \(error)")
         }
         return Credential(
-            value: try self.decode(Array(record.value)),
+            value: value,
             issuedAt: record.issuedAt,
             expiresAt: record.expiresAt,
             refreshHint: record.refreshHint,
