@@ -26,6 +26,7 @@ let package = Package(
         .executableTarget(
             name: "VaultOutageDemo",
             dependencies: [
+                "ExampleEventLog",
                 .product(name: "Warden", package: "warden"),
                 .product(name: "WardenTestServers", package: "warden"),
                 .product(name: "Logging", package: "swift-log"),
@@ -36,6 +37,7 @@ let package = Package(
         .executableTarget(
             name: "VaultFailoverDemo",
             dependencies: [
+                "ExampleEventLog",
                 .product(name: "Warden", package: "warden"),
                 .product(name: "WardenTestServers", package: "warden"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,4 @@
+import ExampleEventLog
 import Foundation
 import Logging
 import Synchronization
@@ -18,7 +19,7 @@ import WardenTestServers
 @main
 enum VaultFailoverDemo {
     static func main() async {
-        let timeline = Timeline(json: CommandLine.arguments.contains("--json"))
+        let timeline = DemoTimeline(json: CommandLine.arguments.contains("--json"))
         signal(SIGPIPE, SIG_IGN)
         timeline.emit("starting a three-node OpenBao raft cluster", node: "-", status: "pending")
         let cluster: OpenBaoCluster
@@ -53,7 +54,7 @@ enum VaultFailoverDemo {
         withExtendedLifetime(signalSources) {}
     }
 
-    static func run(_ cluster: OpenBaoCluster, _ timeline: Timeline) async throws {
+    static func run(_ cluster: OpenBaoCluster, _ timeline: DemoTimeline) async throws {
         let names = Dictionary(uniqueKeysWithValues: cluster.nodes.enumerated().map { ($1.address, "node-\($0 + 1)") })
         func name(_ address: String) -> String { names[address] ?? address }
 
@@ -162,7 +163,7 @@ enum VaultFailoverDemo {
             }
             if Int(timeline.elapsed) > lastTick {
                 lastTick = Int(timeline.elapsed)
-                if timeline.json { emit("tick") }
+                timeline.tick(node: name(client.currentAddress), status: health.status, counters)
             }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -196,58 +197,6 @@ final class NodeHealth: Sendable {
             try? await probe.shutdown()
         }
         self.current.withLock { $0 = status }
-    }
-}
-
-/// Requests served and failed, counted from many tasks at once.
-final class RequestCounters: Sendable {
-    private let served = Atomic<Int>(0)
-    private let refused = Atomic<Int>(0)
-
-    var ok: Int { self.served.load(ordering: .relaxed) }
-    var failed: Int { self.refused.load(ordering: .relaxed) }
-
-    func recordSuccess() { self.served.add(1, ordering: .relaxed) }
-    func recordFailure() { self.refused.add(1, ordering: .relaxed) }
-}
-
-/// Prints the timeline: readable lines, or one JSON object per line.
-final class Timeline: Sendable {
-    let json: Bool
-    private let start = Mutex(ContinuousClock.now)
-    private let outputClosed = Mutex<(@Sendable () -> Void)?>(nil)
-
-    init(json: Bool) { self.json = json }
-
-    /// Called when standard output is gone (the reader exited).
-    var onOutputClosed: (@Sendable () -> Void)? {
-        get { self.outputClosed.withLock { $0 } }
-        set { self.outputClosed.withLock { $0 = newValue } }
-    }
-
-    /// Counts from now: the timeline starts when the service starts, after the set-up.
-    func restart() { self.start.withLock { $0 = ContinuousClock.now } }
-
-    var elapsed: Double {
-        (ContinuousClock.now - self.start.withLock { $0 }) / .milliseconds(1) / 1000
-    }
-
-    func emit(_ event: String, node: String, status: String, _ counters: RequestCounters? = nil) {
-        let t = (self.elapsed * 10).rounded() / 10
-        if self.json {
-            let object: JSONValue = [
-                "t": .number(String(t)), "event": .string(event), "node": .string(node), "status": .string(status),
-                "requestsOK": .number(counters?.ok ?? 0), "requestsFailed": .number(counters?.failed ?? 0),
-            ]
-            print(object.description)
-        } else {
-            let counts = counters.map { "  [ok \($0.ok), failed \($0.failed)]" } ?? ""
-            print(
-                String(format: "%5.1fs  ", t) + node.padding(toLength: 7, withPad: " ", startingAt: 0) + "  "
-                    + status.padding(toLength: 11, withPad: " ", startingAt: 0) + "  \(event)\(counts)"
-            )
-        }
-        if fflush(nil) != 0 { self.onOutputClosed?() }
     }
 }
 

@@ -1,7 +1,7 @@
+import ExampleEventLog
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 import Warden
 import WardenCore
 
@@ -30,7 +30,7 @@ enum VaultOutageDemo {
         // A reader that goes away (`| head`) must not kill the demo before it removes its servers: writes then fail,
         // and the timeline ends the demo cleanly.
         signal(SIGPIPE, SIG_IGN)
-        let timeline = Timeline(json: json)
+        let timeline = DemoTimeline(json: json)
         do {
             let servers = try LocalServers()
             defer { servers.cleanUp() }
@@ -53,7 +53,7 @@ enum VaultOutageDemo {
         }
     }
 
-    static func run(_ servers: LocalServers, _ timeline: Timeline) async throws {
+    static func run(_ servers: LocalServers, _ timeline: DemoTimeline) async throws {
         timeline.emit("starting PostgreSQL and OpenBao", status: "pending")
         try servers.startPostgres()
         try await servers.startVault()
@@ -222,63 +222,5 @@ enum VaultOutageDemo {
             counters
         )
         if !revoked { throw DemoError("the database credentials still log in after shutdown") }
-    }
-}
-
-/// Requests served and failed, counted from many tasks at once.
-final class RequestCounters: Sendable {
-    private let served = Atomic<Int>(0)
-    private let refused = Atomic<Int>(0)
-
-    var ok: Int { self.served.load(ordering: .relaxed) }
-    var failed: Int { self.refused.load(ordering: .relaxed) }
-
-    func recordSuccess() { self.served.add(1, ordering: .relaxed) }
-    func recordFailure() { self.refused.add(1, ordering: .relaxed) }
-}
-
-/// Prints the timeline: readable lines, or one JSON object per line.
-final class Timeline: Sendable {
-    let json: Bool
-    private let start = Mutex(ContinuousClock.now)
-    private let outputClosed = Mutex<(@Sendable () -> Void)?>(nil)
-
-    init(json: Bool) { self.json = json }
-
-    /// Called when standard output is gone (the reader exited).
-    var onOutputClosed: (@Sendable () -> Void)? {
-        get { self.outputClosed.withLock { $0 } }
-        set { self.outputClosed.withLock { $0 = newValue } }
-    }
-
-    /// Counts from now: the timeline starts when the service starts serving, after the set-up.
-    func restart() { self.start.withLock { $0 = ContinuousClock.now } }
-
-    var elapsed: Double {
-        let duration = ContinuousClock.now - self.start.withLock { $0 }
-        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    func emit(_ event: String, status: String, _ counters: RequestCounters? = nil) {
-        let t = (self.elapsed * 10).rounded() / 10
-        if self.json {
-            let object: JSONValue = [
-                "t": .number(String(t)), "event": .string(event), "status": .string(status),
-                "requestsOK": .number(counters?.ok ?? 0), "requestsFailed": .number(counters?.failed ?? 0),
-            ]
-            print(object.description)
-        } else {
-            let stamp = String(format: "%5.1fs", t)
-            let counts = counters.map { "  [ok \($0.ok), failed \($0.failed)]" } ?? ""
-            print("\(stamp)  \(status.padding(toLength: 11, withPad: " ", startingAt: 0))  \(event)\(counts)")
-        }
-        if fflush(nil) != 0 {
-            self.onOutputClosed?()
-        }
-    }
-
-    /// A line a second in JSON; the readable timeline prints events only.
-    func tick(status: String, _ counters: RequestCounters) {
-        if self.json { self.emit("tick", status: status, counters) }
     }
 }
