@@ -9,41 +9,10 @@ database lease revoked at the end. Exits 1 naming the first rule broken.
 import json
 import sys
 
-KEYS = {"t", "event", "status", "requestsOK", "requestsFailed"}
+from demo_timeline import Timeline
 
-
-def fail(rule, line=None):
-    print(f"outage demo check failed: {rule}" + (f"\n  line: {line}" if line else ""), file=sys.stderr)
-    sys.exit(1)
-
-
-events = []
-for raw in sys.stdin:
-    raw = raw.strip()
-    if not raw:
-        continue
-    try:
-        event = json.loads(raw)
-    except ValueError:
-        fail("a line is not JSON", raw)
-    if not isinstance(event, dict) or set(event) != KEYS:
-        fail(f"a line does not have exactly the keys {sorted(KEYS)}", raw)
-    if not isinstance(event["t"], (int, float)) or not isinstance(event["event"], str) or not isinstance(event["status"], str):
-        fail("t must be a number, event and status strings", raw)
-    if not all(isinstance(event[k], int) and event[k] >= 0 for k in ("requestsOK", "requestsFailed")):
-        fail("requestsOK and requestsFailed must be counts", raw)
-    events.append(event)
-
-if not events:
-    fail("no output")
-
-
-def index(prefix):
-    for i, event in enumerate(events):
-        if event["event"].startswith(prefix):
-            return i
-    fail(f"no event starting with '{prefix}'")
-
+timeline = Timeline("outage demo", {"t", "event", "status", "requestsOK", "requestsFailed"}, sys.stdin)
+events, index, fail = timeline.events, timeline.index, timeline.fail
 
 down, back, done = index("Vault down"), index("Vault back"), index("done")
 stopped, restarted = index("service stopped"), index("service restarted")

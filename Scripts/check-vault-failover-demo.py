@@ -9,41 +9,12 @@ naming the first rule broken.
 import json
 import sys
 
-KEYS = {"t", "event", "node", "status", "requestsOK", "requestsFailed"}
+from demo_timeline import Timeline
 
-
-def fail(rule, line=None):
-    print(f"failover demo check failed: {rule}" + (f"\n  line: {line}" if line else ""), file=sys.stderr)
-    sys.exit(1)
-
-
-events = []
-for raw in sys.stdin:
-    raw = raw.strip()
-    if not raw:
-        continue
-    try:
-        event = json.loads(raw)
-    except ValueError:
-        fail("a line is not JSON", raw)
-    if not isinstance(event, dict) or set(event) != KEYS:
-        fail(f"a line does not have exactly the keys {sorted(KEYS)}", raw)
-    if not isinstance(event["t"], (int, float)) or not all(isinstance(event[k], str) for k in ("event", "node", "status")):
-        fail("t must be a number, event, node and status strings", raw)
-    if not all(isinstance(event[k], int) and event[k] >= 0 for k in ("requestsOK", "requestsFailed")):
-        fail("requestsOK and requestsFailed must be counts", raw)
-    events.append(event)
-
-if not events:
-    fail("no output")
-
-
-def index(prefix, start=0):
-    for i in range(start, len(events)):
-        if events[i]["event"].startswith(prefix):
-            return i
-    fail(f"no event starting with '{prefix}'" + (" after the kill" if start else ""))
-
+timeline = Timeline(
+    "failover demo", {"t", "event", "node", "status", "requestsOK", "requestsFailed"}, sys.stdin
+)
+events, index, fail = timeline.events, timeline.index, timeline.fail
 
 up = index("cluster up")
 if events[up]["status"] != "active":
