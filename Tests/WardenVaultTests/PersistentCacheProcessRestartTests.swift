@@ -106,11 +106,9 @@ struct PersistentCacheProcessRestartTests {
                 """
             ]
         )
-        try await admin.write("sys/auth/approle", ["type": "approle"])
-        try await admin.write("auth/approle/role/app", ["token_ttl": "10m", "token_policies": ["default", "app"]])
-        let roleID = try #require(try await admin.read("auth/approle/role/app/role-id").data?["role_id"]?.stringValue)
-        let secretID = try #require(
-            try await admin.write("auth/approle/role/app/secret-id")?.data?["secret_id"]?.stringValue
+        let (roleID, secretID) = try await admin.createAppRole(
+            "app",
+            ["token_ttl": "10m", "token_policies": ["default", "app"]]
         )
         let secretIDFile = try directory.write("secret-id", secretID)
         let keyFile = try directory.write(

@@ -66,11 +66,9 @@ struct PersistentCacheRestartTests {
         defer { server.shutDown() }
         let admin = try server.client()
         defer { Task { try? await admin.shutdown() } }
-        try await admin.write("sys/auth/approle", ["type": "approle"])
-        try await admin.write("auth/approle/role/app", ["token_ttl": "1h", "token_policies": ["default"]])
-        let roleID = try #require(try await admin.read("auth/approle/role/app/role-id").data?["role_id"]?.stringValue)
-        let secretID = try #require(
-            try await admin.write("auth/approle/role/app/secret-id")?.data?["secret_id"]?.stringValue
+        let (roleID, secretID) = try await admin.createAppRole(
+            "app",
+            ["token_ttl": "1h", "token_policies": ["default"]]
         )
 
         // The first process gets a token, which the cache keeps.

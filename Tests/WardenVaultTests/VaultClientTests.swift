@@ -189,20 +189,13 @@ struct VaultClientTests {
             #expect(try await admin.kv2().read("app/config").data.reveal()["owner"] == "root namespace")
 
             // A token made inside the namespace works only with the namespace sent.
-            try await teamA.write("sys/auth/approle", ["type": "approle"])
             try await teamA.write(
                 "sys/policy/reader",
                 ["policy": #"path "secret/data/app/*" { capabilities = ["read"] }"#]
             )
-            try await teamA.write(
-                "auth/approle/role/reader",
+            let (roleID, secretID) = try await teamA.createAppRole(
+                "reader",
                 ["token_policies": ["default", "reader"], "token_ttl": "5m"]
-            )
-            let roleID = try #require(
-                try await teamA.read("auth/approle/role/reader/role-id").data?["role_id"]?.stringValue
-            )
-            let secretID = try #require(
-                try await teamA.write("auth/approle/role/reader/secret-id")?.data?["secret_id"]?.stringValue
             )
             configuration.token = nil
             let reader = try VaultClient(configuration: configuration)

@@ -173,16 +173,9 @@ struct VaultDatabaseAndOutageTests {
                     """
                 ]
             )
-            try await admin.write("sys/auth/approle", ["type": "approle"])
-            try await admin.write(
-                "auth/approle/role/app",
+            let (roleID, secretID) = try await admin.createAppRole(
+                "app",
                 ["token_ttl": "3s", "token_max_ttl": "8s", "token_policies": ["default", "app"]]
-            )
-            let roleID = try #require(
-                try await admin.read("auth/approle/role/app/role-id").data?["role_id"]?.stringValue
-            )
-            let secretID = try #require(
-                try await admin.write("auth/approle/role/app/secret-id")?.data?["secret_id"]?.stringValue
             )
             var configuration = admin.configuration
             configuration.token = nil

@@ -119,14 +119,9 @@ struct VaultHighAvailabilityTests {
                 """
             ]
         )
-        try await client.write("sys/auth/approle", ["type": "approle"])
-        try await client.write(
-            "auth/approle/role/ha",
+        let (roleID, secretID) = try await client.createAppRole(
+            "ha",
             ["token_ttl": "4s", "token_max_ttl": "8s", "token_policies": ["default", "ha"]]
-        )
-        let roleID = try #require(try await client.read("auth/approle/role/ha/role-id").data?["role_id"]?.stringValue)
-        let secretID = try #require(
-            try await client.write("auth/approle/role/ha/secret-id")?.data?["secret_id"]?.stringValue
         )
         try await client.kv2().write("ha/app", ["key": "value"])
 

@@ -86,20 +86,13 @@ extension VaultClientTests {
     /// token's policies do not cover is refused without a login.
     @Test func aRevokedTokenIsReplacedByANewLoginAndAPolicyDenialIsNot() async throws {
         try await Self.withServer { server, admin in
-            try await admin.write("sys/auth/approle", ["type": "approle"])
             try await admin.write(
                 "sys/policy/payments",
                 ["policy": #"path "secret/data/payments/*" { capabilities = ["read"] }"#]
             )
-            try await admin.write(
-                "auth/approle/role/payments",
+            let (roleID, secretID) = try await admin.createAppRole(
+                "payments",
                 ["token_ttl": "10m", "token_policies": ["default", "payments"]]
-            )
-            let roleID = try #require(
-                try await admin.read("auth/approle/role/payments/role-id").data?["role_id"]?.stringValue
-            )
-            let secretID = try #require(
-                try await admin.write("auth/approle/role/payments/secret-id")?.data?["secret_id"]?.stringValue
             )
             try await admin.kv2().write("payments/api-key", ["key": "k1"])
             try await admin.kv2().write("billing/api-key", ["key": "b1"])
@@ -149,16 +142,9 @@ extension VaultClientTests {
     /// it, then replaced by a fresh login before its maximum TTL, with every request served throughout.
     @Test func theTokenIsRenewedThenReplacedByALoginAtItsMaximumTTL() async throws {
         try await Self.withServer { server, admin in
-            try await admin.write("sys/auth/approle", ["type": "approle"])
-            try await admin.write(
-                "auth/approle/role/short",
+            let (roleID, secretID) = try await admin.createAppRole(
+                "short",
                 ["token_ttl": "4s", "token_max_ttl": "7s", "token_policies": ["default"]]
-            )
-            let roleID = try #require(
-                try await admin.read("auth/approle/role/short/role-id").data?["role_id"]?.stringValue
-            )
-            let secretID = try #require(
-                try await admin.write("auth/approle/role/short/secret-id")?.data?["secret_id"]?.stringValue
             )
 
             let client = try server.client(maximumRetries: 0)

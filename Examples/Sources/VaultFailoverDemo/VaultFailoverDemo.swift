@@ -64,11 +64,10 @@ enum VaultFailoverDemo {
             "sys/policy/demo-service",
             ["policy": #"path "secret/data/demo/*" { capabilities = ["create", "update", "read"] }"#]
         )
-        try await admin.write("sys/auth/approle", ["type": "approle"])
-        try await admin.write("auth/approle/role/service", ["token_ttl": "1m", "token_policies": ["demo-service"]])
-        guard let roleID = try await admin.read("auth/approle/role/service/role-id").data?["role_id"]?.stringValue,
-            let secretID = try await admin.write("auth/approle/role/service/secret-id")?.data?["secret_id"]?.stringValue
-        else { throw DemoError("OpenBao did not give the AppRole's IDs") }
+        let (roleID, secretID) = try await admin.createAppRole(
+            "service",
+            ["token_ttl": "1m", "token_policies": ["demo-service"]]
+        )
         try await admin.shutdown()
 
         // The service: one client of all three nodes, its token from an AppRole login through the rotation engine.
