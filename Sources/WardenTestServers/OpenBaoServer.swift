@@ -4,6 +4,12 @@ import Synchronization
 public import WardenCore
 public import WardenVault
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A real OpenBao server on a free loopback port, started and stopped by its owner (a test, or the outage demo).
 ///
 /// Dev servers are in memory and come up unsealed with root token `root`. `persistent` servers keep their data in
@@ -145,6 +151,19 @@ public final class OpenBaoServer: Sendable {
         process?.waitUntilExit()
     }
 
+    /// Kills the process for good (SIGKILL), as a crash or a power cut would: no graceful step-down, no handing of
+    /// leadership to another node (which ``stop()``'s SIGTERM does). A later ``start()`` fails. Idempotent.
+    public func kill() {
+        let process = self.state.withLock { state in
+            state.isShutDown = true
+            defer { state.process = nil }
+            return state.process
+        }
+        guard let process, process.isRunning else { return }
+        sendSignal(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     /// Stops the process for good: a later ``start()`` fails. Idempotent.
     public func shutDown() {
         self.state.withLock { $0.isShutDown = true }
@@ -262,4 +281,13 @@ public final class OpenBaoServer: Sendable {
         defer { Task { try? await admin.shutdown() } }
         try await admin.write("sys/mounts/secret", ["type": "kv", "options": ["version": "2"]])
     }
+}
+
+/// `kill(2)`, under a name that the method `kill()` does not hide.
+private func sendSignal(_ pid: Int32, _ signal: Int32) {
+    #if canImport(Glibc)
+    _ = Glibc.kill(pid, signal)
+    #elseif canImport(Darwin)
+    _ = Darwin.kill(pid, signal)
+    #endif
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Metrics
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 // MARK: high availability: one node at a time, the next healthy one when it fails
@@ -41,11 +42,34 @@ extension VaultClient {
         }
     }
 
+    /// What the client knows of the node in use: whether it is the active one, and the search for it.
+    struct ActiveNodeSearch: Sendable {
+        /// While the node in use is not known to be active (before the first request, or a standby taken during an
+        /// election): the earliest time to look for the active node again. `nil` once the node in use is active.
+        var nextCheck: ContinuousClock.Instant?
+        /// The search under way; requests arriving meanwhile wait for its answer instead of asking again.
+        var inFlight: Task<Void, Never>?
+        /// Whether no search has ended yet: the first choice of a node is not a failover.
+        var isFirst: Bool
+    }
+
+    /// Whether the node in use is known to be the active one (always, with one address: a load balancer's business).
+    var isOnActiveNode: Bool { self.activeSearch.withLock { $0.nextCheck == nil } }
+
+    /// Whether a request is a read that must go to the active node. Since OpenBao 2.5 a standby answers reads from its
+    /// own copy, which may lag the active node's: a token just made by a login, a secret just written. Reads of the
+    /// node's own state (`sys/health`, `sys/seal-status`, `sys/leader`) may go anywhere.
+    func requiresActiveNode(_ method: HTTPMethod, _ path: String) -> Bool {
+        guard self.nodes.count > 1, method == .GET || method.rawValue == "LIST" else { return false }
+        let trimmed = path.hasPrefix("/") ? path.dropFirst() : Substring(path)
+        return !["sys/health", "sys/seal-status", "sys/leader"].contains { trimmed.hasPrefix($0) }
+    }
+
     /// Moves off the node at `failed`: to the active node if one of the others says it is, else to the first other
     /// node that answers as a standby (in the configured order after the failed one), else to the next one; returns
     /// the node to use. When another request moved first, its choice stands: concurrent failures move the client once.
-    /// A standby chosen during an election is left for the active node as soon as one answers (``moveToActiveIfDue(deadline:)``),
-    /// so that reads go where the writes before them went.
+    /// A standby chosen during an election is left for the active node as soon as one answers
+    /// (``findActiveNodeIfDue()``); until then it takes writes (it forwards them) but no reads.
     func failOver(from failed: Int, reason: VaultError, deadline: NIODeadline) async -> Int {
         // Another request moved already: take its choice without probing again.
         let current = self.nodeInUse.load(ordering: .acquiring)
@@ -68,26 +92,58 @@ extension VaultClient {
         return self.move(from: failed, to: chosen, reason: "\(reason.code)", toStandby: true)
     }
 
-    /// When the node in use was chosen as a standby, asks the nodes (at most every half second) whether one is active
-    /// now, and moves there.
-    func moveToActiveIfDue(deadline: NIODeadline) async {
+    /// When the node in use is not known to be active, asks every node `sys/health` at once and moves to the active
+    /// one. At most one search runs at a time, and one starts at most every half second; a request arriving during a
+    /// search waits for its answer (two seconds at most), so that the first reads of a new client are not turned away.
+    func findActiveNodeIfDue() async {
         let now = ContinuousClock.now
-        let due = self.activeCheck.withLock { check -> Bool in
-            guard let next = check, now >= next else { return false }
-            check = now + .milliseconds(500)
-            return true
+        let search = self.activeSearch.withLock { state -> Task<Void, Never>? in
+            if let inFlight = state.inFlight { return inFlight }
+            guard let next = state.nextCheck, now >= next else { return nil }
+            state.nextCheck = now + .milliseconds(500)
+            let task = Task { await self.searchActiveNode() }
+            state.inFlight = task
+            return task
         }
-        guard due else { return }
-        let current = self.nodeInUse.load(ordering: .acquiring)
-        for (index, node) in self.nodes.enumerated() {
-            if await self.role(of: node, deadline: deadline) == .active {
-                if index != current {
-                    _ = self.move(from: current, to: index, reason: "active node found", toStandby: false)
-                }
-                self.activeCheck.withLock { $0 = nil }
-                return
+        await search?.value
+    }
+
+    private func searchActiveNode() async {
+        let deadline = NIODeadline.now() + .seconds(2)
+        let active = await withTaskGroup(of: (Int, Role?).self) { group in
+            for (index, node) in self.nodes.enumerated() {
+                group.addTask { (index, await self.role(of: node, deadline: deadline)) }
+            }
+            var active: Int?
+            for await (index, role) in group where role == .active {
+                active = min(active ?? index, index)
+            }
+            return active
+        }
+        let isFirst = self.activeSearch.withLock { state in
+            defer { state.isFirst = false }
+            return state.isFirst
+        }
+        if let active {
+            let current = self.nodeInUse.load(ordering: .acquiring)
+            if active == current {
+                self.activeSearch.withLock { $0.nextCheck = nil }
+            } else if isFirst {
+                self.choose(from: current, to: active)
+            } else {
+                _ = self.move(from: current, to: active, reason: "active node found", toStandby: false)
             }
         }
+        self.activeSearch.withLock { $0.inFlight = nil }
+    }
+
+    /// The first choice of a new client: the active node, whichever of the addresses it is. Not a failover.
+    private func choose(from: Int, to: Int) {
+        guard self.nodeInUse.compareExchange(expected: from, desired: to, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        self.activeSearch.withLock { $0.nextCheck = nil }
+        Gauge(label: "warden_vault_node_in_use", dimensions: [("address", self.nodes[to].address)]).record(1)
+        self.logger.info("Vault active node chosen", metadata: ["address": "\(self.nodes[to].address)"])
     }
 
     /// Makes `to` the node in use if `from` still is; returns the node in use afterwards.
@@ -98,7 +154,7 @@ extension VaultClient {
             ordering: .acquiringAndReleasing
         )
         guard exchanged else { return current }
-        self.activeCheck.withLock { $0 = toStandby ? ContinuousClock.now + .milliseconds(500) : nil }
+        self.activeSearch.withLock { $0.nextCheck = toStandby ? ContinuousClock.now + .milliseconds(500) : nil }
         self.failoverCount.add(1, ordering: .relaxed)
         Counter(label: "warden_vault_failovers_total").increment()
         Gauge(label: "warden_vault_node_in_use", dimensions: [("address", self.nodes[from].address)]).record(0)

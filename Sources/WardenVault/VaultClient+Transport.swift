@@ -39,7 +39,8 @@ extension VaultClient {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(self.configuration.timeout.timeInterval * 1e9))
         var backoff = Backoff(policy: self.configuration.retryBackoff)
         var attempt = 0
-        if self.nodes.count > 1 { await self.moveToActiveIfDue(deadline: deadline) }
+        if self.nodes.count > 1 { await self.findActiveNodeIfDue() }
+        let requiresActiveNode = self.requiresActiveNode(method, path)
         var node = self.nodeInUse.load(ordering: .acquiring)
         var redirectedTo: Int?
         var url = self.url(for: path, query: query, node: self.nodes[node])
@@ -48,10 +49,21 @@ extension VaultClient {
         // The nodes this request saw fail: a standby that has not noticed its active node's death redirects to it.
         var failedNodes = Set<Int>()
         while true {
+            // A read waits for the active node rather than take a standby's copy, which may lack the writes before it.
+            if requiresActiveNode, !redirected, !self.isOnActiveNode {
+                await self.findActiveNodeIfDue()
+                node = self.nodeInUse.load(ordering: .acquiring)
+                url = self.url(for: path, query: query, node: self.nodes[node])
+            }
+            let unsent = requiresActiveNode && !redirected && !self.isOnActiveNode
             var request = HTTPClientRequest(url: url)
             request.method = method
             request.headers.add(name: "X-Vault-Request", value: "true")
             if sendToken, let token { request.headers.add(name: "X-Vault-Token", value: token.reveal()) }
+            // A standby then answers a write with a redirect to the active node instead of forwarding it: the client
+            // learns where the active node is (after an election, or a step-down that failed nothing) and moves there
+            // with the write, so that the reads after it go there too.
+            if self.nodes.count > 1 { request.headers.add(name: "X-Vault-No-Request-Forwarding", value: "true") }
             if let namespace = self.configuration.namespace {
                 request.headers.add(name: "X-Vault-Namespace", value: namespace)
             }
@@ -61,22 +73,31 @@ extension VaultClient {
                 request.body = .bytes(ByteBuffer(bytes: body.jsonBytes))
             }
             let outcome: Result<(Int, [UInt8], HTTPHeaders), VaultError>
-            do {
-                let response = try await self.httpClient.execute(request, deadline: deadline, logger: nil)
-                let buffer = try await response.body.collect(upTo: maximumResponseSize)
-                outcome = .success((Int(response.status.code), Array(buffer.readableBytesView), response.headers))
-            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-                if Task.isCancelled { throw CancellationError() }
-                throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
-            } catch {
-                // A cancelled caller sees cancellation, not a transport error: graceful shutdown depends on it.
-                if Task.isCancelled || error is CancellationError { throw CancellationError() }
-                if NIODeadline.now() >= deadline {
-                    throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
-                }
+            if unsent {
                 outcome = .failure(
-                    VaultError(.transport, "\(label): cannot reach \(self.nodes[node].address): \(error)")
+                    VaultError(
+                        .standby,
+                        "\(label): no active node to read from (a standby's copy may lack recent writes)"
+                    )
                 )
+            } else {
+                do {
+                    let response = try await self.httpClient.execute(request, deadline: deadline, logger: nil)
+                    let buffer = try await response.body.collect(upTo: maximumResponseSize)
+                    outcome = .success((Int(response.status.code), Array(buffer.readableBytesView), response.headers))
+                } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                    if Task.isCancelled { throw CancellationError() }
+                    throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
+                } catch {
+                    // A cancelled caller sees cancellation, not a transport error: graceful shutdown depends on it.
+                    if Task.isCancelled || error is CancellationError { throw CancellationError() }
+                    if NIODeadline.now() >= deadline {
+                        throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
+                    }
+                    outcome = .failure(
+                        VaultError(.transport, "\(label): cannot reach \(self.nodes[node].address): \(error)")
+                    )
+                }
             }
             var retryAfter: Duration?
             let failure: VaultError
@@ -108,6 +129,14 @@ extension VaultClient {
                         failure = VaultError(
                             .standby,
                             "\(label): \(status) to \(location) while the cluster has no active node",
+                            status: status
+                        )
+                    } else if self.nodes.count > 1, index == nil, !sameOrigin {
+                        // A standby names the active node by an address that is not configured (its `api_addr` spelled
+                        // otherwise): the token does not go there; the client finds the active node among its own.
+                        failure = VaultError(
+                            .standby,
+                            "\(label): \(status) to \(location), which is not a configured address",
                             status: status
                         )
                     } else {
@@ -142,8 +171,9 @@ extension VaultClient {
                 throw failure
             }
             attempt += 1
-            if failure.code == .standby { self.noteElection() }
-            if self.nodes.count > 1, Self.isNodeFailure(failure) {
+            if failure.code == .standby, !unsent { self.noteElection() }
+            // A read held back from a standby is not the standby's failure: the search for the active node goes on.
+            if self.nodes.count > 1, Self.isNodeFailure(failure), !unsent {
                 // A standby answering "no active node" is alive; only a node that itself failed is marked.
                 if failure.code != .standby { failedNodes.insert(node) }
                 node = await self.failOver(from: node, reason: failure, deadline: deadline)

@@ -57,8 +57,8 @@ public final class VaultClient: Service, Sendable {
     let nodeInUse = Atomic<Int>(0)
     let failoverCount = Atomic<Int>(0)
     let electionCount = Atomic<Int>(0)
-    /// When the node in use was taken as a standby: the earliest time to look for an active node again.
-    let activeCheck = Mutex<ContinuousClock.Instant?>(nil)
+    /// Whether the node in use is known to be active, and the search for the one that is.
+    let activeSearch: Mutex<ActiveNodeSearch>
     private let tokenSource: Mutex<TokenSource>
     /// Called when the token provider replaces the token (see ``onTokenReplaced(_:)``), and what watches for it.
     private let tokenReplaced = Mutex<(observers: [@Sendable () -> Void], watcher: Task<Void, Never>?)>(([], nil))
@@ -168,6 +168,10 @@ public final class VaultClient: Service, Sendable {
             )
         }
         self.nodes = nodes
+        // With several addresses, the first request looks for the active node: the first address may be a standby.
+        self.activeSearch = Mutex(
+            ActiveNodeSearch(nextCheck: nodes.count > 1 ? ContinuousClock.now : nil, inFlight: nil, isFirst: true)
+        )
         self.configuration = configuration
         self.httpClient = httpClient
         self.ownsHTTPClient = ownsHTTPClient

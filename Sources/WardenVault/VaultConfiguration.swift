@@ -10,9 +10,10 @@ public struct VaultConfiguration: Sendable {
     /// The addresses of a cluster's nodes, in order of preference, such as `https://vault-1.internal:8200`; one
     /// address (a single server, or a load balancer) is the usual case.
     ///
-    /// With several, the client sends every request to one node and stays on it (so that a read that follows a write
-    /// goes where the write went), and moves to the active node (asked with `sys/health`; a standby while none is active), when
-    /// the one in use fails with a connection error, a 5xx, sealed or an election under way. A standby's redirect is
+    /// With several, the client finds the active node (asked with `sys/health`) before its first request, sends every
+    /// request there and stays on it, and moves to the next active node (a standby while none is active) when the one
+    /// in use fails with a connection error, a 5xx, sealed or an election under way. Reads go only to a node known to
+    /// be active, so that they see the writes before them; on a standby they wait for one. A standby's redirect is
     /// followed with the token only to a node of this list. See "High availability" in `UsingVault.md`.
     public var addresses: [String]
 
