@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import Metrics
 import NIOCore
-import NIOHTTP1
 import Synchronization
 
 // MARK: high availability: one node at a time, the next healthy one when it fails
@@ -23,9 +22,10 @@ extension VaultClient {
         }
     }
 
-    /// The address requests go to now: the first of ``VaultConfiguration/addresses`` until it fails.
+    /// The address requests go to now: with several addresses, the one found active before the first request (the
+    /// first address until then), and the next active one after it fails.
     public var currentAddress: String {
-        self.nodes[self.nodeInUse.load(ordering: .acquiring)].address
+        self.nodes[self.nodeInUse].address
     }
 
     /// How many times the client has moved to another node because the one in use failed (or redirected to another).
@@ -42,25 +42,42 @@ extension VaultClient {
         }
     }
 
-    /// What the client knows of the node in use: whether it is the active one, and the search for it.
-    struct ActiveNodeSearch: Sendable {
-        /// While the node in use is not known to be active (before the first request, or a standby taken during an
-        /// election): the earliest time to look for the active node again. `nil` once the node in use is active.
+    /// The node in use and what the client knows of it, changed together under one lock: a request must never see the
+    /// node of one change with the knowledge of another.
+    struct ClusterState: Sendable {
+        /// The index of the node requests go to.
+        var inUse = 0
+        /// Whether the node in use has answered `sys/health` as active (or served a request redirected to it as the
+        /// active node) since it was taken. Always true with one address: a load balancer's business.
+        var isActive: Bool
+        /// While the node in use is not known to be active: the earliest time to look for the active node again.
         var nextCheck: ContinuousClock.Instant?
-        /// The search under way; requests arriving meanwhile wait for its answer instead of asking again.
-        var inFlight: Task<Void, Never>?
-        /// Whether no search has ended yet: the first choice of a node is not a failover.
-        var isFirst: Bool
+        /// The search under way, and the requests waiting for its answer.
+        var inFlight = false
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+        /// Whether no node has been chosen yet (found active, or failed over to): the first choice is not a failover.
+        var isFirst = true
+
+        init(nodeCount: Int) {
+            // With several addresses the first may be a standby: the first request looks for the active node.
+            self.isActive = nodeCount == 1
+            self.nextCheck = nodeCount == 1 ? nil : ContinuousClock.now
+        }
     }
 
-    /// Whether the node in use is known to be the active one (always, with one address: a load balancer's business).
-    var isOnActiveNode: Bool { self.activeSearch.withLock { $0.nextCheck == nil } }
+    /// The index of the node in use.
+    var nodeInUse: Int { self.cluster.withLock { $0.inUse } }
 
-    /// Whether a request is a read that must go to the active node. Since OpenBao 2.5 a standby answers reads from its
-    /// own copy, which may lag the active node's: a token just made by a login, a secret just written. Reads of the
-    /// node's own state (`sys/health`, `sys/seal-status`, `sys/leader`) may go anywhere.
-    func requiresActiveNode(_ method: HTTPMethod, _ path: String) -> Bool {
-        guard self.nodes.count > 1, method == .GET || method.rawValue == "LIST" else { return false }
+    /// The node in use if it is known to be active, else nil.
+    var activeNodeInUse: Int? { self.cluster.withLock { $0.isActive ? $0.inUse : nil } }
+
+    /// Whether a request must go to a node known to be active. Since OpenBao 2.5 a standby answers whatever does not
+    /// write (reads, and requests such as transit's `decrypt` or a token lookup) from its own copy, which may lag the
+    /// active node's: a secret just written, a token just made by a login. Requests about the node itself
+    /// (`sys/health`, `sys/seal-status`, `sys/leader`) may go anywhere.
+    func requiresActiveNode(_ path: String) -> Bool {
+        guard self.nodes.count > 1 else { return false }
         let trimmed = path.hasPrefix("/") ? path.dropFirst() : Substring(path)
         return !["sys/health", "sys/seal-status", "sys/leader"].contains { trimmed.hasPrefix($0) }
     }
@@ -68,11 +85,11 @@ extension VaultClient {
     /// Moves off the node at `failed`: to the active node if one of the others says it is, else to the first other
     /// node that answers as a standby (in the configured order after the failed one), else to the next one; returns
     /// the node to use. When another request moved first, its choice stands: concurrent failures move the client once.
-    /// A standby chosen during an election is left for the active node as soon as one answers
-    /// (``findActiveNodeIfDue()``); until then it takes writes (it forwards them) but no reads.
+    /// A standby chosen during an election is not sent requests; the client looks for the active node every half
+    /// second (``findActiveNodeIfDue(deadline:)``) and moves there as soon as one answers.
     func failOver(from failed: Int, reason: VaultError, deadline: NIODeadline) async -> Int {
         // Another request moved already: take its choice without probing again.
-        let current = self.nodeInUse.load(ordering: .acquiring)
+        let current = self.nodeInUse
         guard current == failed else { return current }
         let count = self.nodes.count
         var chosen = (failed + 1) % count
@@ -92,69 +109,118 @@ extension VaultClient {
         return self.move(from: failed, to: chosen, reason: "\(reason.code)", toStandby: true)
     }
 
-    /// When the node in use is not known to be active, asks every node `sys/health` at once and moves to the active
-    /// one. At most one search runs at a time, and one starts at most every half second; a request arriving during a
-    /// search waits for its answer (two seconds at most), so that the first reads of a new client are not turned away.
-    func findActiveNodeIfDue() async {
+    /// When the node in use is not known to be active, asks every node `sys/health` at once and moves to the first
+    /// that answers as active. One search runs at a time, and one starts at most every half second; a request arriving
+    /// during a search waits for its answer (so that a new client's first requests are not turned away), until the
+    /// search ends (two seconds at most, and within the deadline of the request that started it) or the request is
+    /// cancelled.
+    func findActiveNodeIfDue(deadline: NIODeadline) async {
         let now = ContinuousClock.now
-        let search = self.activeSearch.withLock { state -> Task<Void, Never>? in
-            if let inFlight = state.inFlight { return inFlight }
+        let start = self.cluster.withLock { state -> Bool? in
+            if state.inFlight { return false }
             guard let next = state.nextCheck, now >= next else { return nil }
             state.nextCheck = now + .milliseconds(500)
-            let task = Task { await self.searchActiveNode() }
-            state.inFlight = task
-            return task
+            state.inFlight = true
+            return true
         }
-        await search?.value
+        guard let start else { return }
+        if start {
+            let searchDeadline = min(deadline, NIODeadline.now() + .seconds(2))
+            Task { await self.searchActiveNode(deadline: searchDeadline) }
+        }
+        let id = self.cluster.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let waits = self.cluster.withLock { state in
+                    guard state.inFlight, !Task.isCancelled else { return false }
+                    state.waiters[id] = continuation
+                    return true
+                }
+                if !waits { continuation.resume() }
+            }
+        } onCancel: {
+            self.cluster.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
     }
 
-    private func searchActiveNode() async {
-        let deadline = NIODeadline.now() + .seconds(2)
+    private func searchActiveNode(deadline: NIODeadline) async {
+        let searchedFrom = self.nodeInUse
         let active = await withTaskGroup(of: (Int, Role?).self) { group in
             for (index, node) in self.nodes.enumerated() {
                 group.addTask { (index, await self.role(of: node, deadline: deadline)) }
             }
-            var active: Int?
             for await (index, role) in group where role == .active {
-                active = min(active ?? index, index)
+                group.cancelAll()  // the others' answers are not needed
+                return Optional(index)
             }
-            return active
+            return nil
         }
-        let isFirst = self.activeSearch.withLock { state in
-            defer { state.isFirst = false }
-            return state.isFirst
+        var moved: (from: Int, to: Int, isFirst: Bool)?
+        let waiters = self.cluster.withLock { state in
+            let isFirst = state.isFirst
+            state.inFlight = false
+            // A request that failed over meanwhile made its own choice; this answer is about the node it left.
+            if let active, state.inUse == searchedFrom {
+                state.isFirst = false
+                if active != state.inUse { moved = (state.inUse, active, isFirst) }
+                state.inUse = active
+                state.isActive = true
+                state.nextCheck = nil
+            }
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
         }
-        if let active {
-            let current = self.nodeInUse.load(ordering: .acquiring)
-            if active == current {
-                self.activeSearch.withLock { $0.nextCheck = nil }
-            } else if isFirst {
-                self.choose(from: current, to: active)
+        if let moved {
+            if moved.isFirst {
+                Gauge(label: "warden_vault_node_in_use", dimensions: [("address", self.nodes[moved.to].address)])
+                    .record(1)
+                self.logger.info("Vault active node chosen", metadata: ["address": "\(self.nodes[moved.to].address)"])
             } else {
-                _ = self.move(from: current, to: active, reason: "active node found", toStandby: false)
+                self.noteMove(from: moved.from, to: moved.to, reason: "active node found")
             }
         }
-        self.activeSearch.withLock { $0.inFlight = nil }
+        for waiter in waiters { waiter.resume() }
     }
 
-    /// The first choice of a new client: the active node, whichever of the addresses it is. Not a failover.
-    private func choose(from: Int, to: Int) {
-        guard self.nodeInUse.compareExchange(expected: from, desired: to, ordering: .acquiringAndReleasing).exchanged
-        else { return }
-        self.activeSearch.withLock { $0.nextCheck = nil }
-        Gauge(label: "warden_vault_node_in_use", dimensions: [("address", self.nodes[to].address)]).record(1)
-        self.logger.info("Vault active node chosen", metadata: ["address": "\(self.nodes[to].address)"])
-    }
-
-    /// Makes `to` the node in use if `from` still is; returns the node in use afterwards.
+    /// Makes `to` the node in use if `from` still is (`toStandby`: a node not known to be active); returns the node in
+    /// use afterwards.
     func move(from: Int, to: Int, reason: String, toStandby: Bool) -> Int {
-        let (exchanged, current) = self.nodeInUse.compareExchange(
-            expected: from,
-            desired: to,
-            ordering: .acquiringAndReleasing
-        )
-        guard exchanged else { return current }
-        self.activeSearch.withLock { $0.nextCheck = toStandby ? ContinuousClock.now + .milliseconds(500) : nil }
+        let current = self.cluster.withLock { state -> Int? in
+            guard state.inUse == from else { return state.inUse }
+            state.inUse = to
+            state.isFirst = false
+            state.isActive = !toStandby
+            state.nextCheck = toStandby ? ContinuousClock.now + .milliseconds(500) : nil
+            return nil
+        }
+        if let current { return current }
+        self.noteMove(from: from, to: to, reason: reason)
+        return to
+    }
+
+    /// The node at `index`, if in use, is known to be active now (it served a request a standby redirected to it).
+    func confirmActive(_ index: Int) {
+        self.cluster.withLock { state in
+            guard state.inUse == index else { return }
+            state.isActive = true
+            state.nextCheck = nil
+        }
+    }
+
+    /// The node at `index`, if in use, is no longer known to be active (it redirected a write elsewhere): the next
+    /// request looks for the active node first.
+    func forgetActive(_ index: Int) {
+        self.cluster.withLock { state in
+            guard state.inUse == index, state.isActive else { return }
+            state.isActive = false
+            state.nextCheck = ContinuousClock.now
+        }
+    }
+
+    private func noteMove(from: Int, to: Int, reason: String) {
         self.failoverCount.add(1, ordering: .relaxed)
         Counter(label: "warden_vault_failovers_total").increment()
         Gauge(label: "warden_vault_node_in_use", dimensions: [("address", self.nodes[from].address)]).record(0)
@@ -163,7 +229,6 @@ extension VaultClient {
             "Vault node failed; moved to another",
             metadata: ["from": "\(self.nodes[from].address)", "to": "\(self.nodes[to].address)", "reason": "\(reason)"]
         )
-        return to
     }
 
     /// Notes an answer that says a leader election is under way.

@@ -39,9 +39,8 @@ extension VaultClient {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(self.configuration.timeout.timeInterval * 1e9))
         var backoff = Backoff(policy: self.configuration.retryBackoff)
         var attempt = 0
-        if self.nodes.count > 1 { await self.findActiveNodeIfDue() }
-        let requiresActiveNode = self.requiresActiveNode(method, path)
-        var node = self.nodeInUse.load(ordering: .acquiring)
+        let requiresActiveNode = self.requiresActiveNode(path)
+        var node = self.nodeInUse
         var redirectedTo: Int?
         var url = self.url(for: path, query: query, node: self.nodes[node])
         var sendToken = true
@@ -49,13 +48,22 @@ extension VaultClient {
         // The nodes this request saw fail: a standby that has not noticed its active node's death redirects to it.
         var failedNodes = Set<Int>()
         while true {
-            // A read waits for the active node rather than take a standby's copy, which may lack the writes before it.
-            if requiresActiveNode, !redirected, !self.isOnActiveNode {
-                await self.findActiveNodeIfDue()
-                node = self.nodeInUse.load(ordering: .acquiring)
+            // A request waits for a node known to be active rather than take a standby's copy, which may lack the
+            // writes before it; a redirect is followed as it is (that is how a standby names the active node).
+            var unsent = false
+            // Whether a failure below is the node's (it failed, or says an election is under way): only then does the
+            // client fail over and count an election.
+            var blamesNode = true
+            if requiresActiveNode, !redirected {
+                if self.activeNodeInUse == nil { await self.findActiveNodeIfDue(deadline: deadline) }
+                if let active = self.activeNodeInUse {
+                    node = active
+                } else {
+                    node = self.nodeInUse
+                    unsent = true
+                }
                 url = self.url(for: path, query: query, node: self.nodes[node])
             }
-            let unsent = requiresActiveNode && !redirected && !self.isOnActiveNode
             var request = HTTPClientRequest(url: url)
             request.method = method
             request.headers.add(name: "X-Vault-Request", value: "true")
@@ -77,7 +85,7 @@ extension VaultClient {
                 outcome = .failure(
                     VaultError(
                         .standby,
-                        "\(label): no active node to read from (a standby's copy may lack recent writes)"
+                        "\(label): no active node to send it to (a standby's copy may lack recent writes)"
                     )
                 )
             } else {
@@ -106,9 +114,13 @@ extension VaultClient {
                 if (200..<300).contains(status) || allowedStatuses.contains(status) {
                     // A standby's redirect to another configured node that answered: that node is the active one, and
                     // the client stays there, so that reads go where writes went.
-                    let inUse = self.nodeInUse.load(ordering: .acquiring)
-                    if let redirectedTo, redirectedTo != inUse {
-                        _ = self.move(from: inUse, to: redirectedTo, reason: "redirected", toStandby: false)
+                    if let redirectedTo {
+                        let inUse = self.nodeInUse
+                        if redirectedTo != inUse {
+                            _ = self.move(from: inUse, to: redirectedTo, reason: "redirected", toStandby: false)
+                        } else {
+                            self.confirmActive(redirectedTo)
+                        }
                     }
                     return (status, bytes)
                 }
@@ -133,7 +145,9 @@ extension VaultClient {
                         )
                     } else if self.nodes.count > 1, index == nil, !sameOrigin {
                         // A standby names the active node by an address that is not configured (its `api_addr` spelled
-                        // otherwise): the token does not go there; the client finds the active node among its own.
+                        // otherwise): the token does not go there; the client asks its own addresses which is active.
+                        self.forgetActive(node)
+                        blamesNode = false
                         failure = VaultError(
                             .standby,
                             "\(label): \(status) to \(location), which is not a configured address",
@@ -171,9 +185,10 @@ extension VaultClient {
                 throw failure
             }
             attempt += 1
-            if failure.code == .standby, !unsent { self.noteElection() }
-            // A read held back from a standby is not the standby's failure: the search for the active node goes on.
-            if self.nodes.count > 1, Self.isNodeFailure(failure), !unsent {
+            if unsent { blamesNode = false }
+            if failure.code == .standby, blamesNode { self.noteElection() }
+            // A request held back from a standby is not the standby's failure: the search for the active node goes on.
+            if self.nodes.count > 1, Self.isNodeFailure(failure), blamesNode {
                 // A standby answering "no active node" is alive; only a node that itself failed is marked.
                 if failure.code != .standby { failedNodes.insert(node) }
                 node = await self.failOver(from: node, reason: failure, deadline: deadline)

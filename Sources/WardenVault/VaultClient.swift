@@ -53,12 +53,10 @@ public final class VaultClient: Service, Sendable {
     private let isShutDown = Atomic<Bool>(false)
     /// The nodes of ``VaultConfiguration/addresses``, in order.
     let nodes: [Node]
-    /// The index of the node requests go to; it changes only when that node fails (or redirects to another).
-    let nodeInUse = Atomic<Int>(0)
     let failoverCount = Atomic<Int>(0)
     let electionCount = Atomic<Int>(0)
-    /// Whether the node in use is known to be active, and the search for the one that is.
-    let activeSearch: Mutex<ActiveNodeSearch>
+    /// The node requests go to, whether it is known to be active, and the search for the one that is.
+    let cluster: Mutex<ClusterState>
     private let tokenSource: Mutex<TokenSource>
     /// Called when the token provider replaces the token (see ``onTokenReplaced(_:)``), and what watches for it.
     private let tokenReplaced = Mutex<(observers: [@Sendable () -> Void], watcher: Task<Void, Never>?)>(([], nil))
@@ -168,10 +166,7 @@ public final class VaultClient: Service, Sendable {
             )
         }
         self.nodes = nodes
-        // With several addresses, the first request looks for the active node: the first address may be a standby.
-        self.activeSearch = Mutex(
-            ActiveNodeSearch(nextCheck: nodes.count > 1 ? ContinuousClock.now : nil, inFlight: nil, isFirst: true)
-        )
+        self.cluster = Mutex(ClusterState(nodeCount: nodes.count))
         self.configuration = configuration
         self.httpClient = httpClient
         self.ownsHTTPClient = ownsHTTPClient

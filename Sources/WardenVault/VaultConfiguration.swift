@@ -11,10 +11,11 @@ public struct VaultConfiguration: Sendable {
     /// address (a single server, or a load balancer) is the usual case.
     ///
     /// With several, the client finds the active node (asked with `sys/health`) before its first request, sends every
-    /// request there and stays on it, and moves to the next active node (a standby while none is active) when the one
-    /// in use fails with a connection error, a 5xx, sealed or an election under way. Reads go only to a node known to
-    /// be active, so that they see the writes before them; on a standby they wait for one. A standby's redirect is
-    /// followed with the token only to a node of this list. See "High availability" in `UsingVault.md`.
+    /// request there and stays on it, and moves to the next active node when the one in use fails with a connection
+    /// error, a 5xx, sealed or an election under way. Requests go only to a node known to be active, so that they see
+    /// the writes before them (a standby answers from a lagging copy); while none is, they wait for one. List every
+    /// node. A standby's redirect is followed with the token only to a node of this list. See "High availability" in
+    /// `UsingVault.md`.
     public var addresses: [String]
 
     /// The first of ``addresses``; setting it replaces the list with this one address.
