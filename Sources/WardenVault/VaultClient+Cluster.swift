@@ -22,8 +22,9 @@ extension VaultClient {
         }
     }
 
-    /// The address requests go to now: with several addresses, the one found active before the first request (the
-    /// first address until then), and the next active one after it fails.
+    /// The node in use: with several addresses, the one found active before the first request (the first address
+    /// until then), and after it fails the next active one, or during an election a standby that is sent nothing until
+    /// the client finds the active node.
     public var currentAddress: String {
         self.nodes[self.nodeInUse].address
     }
@@ -85,8 +86,9 @@ extension VaultClient {
     /// Moves off the node at `failed`: to the active node if one of the others says it is, else to the first other
     /// node that answers as a standby (in the configured order after the failed one), else to the next one; returns
     /// the node to use. When another request moved first, its choice stands: concurrent failures move the client once.
-    /// A standby chosen during an election is not sent requests; the client looks for the active node every half
-    /// second (``findActiveNodeIfDue(deadline:)``) and moves there as soon as one answers.
+    /// A standby chosen during an election is not sent requests: they wait while the client looks for the active node
+    /// (``findActiveNodeIfDue(deadline:)``, at most every half second while requests wait) and go there as soon as one
+    /// answers.
     func failOver(from failed: Int, reason: VaultError, deadline: NIODeadline) async -> Int {
         // Another request moved already: take its choice without probing again.
         let current = self.nodeInUse
@@ -110,10 +112,9 @@ extension VaultClient {
     }
 
     /// When the node in use is not known to be active, asks every node `sys/health` at once and moves to the first
-    /// that answers as active. One search runs at a time, and one starts at most every half second; a request arriving
-    /// during a search waits for its answer (so that a new client's first requests are not turned away), until the
-    /// search ends (two seconds at most, and within the deadline of the request that started it) or the request is
-    /// cancelled.
+    /// that answers as active. One search runs at a time, and a request starts one at most every half second; a
+    /// request arriving during a search waits for its answer (so that a new client's first requests are not turned
+    /// away) until the search ends (two seconds at most), the request's `deadline` passes, or it is cancelled.
     func findActiveNodeIfDue(deadline: NIODeadline) async {
         let now = ContinuousClock.now
         let start = self.cluster.withLock { state -> Bool? in
@@ -125,17 +126,25 @@ extension VaultClient {
         }
         guard let start else { return }
         if start {
-            let searchDeadline = min(deadline, NIODeadline.now() + .seconds(2))
+            // The search's own time, not the request's: requests of every deadline wait for it.
+            let searchDeadline = NIODeadline.now() + .seconds(2)
             Task { await self.searchActiveNode(deadline: searchDeadline) }
         }
         let id = self.cluster.withLock { state in
             defer { state.nextWaiter += 1 }
             return state.nextWaiter
         }
+        // Ends the wait at the request's deadline; removal under the lock makes the one resumption exclusive.
+        let timer = Task {
+            let left = (deadline - NIODeadline.now()).nanoseconds
+            if left > 0 { try? await Task.sleep(for: .nanoseconds(left)) }
+            self.cluster.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+        defer { timer.cancel() }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let waits = self.cluster.withLock { state in
-                    guard state.inFlight, !Task.isCancelled else { return false }
+                    guard state.inFlight, !Task.isCancelled, NIODeadline.now() < deadline else { return false }
                     state.waiters[id] = continuation
                     return true
                 }
@@ -165,7 +174,7 @@ extension VaultClient {
             // A request that failed over meanwhile made its own choice; this answer is about the node it left.
             if let active, state.inUse == searchedFrom {
                 state.isFirst = false
-                if active != state.inUse { moved = (state.inUse, active, isFirst) }
+                if active != state.inUse || isFirst { moved = (state.inUse, active, isFirst) }
                 state.inUse = active
                 state.isActive = true
                 state.nextCheck = nil
@@ -177,7 +186,12 @@ extension VaultClient {
             if moved.isFirst {
                 Gauge(label: "warden_vault_node_in_use", dimensions: [("address", self.nodes[moved.to].address)])
                     .record(1)
-                self.logger.info("Vault active node chosen", metadata: ["address": "\(self.nodes[moved.to].address)"])
+                if moved.from != moved.to {
+                    self.logger.info(
+                        "Vault active node chosen",
+                        metadata: ["address": "\(self.nodes[moved.to].address)"]
+                    )
+                }
             } else {
                 self.noteMove(from: moved.from, to: moved.to, reason: "active node found")
             }

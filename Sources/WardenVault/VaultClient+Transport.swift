@@ -41,7 +41,8 @@ extension VaultClient {
         var attempt = 0
         let requiresActiveNode = self.requiresActiveNode(path)
         var node = self.nodeInUse
-        var redirectedTo: Int?
+        // A standby's redirect to another configured node: the node the request left, and the one it went to.
+        var redirect: (from: Int, to: Int)?
         var url = self.url(for: path, query: query, node: self.nodes[node])
         var sendToken = true
         var redirected = false
@@ -55,7 +56,14 @@ extension VaultClient {
             // client fail over and count an election.
             var blamesNode = true
             if requiresActiveNode, !redirected {
-                if self.activeNodeInUse == nil { await self.findActiveNodeIfDue(deadline: deadline) }
+                if self.activeNodeInUse == nil {
+                    await self.findActiveNodeIfDue(deadline: deadline)
+                    // A caller cancelled while waiting sees cancellation, and one whose time ran out a timeout.
+                    try Task.checkCancellation()
+                    if NIODeadline.now() >= deadline {
+                        throw VaultError(.timeout, "\(label): no response within \(self.configuration.timeout)")
+                    }
+                }
                 if let active = self.activeNodeInUse {
                     node = active
                 } else {
@@ -114,13 +122,10 @@ extension VaultClient {
                 if (200..<300).contains(status) || allowedStatuses.contains(status) {
                     // A standby's redirect to another configured node that answered: that node is the active one, and
                     // the client stays there, so that reads go where writes went.
-                    if let redirectedTo {
-                        let inUse = self.nodeInUse
-                        if redirectedTo != inUse {
-                            _ = self.move(from: inUse, to: redirectedTo, reason: "redirected", toStandby: false)
-                        } else {
-                            self.confirmActive(redirectedTo)
-                        }
+                    // A move by another request since this one left its node stands.
+                    if let redirect {
+                        _ = self.move(from: redirect.from, to: redirect.to, reason: "redirected", toStandby: false)
+                        self.confirmActive(redirect.to)
                     }
                     return (status, bytes)
                 }
@@ -159,8 +164,8 @@ extension VaultClient {
                         // The token goes only where it went, or to another configured node (a standby's redirect
                         // to the active one). The client's node stays: a standby may point at a node that is gone.
                         if let index, !sameOrigin {
+                            redirect = (node, index)
                             node = index
-                            redirectedTo = index
                         } else {
                             sendToken = sendToken && sameOrigin
                         }
@@ -194,7 +199,7 @@ extension VaultClient {
                 node = await self.failOver(from: node, reason: failure, deadline: deadline)
                 url = self.url(for: path, query: query, node: self.nodes[node])
                 redirected = false
-                redirectedTo = nil
+                redirect = nil
                 sendToken = true
                 // The health probes took time of their own: a wait that would now outlast the timeout is not started.
                 guard NIODeadline.now() + .nanoseconds(Int64(delay.timeInterval * 1e9)) < deadline else {

@@ -180,6 +180,34 @@ final class VaultFaultTests {
         #expect(ContinuousClock.now - started < .seconds(2))
     }
 
+    /// A client of two addresses looks for the active node before its first request; that request waits for the
+    /// search, which here hangs on the proxy's slow `sys/health` (two seconds at most). The wait ends when the caller
+    /// is cancelled (a `CancellationError`, not `standby`, though no retry is left) or its timeout passes (a
+    /// `timeout`, not two seconds later).
+    @Test(arguments: ["cancelled", "timed out"])
+    func aRequestWaitingForTheActiveNodeSearchEnds(_ how: String) async throws {
+        var configuration = VaultConfiguration(
+            address: self.proxyAddress,
+            token: self.server.rootToken,
+            timeout: how == "cancelled" ? .seconds(30) : .milliseconds(700),
+            maximumRetries: 0
+        )
+        configuration.addresses.append("http://127.0.0.1:\(try LoopbackPort.free())")
+        let client = try VaultClient(configuration: configuration)
+        defer { Task { try? await client.shutdown() } }
+        try await self.inject(["delay": 5, "status": 200, "count": 1])
+        let started = ContinuousClock.now
+        let read = Task { try await client.kv2().read("app/key") }
+        if how == "cancelled" {
+            try await Task.sleep(for: .milliseconds(300))
+            read.cancel()
+            await #expect(throws: CancellationError.self) { try await read.value }
+        } else {
+            await #expect(throws: VaultError(.timeout, "")) { try await read.value }
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(1_500), "ended before the search's two seconds")
+    }
+
     /// 1,000 callers of a credential that has not been fetched (or has expired) wait on one fetch: Vault sees one
     /// request. The proxy counts what reaches the server.
     @Test func aThousandConcurrentCallersCauseOneRequest() async throws {

@@ -355,6 +355,8 @@ struct VaultHighAvailabilityTests {
             #expect(read.data.reveal()["round"]?.stringValue == "\(round)", "round \(round) read back")
         }
         #expect(client.currentAddress == newActive.address.replacingOccurrences(of: "127.0.0.1", with: host))
+        // A redirect, followed or not, is no election.
+        #expect(client.electionsSeen == 0)
     }
 
     @Test func aDeadFirstAddressIsPassedOverForAHealthyNode() async throws {
