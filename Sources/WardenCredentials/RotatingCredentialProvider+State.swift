@@ -282,7 +282,9 @@ extension RotatingCredentialProvider {
                 // A renewal is judged by what it grants from the moment of renewal, not by where expiry lands.
                 self.lifetimeStart = renewedAt
                 let granted = expiresAt.timeIntervalSince(renewedAt)
-                if let full = self.fullLifetime, granted < full - max(1, full * 0.01) {
+                // Sources give whole seconds (Vault's TTLs): a second short is still a full grant, but never more
+                // than a tenth of the lifetime, or a 3 s token's capped 2 s grant would pass for a full one.
+                if let full = self.fullLifetime, granted < full - min(max(1, full * 0.01), full * 0.1) {
                     self.isCapped = true
                 }
             } else {

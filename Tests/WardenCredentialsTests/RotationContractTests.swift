@@ -403,11 +403,25 @@ import WardenTesting
 
     // MARK: - Overlap and renewal
 
-    @Test func aLeaseAtItsMaximumLifetimeIsReplacedWithAUsefulRemainder() async throws {
+    /// Vault-style: each renewal grants the full lifetime from the moment of renewal, up to a maximum after issue. The
+    /// short lifetimes are a test's tokens (3 s, at most 8 s), where one second is a third of the lifetime: a grant of
+    /// 2 s is already capped.
+    @Test(arguments: [(100, 250), (3, 8), (3, 7), (10, 25)], 1...8 as ClosedRange<UInt64>)
+    func aLeaseAtItsMaximumLifetimeIsReplacedWithAUsefulRemainder(
+        _ lifetimes: (full: Int, maximum: Int),
+        _ seed: UInt64
+    ) async throws {
         let clock = ManualClock()
-        // Vault-style: each renewal grants 100 s from the moment of renewal, up to 250 s after issue.
-        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(100), renewable: true))
-        let provider = self.makeProvider(source)
+        let source = ScriptedSource(
+            clock: clock,
+            script: .init(
+                lifetime: .seconds(lifetimes.full),
+                renewable: true,
+                renewIncrement: .seconds(lifetimes.full),
+                maximumLifetime: .seconds(lifetimes.maximum)
+            )
+        )
+        let provider = self.makeProvider(source, seed: seed)
         let updates = provider.updates
         let collector = Task { await updates.prefix(while: { $0.kind != .rotated }).reduce(into: 0) { n, _ in n += 1 } }
         let rotation = Task { await provider.updates.first { $0.kind == .rotated } }
@@ -421,7 +435,7 @@ import WardenTesting
         let event = try #require(await rotation.value)
         let old = try #require(event.old?.expiresAt)
         #expect(
-            old.timeIntervalSince(event.date) >= 100.0 / 3,
+            old.timeIntervalSince(event.date) >= Double(lifetimes.full) / 3 - 1e-6,
             "the replacement came \(old.timeIntervalSince(event.date)) s before the old lease expired"
         )
         runner.cancel()

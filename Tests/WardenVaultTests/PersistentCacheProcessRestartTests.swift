@@ -144,7 +144,7 @@ struct PersistentCacheProcessRestartTests {
         let second = try ServiceProcess(arguments(), in: directory, run: 2)
         let restarted = try await second.waitFor("three logins from the cache") { $0.ok >= 3 }
         #expect(restarted.failed == 0)
-        #expect(restarted.user == up.user, "the same database user as before the restart")
+        #expect(restarted.user == up.user, "the same database user as before the restart; log:\n\(second.log)")
         #expect(restarted.databaseStatus == "degraded")
         #expect(restarted.tokenStatus == "degraded")
         #expect(restarted.databaseDetail.contains(cache), "\(restarted.databaseDetail)")
@@ -156,7 +156,7 @@ struct PersistentCacheProcessRestartTests {
         }
         let later = try await second.waitFor("more logins") { $0.ok >= recovered.ok + 3 }
         #expect(later.failed == 0)
-        #expect(later.user == up.user, "the cached lease was renewed, not replaced")
+        #expect(later.user == up.user, "the cached lease was renewed, not replaced; log:\n\(second.log)")
 
         // Stopped with Vault up: the lease is revoked, so PostgreSQL no longer has the role.
         #expect(await second.stop() == 0, "\(second.log)")
