@@ -30,6 +30,15 @@ public protocol CredentialSource<Value>: Sendable {
 
     /// Retires `credential` at the issuer (revokes a Vault lease). The default does nothing.
     func revoke(_ credential: Credential<Value>) async throws
+
+    /// Whether a renewal that failed with `error` says only that the issuer could not answer now (unreachable, timed
+    /// out, sealed, overloaded), not that it refused the credential. The provider then keeps the held credential and
+    /// retries the renewal on its backoff schedule, instead of fetching a new one at once: a fetch would fail the same
+    /// way, or, the moment the issuer answers again, replace a credential that still works (a new lease and database
+    /// user left behind for each hiccup). Once the held credential is down to the reserve a replacement needs (a
+    /// third of its lifetime, or the mandatory window if longer), a failed renewal is followed by a fetch whatever
+    /// this says. The default is `false`: every failed renewal is followed by a fetch.
+    func isUnavailability(_ error: any Error) -> Bool
 }
 
 extension CredentialSource {
@@ -46,6 +55,9 @@ extension CredentialSource {
 
     /// Does nothing.
     public func revoke(_ credential: Credential<Value>) async throws {}
+
+    /// `false`: any failed renewal may mean the credential is gone, so a fetch follows it.
+    public func isUnavailability(_ error: any Error) -> Bool { false }
 }
 
 /// A source that learns by itself when it has something newer, such as one that keeps a stream open to an issuer that

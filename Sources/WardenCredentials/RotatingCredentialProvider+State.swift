@@ -121,6 +121,14 @@ extension RotatingCredentialProvider {
             max(0, min(policy.mandatoryRefreshWindow.timeInterval, max(0, lifetime) * 0.1))
         }
 
+        /// Whether the held credential has more left than a replacement needs to arrive in time: a third of its full
+        /// lifetime, or the mandatory window if longer (what a capped lease's replacement is scheduled to leave).
+        func hasReplacementReserve(at now: Date, policy: RotationPolicy) -> Bool {
+            guard let expiresAt = self.credential?.expiresAt else { return true }
+            let full = self.fullLifetime ?? expiresAt.timeIntervalSince(self.lifetimeStart ?? now)
+            return expiresAt.timeIntervalSince(now) > max(full / 3, self.mandatoryWindow(policy: policy))
+        }
+
         /// Where the held credential's mandatory window begins: from then on callers wait for a refresh.
         func windowStart(policy: RotationPolicy) -> Date {
             guard let expiresAt = self.credential?.expiresAt else { return .distantFuture }

@@ -50,7 +50,9 @@ public import WardenCore
 /// - A renewable credential is renewed in place while each renewal grants its full lifetime, measured from the moment
 ///   of renewal. When a renewal grants less (the lease reached its maximum lifetime), the replacement is fetched so
 ///   that it arrives while the old one still has a third of its full lifetime, or the mandatory window if longer,
-///   left. A failed renewal is followed at once by a fetch.
+///   left. A failed renewal is followed at once by a fetch, unless the source says it failed only because it could
+///   not answer (``CredentialSource/isUnavailability(_:)``) and the credential has more than that reserve left: then
+///   the renewal is retried on the backoff schedule, and a credential that still works is not replaced for nothing.
 /// - Refreshing happens in ``run()`` when it runs. Without it, ``current()`` starts one refresh in the background
 ///   when it finds the held value past its refresh point and returns the held value at once, as the AWS SDK's
 ///   credential cache does; ``run()`` remains the way to refresh without traffic.
@@ -693,6 +695,12 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 }
             case .failure(let error):
                 if Task.isCancelled { return .cancelled }
+                if source.isUnavailability(error),
+                    self.state.withLock({ $0.hasReplacementReserve(at: now, policy: self.policy) })
+                {
+                    // The credential still works and the issuer is only out of reach: renew it later, do not churn it.
+                    return .failed(error)
+                }
                 self.logger.info("renewal failed; fetching a new credential", metadata: ["error": "\(error)"])
             }
         }

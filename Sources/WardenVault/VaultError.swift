@@ -1,4 +1,5 @@
 public import WardenCore
+import WardenCredentials
 
 /// An error from WardenVault: a Vault (or OpenBao) response that is not a success, or a request that could not be
 /// made.
@@ -64,6 +65,17 @@ public struct VaultError: WardenError {
         self.code = code
         self.message = message
         self.status = status
+    }
+
+    /// Whether `error` says only that Vault could not answer now (unreachable, timed out, sealed, without an active
+    /// node, overloaded), not that it refused: the engine's own timeout of a call counts too. What Vault's renewable
+    /// sources answer to ``CredentialSource/isUnavailability(_:)``.
+    static func isUnavailability(_ error: any Error) -> Bool {
+        if let error = error as? VaultError {
+            return error.isRetryable || error.code == .timeout
+        }
+        if let error = error as? CredentialsError { return error.code == .timeout || error.code == .unavailable }
+        return false
     }
 
     /// Whether the client retries a request that failed this way.

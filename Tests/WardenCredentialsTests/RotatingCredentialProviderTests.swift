@@ -337,6 +337,54 @@ extension RotationPolicy {
         _ = await runner.result
     }
 
+    /// A renewal that failed only because the source was out of reach (Vault down, sealed, timing out) is retried, not
+    /// followed by a fetch: the held credential still works, and a fetch the moment the source answers again would
+    /// replace it for nothing (a new lease and database user per hiccup). Down to the replacement reserve (a third of
+    /// the lifetime), the fetch follows a failed renewal as before.
+    @Test func aRenewalFailingOnlyForUnavailabilityIsRetriedNotReplacedUntilTheReserve() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(
+            clock: clock,
+            script: .init(
+                lifetime: .seconds(100),
+                renewable: true,
+                maximumLifetime: .seconds(1_000_000),
+                outagesAreUnavailability: true
+            )
+        )
+        let provider = self.makeProvider(source)
+        let runner = Task { try await provider.run() }
+        await settle(clock, provider)
+        let expiresAt = try #require(provider.credential?.expiresAt)
+        source.script.withLock { $0.renewFails = true }
+        await step(clock, provider)
+        #expect(source.renewals == 1)
+        #expect(source.fetches == 1, "no fetch after a renewal that failed for unavailability")
+        #expect(provider.status.name == "degraded")
+        #expect(try await provider.current() == "secret-1")
+
+        // The source answers again: the same credential is renewed, not replaced.
+        source.script.withLock { $0.renewFails = false }
+        while source.renewals < 2 { await step(clock, provider) }
+        #expect(source.fetches == 1)
+        #expect(provider.status == .fresh)
+        #expect(try await provider.current() == "secret-1")
+        #expect(try #require(provider.credential?.expiresAt) > expiresAt)
+
+        // Down again until the credential is within a third of its lifetime of expiry: then a failed renewal is
+        // followed by a fetch, which arrives while the old credential still works.
+        let renewed = try #require(provider.credential?.expiresAt)
+        source.script.withLock { $0.renewFails = true }
+        while source.fetches < 2, clock.now < renewed { await step(clock, provider) }
+        #expect(source.fetches == 2)
+        let fetchedAt = try #require(source.counts.withLock { $0.fetchTimes.last })
+        #expect(renewed.timeIntervalSince(fetchedAt) <= 100.0 / 3 + 1e-6, "no fetch before the reserve")
+        #expect(renewed > fetchedAt)
+        #expect(try await provider.current() == "secret-2")
+        runner.cancel()
+        _ = await runner.result
+    }
+
     @Test func aRefusedCredentialIsReplacedByOneFetchNotRenewedAndNoLongerServed() async throws {
         let clock = ManualClock()
         let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(1000), renewable: true))

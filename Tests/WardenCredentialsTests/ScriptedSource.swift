@@ -22,6 +22,8 @@ final class ScriptedSource: CredentialSource, Sendable {
         var holdRenewals = false
         var holdRevocations = false
         var renewFails = false
+        /// Says that its outages (``SourceDown``) are only unavailability, as Vault's sources do.
+        var outagesAreUnavailability = false
         /// How long before the fetch the credential says it was issued.
         var issuedAgo: Duration = .zero
         /// Returns the same credential every time (a source stuck on a cached value), expiring at this instant.
@@ -57,6 +59,10 @@ final class ScriptedSource: CredentialSource, Sendable {
     var waitingFetches: Int { self.held.withLock { $0.count } }
 
     func setFailing(_ error: (any Error)?) { self.script.withLock { $0.failing = error } }
+
+    func isUnavailability(_ error: any Error) -> Bool {
+        self.script.withLock { $0.outagesAreUnavailability } && error is SourceDown
+    }
 
     /// Lets every held fetch, renewal and revocation go on.
     func releaseFetches() {

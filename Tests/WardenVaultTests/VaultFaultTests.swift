@@ -208,6 +208,46 @@ final class VaultFaultTests {
         #expect(ContinuousClock.now - started < .milliseconds(1_500), "ended before the search's two seconds")
     }
 
+    /// A token renewal that meets a sealed node (the 503 a server answers in the moment before it is unsealed, which
+    /// OpenBao cannot be made to hold for exactly one request: the proxy's stand-in) is retried, and the same token is
+    /// renewed: no new login. A login right after the failed renewal would have reached the unsealed server, and the
+    /// new token would have made every database lease of the old one be fetched again.
+    @Test func aTokenRenewalMeetingASealedNodeIsRetriedNotReplacedByALogin() async throws {
+        let admin = try self.client()
+        defer { Task { try? await admin.shutdown() } }
+        let (roleID, secretID) = try await admin.createAppRole(
+            "app",
+            ["token_ttl": "4s", "token_max_ttl": "1h", "token_policies": ["default"]]
+        )
+        var configuration = VaultConfiguration(address: self.proxyAddress, timeout: .seconds(5), maximumRetries: 0)
+        configuration.token = nil
+        let client = try VaultClient(configuration: configuration)
+        defer { Task { try? await client.shutdown() } }
+        let tokens = RotatingCredentialProvider(
+            source: VaultTokenSource(
+                client: client,
+                method: VaultAppRoleAuth(roleID: roleID, secretID: .plain(Secret(secretID)))
+            ),
+            policy: RotationPolicy(
+                backoff: BackoffPolicy(initialDelay: .milliseconds(200), maximumDelay: .milliseconds(400))
+            )
+        )
+        let events = tokens.updates
+        let running = Task { try await tokens.run() }
+        defer { running.cancel() }
+        let first = try await tokens.current().reveal()
+        // The next request through the proxy is the renewal at 2–2.7 s.
+        try await self.inject(["status": 503, "count": 1, "message": "Vault is sealed"])
+        var kinds: [RotationEvent<Secret<String>>.Kind] = []
+        for await event in events {
+            kinds.append(event.kind)
+            if kinds.filter({ $0 == .renewed }).count == 2 || event.kind == .rotated { break }
+        }
+        #expect(!kinds.contains(.rotated), "\(kinds)")
+        #expect(try await tokens.current().reveal() == first)
+        #expect(try await self.requestsSeen() >= 3, "the failed renewal and two that succeeded")
+    }
+
     /// 1,000 callers of a credential that has not been fetched (or has expired) wait on one fetch: Vault sees one
     /// request. The proxy counts what reaches the server.
     @Test func aThousandConcurrentCallersCauseOneRequest() async throws {

@@ -55,6 +55,10 @@ public struct VaultDatabaseCredentialSource: PushingCredentialSource {
         self.database.client.onTokenReplaced(body)
     }
 
+    /// `true` when Vault could not answer (unreachable, timed out, sealed, no active node, rate limited): the held
+    /// credential still works, so the provider renews it later instead of replacing it.
+    public func isUnavailability(_ error: any Error) -> Bool { VaultError.isUnavailability(error) }
+
     public func revoke(_ credential: Credential<VaultDatabaseCredentials>) async throws {
         try await self.database.client.revokeLease(credential.value.leaseID)
     }

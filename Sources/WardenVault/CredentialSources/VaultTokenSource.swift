@@ -64,6 +64,10 @@ public struct VaultTokenSource: CredentialSource {
         )
     }
 
+    /// `true` when Vault could not answer (unreachable, timed out, sealed, no active node, rate limited): the held
+    /// credential still works, so the provider renews it later instead of replacing it.
+    public func isUnavailability(_ error: any Error) -> Bool { VaultError.isUnavailability(error) }
+
     public func revoke(_ credential: Credential<Secret<String>>) async throws {
         _ = try await self.client.request(.POST, "auth/token/revoke-self", body: [:], token: credential.value)
     }
