@@ -35,9 +35,10 @@ public protocol CredentialSource<Value>: Sendable {
     /// out, sealed, overloaded), not that it refused the credential. The provider then keeps the held credential and
     /// retries the renewal on its backoff schedule, instead of fetching a new one at once: a fetch would fail the same
     /// way, or, the moment the issuer answers again, replace a credential that still works (a new lease and database
-    /// user left behind for each hiccup). Once the held credential is down to the reserve a replacement needs (a
-    /// third of its lifetime, or the mandatory window if longer), a failed renewal is followed by a fetch whatever
-    /// this says. The default is `false`: every failed renewal is followed by a fetch.
+    /// user left behind for each hiccup). The renewal is put off only while the credential has more than a quarter of
+    /// its lifetime (or the mandatory window, if longer) left, never after it was refused or the source pushed a
+    /// change; the last retry is brought to that point, and if it fails too, a fetch follows. The default is `false`:
+    /// every failed renewal is followed by a fetch (wrappers such as ``FallbackCredentialSource`` keep the default).
     func isUnavailability(_ error: any Error) -> Bool
 }
 

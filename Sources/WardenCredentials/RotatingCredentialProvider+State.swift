@@ -21,6 +21,8 @@ extension RotatingCredentialProvider {
         /// The source failed with nothing held, and the persistent cache had a valid credential.
         case cached(Credential<Source.Value>, sourceError: any Error)
         case failed(any Error)
+        /// A renewal failed only because the source could not answer, with time left: retried, not followed by a fetch.
+        case renewalDeferred(any Error)
         case cancelled
     }
 
@@ -43,6 +45,8 @@ extension RotatingCredentialProvider {
         var lastAttemptStart: ContinuousClock.Instant?
         /// The one retry moved forward to just before hard expiry has been scheduled in this run of failures.
         var lastChanceScheduled = false
+        /// A renewal put off for unavailability has had its last retry scheduled: if that fails, a fetch follows.
+        var lastRenewalScheduled = false
         var attempt: Attempt?
         var nextAttemptID: UInt64 = 0
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
@@ -121,12 +125,24 @@ extension RotatingCredentialProvider {
             max(0, min(policy.mandatoryRefreshWindow.timeInterval, max(0, lifetime) * 0.1))
         }
 
-        /// Whether the held credential has more left than a replacement needs to arrive in time: a third of its full
-        /// lifetime, or the mandatory window if longer (what a capped lease's replacement is scheduled to leave).
-        func hasReplacementReserve(at now: Date, policy: RotationPolicy) -> Bool {
-            guard let expiresAt = self.credential?.expiresAt else { return true }
-            let full = self.fullLifetime ?? expiresAt.timeIntervalSince(self.lifetimeStart ?? now)
-            return expiresAt.timeIntervalSince(now) > max(full / 3, self.mandatoryWindow(policy: policy))
+        /// Whether a renewal of the held credential asked for at `asked`, and failed only because the source could not
+        /// answer, may be retried rather than followed by a fetch: the credential was not refused or pushed out
+        /// meanwhile, and had more than the deferral reserve left (``deferralReserve(policy:)``).
+        func mayDeferFailedRenewal(askedAt asked: Date, refusalEpoch: UInt64, policy: RotationPolicy) -> Bool {
+            guard !self.isRejected, !self.isFetchRequired, !self.lastRenewalScheduled,
+                self.refusalEpoch == refusalEpoch,
+                let expiresAt = self.credential?.expiresAt, let reserve = self.deferralReserve(policy: policy)
+            else { return false }
+            return expiresAt.timeIntervalSince(asked) > reserve
+        }
+
+        /// What a failing renewal leaves for the fetch after it: a quarter of the full lifetime, or the mandatory window
+        /// if longer. Below the third that renewals start with (``scheduleRefresh(at:policy:)``), so that a renewal's
+        /// own lateness does not use it up.
+        func deferralReserve(policy: RotationPolicy) -> TimeInterval? {
+            guard let expiresAt = self.credential?.expiresAt else { return nil }
+            let full = self.fullLifetime ?? expiresAt.timeIntervalSince(self.lifetimeStart ?? expiresAt)
+            return max(full / 4, self.mandatoryWindow(policy: policy))
         }
 
         /// Where the held credential's mandatory window begins: from then on callers wait for a refresh.
@@ -303,6 +319,7 @@ extension RotatingCredentialProvider {
             }
             self.failure = nil
             self.lastChanceScheduled = false
+            self.lastRenewalScheduled = false
             if !attempt.afterRefusal { self.refusalStreak = 0 }
             self.notBefore = attempt.startedAt.advanced(by: policy.minimumRefreshInterval)
             self.lastSuccess = now
@@ -314,12 +331,7 @@ extension RotatingCredentialProvider {
             guard let credential = self.credential else { return now }
             if let hint = credential.refreshHint, hint > now || self.lifetimeStart == credential.issuedAt {
                 var refreshAt = min(hint, self.windowStart(policy: policy))
-                if self.isCapped, let full = self.fullLifetime, let expiresAt = credential.expiresAt {
-                    refreshAt = min(
-                        refreshAt,
-                        expiresAt.addingTimeInterval(-max(full / 3, self.mandatoryWindow(policy: policy)))
-                    )
-                }
+                if let latest = self.latestRefresh(policy: policy) { refreshAt = min(refreshAt, latest) }
                 return max(now, refreshAt)
             }
             guard let expiresAt = credential.expiresAt, let start = self.lifetimeStart else {
@@ -335,13 +347,22 @@ extension RotatingCredentialProvider {
                 refreshAt = ValidityWindow(notBefore: now, notAfter: expiresAt)
                     .refreshDate(between: policy.refreshWindow, using: &self.jitter)
             }
-            if self.isCapped, let full = self.fullLifetime {
-                // The replacement must arrive while the old one still has a third of a full lifetime (or the
-                // mandatory window) left, so that a consumer can move over while both are valid.
-                let reserve = max(full / 3, self.mandatoryWindow(policy: policy))
-                refreshAt = min(refreshAt, expiresAt.addingTimeInterval(-reserve))
-            }
+            if let latest = self.latestRefresh(policy: policy) { refreshAt = min(refreshAt, latest) }
             return max(now, refreshAt)
+        }
+
+        /// The latest refresh of a renewable or capped credential. The replacement of a capped one must arrive while
+        /// it still has a third of a full lifetime (or the mandatory window) left, so that a consumer can move over
+        /// while both are valid. A renewal starts earlier by the minimum interval: a grant it finds capped then leaves
+        /// at least that third plus the spacing the replacement's fetch must keep, and a renewal failing because the
+        /// source is down has time to be retried before a fetch must follow.
+        func latestRefresh(policy: RotationPolicy) -> Date? {
+            guard self.isCapped || self.credential?.isRenewable == true, let full = self.fullLifetime,
+                let expiresAt = self.credential?.expiresAt
+            else { return nil }
+            let reserve = max(full / 3, self.mandatoryWindow(policy: policy))
+            let spacing = self.isCapped ? 0 : policy.minimumRefreshInterval.timeInterval
+            return expiresAt.addingTimeInterval(-reserve - spacing)
         }
 
         /// Records a failed attempt and schedules the retry: exponential backoff with full jitter, never zero, and
@@ -350,10 +371,24 @@ extension RotatingCredentialProvider {
             _ error: any Error,
             at now: Date,
             monotonicNow: ContinuousClock.Instant,
-            policy: RotationPolicy
+            policy: RotationPolicy,
+            renewalDeferred: Bool = false
         ) -> CredentialFailure {
             let attempts = (self.failure?.attempts ?? 0) + 1
             var delay = policy.backoff.delay(forAttempt: attempts - 1, using: &self.jitter).timeInterval
+            if renewalDeferred, let expiresAt = self.credential?.expiresAt,
+                let reserve = self.deferralReserve(policy: policy)
+            {
+                // A renewal put off must not be put off past the point where a fetch has to follow it.
+                let lastRenewal = expiresAt.addingTimeInterval(-reserve)
+                if now.addingTimeInterval(delay) >= lastRenewal {
+                    delay = min(
+                        delay,
+                        max(lastRenewal.timeIntervalSince(now), policy.backoff.minimumDelay.timeInterval)
+                    )
+                    self.lastRenewalScheduled = true
+                }
+            }
             if !self.isRejected, !self.lastChanceScheduled, let expiresAt = self.credential?.expiresAt, now < expiresAt
             {
                 let lastChance = expiresAt.addingTimeInterval(-self.mandatoryWindow(policy: policy) / 2)

@@ -50,9 +50,10 @@ public import WardenCore
 /// - A renewable credential is renewed in place while each renewal grants its full lifetime, measured from the moment
 ///   of renewal. When a renewal grants less (the lease reached its maximum lifetime), the replacement is fetched so
 ///   that it arrives while the old one still has a third of its full lifetime, or the mandatory window if longer,
-///   left. A failed renewal is followed at once by a fetch, unless the source says it failed only because it could
-///   not answer (``CredentialSource/isUnavailability(_:)``) and the credential has more than that reserve left: then
-///   the renewal is retried on the backoff schedule, and a credential that still works is not replaced for nothing.
+///   left; a renewal starts by that point too. A failed renewal is followed at once by a fetch, unless the source says
+///   it failed only because it could not answer (``CredentialSource/isUnavailability(_:)``) and the credential has
+///   more than a quarter of its lifetime left: then the renewal is retried on the backoff schedule, the last retry no
+///   later than that quarter, and a credential that still works is not replaced for nothing.
 /// - Refreshing happens in ``run()`` when it runs. Without it, ``current()`` starts one refresh in the background
 ///   when it finds the held value past its refresh point and returns the held value at once, as the AWS SDK's
 ///   credential cache does; ``run()`` remains the way to refresh without traffic.
@@ -667,7 +668,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
         let outcome = await self.outcome(renewing: held, refusalEpoch: refusalEpoch)
         switch outcome {
         case .fetched, .renewed: self.metrics.recordFetch(duration: ContinuousClock.now - started, succeeded: true)
-        case .failed, .cached: self.metrics.recordFetch(duration: ContinuousClock.now - started, succeeded: false)
+        case .failed, .renewalDeferred, .cached:
+            self.metrics.recordFetch(duration: ContinuousClock.now - started, succeeded: false)
         case .cancelled: break
         }
         self.finish(attempt: id, with: outcome)
@@ -696,10 +698,12 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             case .failure(let error):
                 if Task.isCancelled { return .cancelled }
                 if source.isUnavailability(error),
-                    self.state.withLock({ $0.hasReplacementReserve(at: now, policy: self.policy) })
+                    self.state.withLock({
+                        $0.mayDeferFailedRenewal(askedAt: asked, refusalEpoch: refusalEpoch, policy: self.policy)
+                    })
                 {
                     // The credential still works and the issuer is only out of reach: renew it later, do not churn it.
-                    return .failed(error)
+                    return .renewalDeferred(error)
                 }
                 self.logger.info("renewal failed; fetching a new credential", metadata: ["error": "\(error)"])
             }
@@ -795,7 +799,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
             let waiters = state.takeWaiters()
             defer { self.publishSnapshot(of: state, now: now, monotonicNow: monotonicNow) }
 
-            func fail(_ error: any Error) -> Finish {
+            func fail(_ error: any Error, renewalDeferred: Bool = false) -> Finish {
                 let isNew = state.failure == nil
                 // While the credential read back from the cache is what is served, every failure says so.
                 let servesCached =
@@ -807,7 +811,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                         ?? error,
                     at: now,
                     monotonicNow: monotonicNow,
-                    policy: policy
+                    policy: policy,
+                    renewalDeferred: renewalDeferred
                 )
                 return .failed(failure, isNew: isNew, held: state.credential)
             }
@@ -824,6 +829,8 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 return (.nothing, waiters)
             case .failed(let error):
                 return (fail(error), waiters)
+            case .renewalDeferred(let error):
+                return (fail(error, renewalDeferred: true), waiters)
             case .renewed(let renewed, let renewedAt):
                 guard state.refusalEpoch == attempt.refusalEpoch else {
                     return (

@@ -339,9 +339,8 @@ extension RotationPolicy {
 
     /// A renewal that failed only because the source was out of reach (Vault down, sealed, timing out) is retried, not
     /// followed by a fetch: the held credential still works, and a fetch the moment the source answers again would
-    /// replace it for nothing (a new lease and database user per hiccup). Down to the replacement reserve (a third of
-    /// the lifetime), the fetch follows a failed renewal as before.
-    @Test func aRenewalFailingOnlyForUnavailabilityIsRetriedNotReplacedUntilTheReserve() async throws {
+    /// replace it for nothing (a new lease and database user per hiccup).
+    @Test func aRenewalFailingOnlyForUnavailabilityIsRetriedAndTheSameCredentialRenewed() async throws {
         let clock = ManualClock()
         let source = ScriptedSource(
             clock: clock,
@@ -365,21 +364,80 @@ extension RotationPolicy {
 
         // The source answers again: the same credential is renewed, not replaced.
         source.script.withLock { $0.renewFails = false }
-        while source.renewals < 2 { await step(clock, provider) }
+        for _ in 0..<20 where source.renewals < 2 { await step(clock, provider) }
+        #expect(source.renewals == 2)
         #expect(source.fetches == 1)
         #expect(provider.status == .fresh)
         #expect(try await provider.current() == "secret-1")
         #expect(try #require(provider.credential?.expiresAt) > expiresAt)
+        runner.cancel()
+        _ = await runner.result
+    }
 
-        // Down again until the credential is within a third of its lifetime of expiry: then a failed renewal is
-        // followed by a fetch, which arrives while the old credential still works.
-        let renewed = try #require(provider.credential?.expiresAt)
+    /// Put off, the renewal is not put off for ever: the retry that backing off would sleep past a quarter of the
+    /// lifetime before expiry is brought to that point, and when it fails too a fetch follows, with a quarter of the
+    /// lifetime left (not at the last chance in the mandatory window).
+    @Test func aRenewalPutOffForUnavailabilityGivesWayToAFetchWithAQuarterOfTheLifetimeLeft() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(
+            clock: clock,
+            script: .init(
+                lifetime: .seconds(1000),
+                renewable: true,
+                renewIncrement: .seconds(1000),
+                maximumLifetime: .seconds(1_000_000),
+                outagesAreUnavailability: true
+            )
+        )
+        var policy = RotationPolicy.testing
+        policy.backoff = BackoffPolicy(initialDelay: .seconds(400), maximumDelay: .seconds(400), jitter: .none)
+        let provider = self.makeProvider(source, policy: policy)
+        let runner = Task { try await provider.run() }
+        await settle(clock, provider)
+        let expiresAt = try #require(provider.credential?.expiresAt)
         source.script.withLock { $0.renewFails = true }
-        while source.fetches < 2, clock.now < renewed { await step(clock, provider) }
+        let renewedAt = await step(clock, provider)
+        #expect(expiresAt.timeIntervalSince(renewedAt) >= 1000.0 / 3 - 1e-6, "a renewal starts with a third left")
+        #expect(source.renewals == 1)
+        #expect(source.fetches == 1)
+        for _ in 0..<10 where source.fetches < 2 { await step(clock, provider) }
         #expect(source.fetches == 2)
         let fetchedAt = try #require(source.counts.withLock { $0.fetchTimes.last })
-        #expect(renewed.timeIntervalSince(fetchedAt) <= 100.0 / 3 + 1e-6, "no fetch before the reserve")
-        #expect(renewed > fetchedAt)
+        #expect(
+            abs(expiresAt.timeIntervalSince(fetchedAt) - 250) < 1,
+            "fetched \(expiresAt.timeIntervalSince(fetchedAt)) s before expiry"
+        )
+        #expect(source.renewals == 2, "the renewal was retried once, at the quarter, before the fetch")
+        #expect(try await provider.current() == "secret-2")
+        runner.cancel()
+        _ = await runner.result
+    }
+
+    /// A credential refused while its renewal is under way is replaced at once, also when that renewal then fails for
+    /// unavailability: a refusal is never put off.
+    @Test func aCredentialRefusedDuringARenewalThatFailsForUnavailabilityIsReplacedAtOnce() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(
+            clock: clock,
+            script: .init(
+                lifetime: .seconds(100),
+                renewable: true,
+                maximumLifetime: .seconds(1_000_000),
+                renewFails: true,
+                outagesAreUnavailability: true
+            )
+        )
+        let provider = self.makeProvider(source)
+        let runner = Task { try await provider.run() }
+        await settle(clock, provider)
+        source.script.withLock { $0.holdRenewals = true }
+        clock.advance(to: clock.nextDeadline!)
+        await eventually({ source.waitingFetches == 1 }, "the renewal to start")
+        #expect(provider.invalidate { $0.value == "secret-1" })
+        source.releaseFetches()
+        await settle(clock, provider)
+        #expect(source.renewals == 1)
+        #expect(source.fetches == 2)
         #expect(try await provider.current() == "secret-2")
         runner.cancel()
         _ = await runner.result

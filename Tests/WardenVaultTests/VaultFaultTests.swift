@@ -238,11 +238,22 @@ final class VaultFaultTests {
         let first = try await tokens.current().reveal()
         // The next request through the proxy is the renewal at 2–2.7 s.
         try await self.inject(["status": 503, "count": 1, "message": "Vault is sealed"])
-        var kinds: [RotationEvent<Secret<String>>.Kind] = []
-        for await event in events {
-            kinds.append(event.kind)
-            if kinds.filter({ $0 == .renewed }).count == 2 || event.kind == .rotated { break }
+        let watching = Task {
+            var kinds: [RotationEvent<Secret<String>>.Kind] = []
+            for await event in events {
+                kinds.append(event.kind)
+                if kinds.filter({ $0 == .renewed }).count == 2 || event.kind == .rotated { break }
+            }
+            return kinds
         }
+        // Two renewals take about 4 s; a provider that stalls ends the watch, and the test fails, after 20 s.
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(20))
+            watching.cancel()
+        }
+        let kinds = await watching.value
+        deadline.cancel()
+        #expect(kinds.filter { $0 == .renewed }.count == 2, "\(kinds)")
         #expect(!kinds.contains(.rotated), "\(kinds)")
         #expect(try await tokens.current().reveal() == first)
         #expect(try await self.requestsSeen() >= 3, "the failed renewal and two that succeeded")
