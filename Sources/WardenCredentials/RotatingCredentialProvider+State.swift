@@ -125,20 +125,21 @@ extension RotatingCredentialProvider {
             max(0, min(policy.mandatoryRefreshWindow.timeInterval, max(0, lifetime) * 0.1))
         }
 
-        /// Whether a renewal of the held credential asked for at `asked`, and failed only because the source could not
-        /// answer, may be retried rather than followed by a fetch: the credential was not refused or pushed out
-        /// meanwhile, and had more than the deferral reserve left (``deferralReserve(policy:)``).
-        func mayDeferFailedRenewal(askedAt asked: Date, refusalEpoch: UInt64, policy: RotationPolicy) -> Bool {
+        /// Whether a renewal of the held credential that has just failed (at `now`) only because the source could not
+        /// answer may be retried rather than followed by a fetch: the credential was not refused or pushed out
+        /// meanwhile, and still has more than the deferral reserve left (``deferralReserve(policy:)``). Judged when
+        /// the renewal failed, not when it was asked for: one that hung until its timeout has used up its time.
+        func mayDeferFailedRenewal(at now: Date, refusalEpoch: UInt64, policy: RotationPolicy) -> Bool {
             guard !self.isRejected, !self.isFetchRequired, !self.lastRenewalScheduled,
                 self.refusalEpoch == refusalEpoch,
                 let expiresAt = self.credential?.expiresAt, let reserve = self.deferralReserve(policy: policy)
             else { return false }
-            return expiresAt.timeIntervalSince(asked) > reserve
+            return expiresAt.timeIntervalSince(now) > reserve
         }
 
-        /// What a failing renewal leaves for the fetch after it: a quarter of the full lifetime, or the mandatory window
-        /// if longer. Below the third that renewals start with (``scheduleRefresh(at:policy:)``), so that a renewal's
-        /// own lateness does not use it up.
+        /// What a failing renewal leaves for the fetch after it: a quarter of the full lifetime, or the mandatory
+        /// window if longer. Below the third that renewals start with (``scheduleRefresh(at:policy:)``), so that a
+        /// renewal's own lateness does not use it up.
         func deferralReserve(policy: RotationPolicy) -> TimeInterval? {
             guard let expiresAt = self.credential?.expiresAt else { return nil }
             let full = self.fullLifetime ?? expiresAt.timeIntervalSince(self.lifetimeStart ?? expiresAt)
@@ -340,14 +341,20 @@ extension RotatingCredentialProvider {
             }
             var refreshAt = ValidityWindow(notBefore: start, notAfter: expiresAt)
                 .refreshDate(between: policy.refreshWindow, using: &self.jitter)
+            var isBackdated = false
             if refreshAt <= now {
                 // Issued long before it reached us (a cache, an agent, an issuer that back-dates `notBefore`): take
                 // the same share of what is left, and measure the mandatory window on what is left too.
                 self.lifetimeStart = now
                 refreshAt = ValidityWindow(notBefore: now, notAfter: expiresAt)
                     .refreshDate(between: policy.refreshWindow, using: &self.jitter)
+                isBackdated = true
             }
-            if let latest = self.latestRefresh(policy: policy) { refreshAt = min(refreshAt, latest) }
+            // A back-dated credential has less than a third of its lifetime left from the start: bounding its renewal
+            // by that third would renew (and fetch) it at every minimum interval.
+            if let latest = self.latestRefresh(policy: policy, renewing: !isBackdated) {
+                refreshAt = min(refreshAt, latest)
+            }
             return max(now, refreshAt)
         }
 
@@ -356,8 +363,8 @@ extension RotatingCredentialProvider {
         /// while both are valid. A renewal starts earlier by the minimum interval: a grant it finds capped then leaves
         /// at least that third plus the spacing the replacement's fetch must keep, and a renewal failing because the
         /// source is down has time to be retried before a fetch must follow.
-        func latestRefresh(policy: RotationPolicy) -> Date? {
-            guard self.isCapped || self.credential?.isRenewable == true, let full = self.fullLifetime,
+        func latestRefresh(policy: RotationPolicy, renewing: Bool = true) -> Date? {
+            guard self.isCapped || (renewing && self.credential?.isRenewable == true), let full = self.fullLifetime,
                 let expiresAt = self.credential?.expiresAt
             else { return nil }
             let reserve = max(full / 3, self.mandatoryWindow(policy: policy))

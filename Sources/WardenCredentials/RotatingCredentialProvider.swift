@@ -46,14 +46,15 @@ public import WardenCore
 /// - A credential is refreshed at a point drawn uniformly in `refreshWindow` [50–67%] of its lifetime, from its issue
 ///   (or, for one issued long before it arrived, from now), or at the source's ``Credential/refreshHint``; one that
 ///   never expires is re-read every `rereadInterval` [5 min, 80–100% of it drawn]. The schedule holds for lifetimes
-///   down to twice `minimumRefreshInterval` [200 ms].
+///   down to twice `minimumRefreshInterval` [200 ms] (six times it, 600 ms, for a renewable credential, whose
+///   renewal starts with a third of the lifetime and the minimum interval left).
 /// - A renewable credential is renewed in place while each renewal grants its full lifetime, measured from the moment
 ///   of renewal. When a renewal grants less (the lease reached its maximum lifetime), the replacement is fetched so
-///   that it arrives while the old one still has a third of its full lifetime, or the mandatory window if longer,
-///   left; a renewal starts by that point too. A failed renewal is followed at once by a fetch, unless the source says
-///   it failed only because it could not answer (``CredentialSource/isUnavailability(_:)``) and the credential has
-///   more than a quarter of its lifetime left: then the renewal is retried on the backoff schedule, the last retry no
-///   later than that quarter, and a credential that still works is not replaced for nothing.
+///   that it arrives while the old one still has a third of its full lifetime, or the mandatory window if longer, left;
+///   a renewal starts before that point, by the minimum interval. A failed renewal is followed at once by a fetch,
+///   unless the source says it failed only because it could not answer (``CredentialSource/isUnavailability(_:)``) and
+///   the credential has more than a quarter of its lifetime left: then the renewal is retried on the backoff schedule,
+///   the last retry no later than that quarter, and a credential that still works is not replaced for nothing.
 /// - Refreshing happens in ``run()`` when it runs. Without it, ``current()`` starts one refresh in the background
 ///   when it finds the held value past its refresh point and returns the held value at once, as the AWS SDK's
 ///   credential cache does; ``run()`` remains the way to refresh without traffic.
@@ -699,7 +700,7 @@ public final class RotatingCredentialProvider<Source: CredentialSource>: Service
                 if Task.isCancelled { return .cancelled }
                 if source.isUnavailability(error),
                     self.state.withLock({
-                        $0.mayDeferFailedRenewal(askedAt: asked, refusalEpoch: refusalEpoch, policy: self.policy)
+                        $0.mayDeferFailedRenewal(at: now, refusalEpoch: refusalEpoch, policy: self.policy)
                     })
                 {
                     // The credential still works and the issuer is only out of reach: renew it later, do not churn it.

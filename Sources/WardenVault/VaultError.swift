@@ -68,8 +68,8 @@ public struct VaultError: WardenError {
     }
 
     /// Whether `error` says only that Vault could not answer now (unreachable, timed out, sealed, without an active
-    /// node, rate limited, a 412, 502, 503 or 504), not that it refused: the engine's own timeout of a call counts
-    /// too. What Vault's renewable sources answer to ``CredentialSource/isUnavailability(_:)``.
+    /// node, rate limited, a 412 or a 5xx other than 500 and 501), not that it refused; the engine's own timeout of a
+    /// call counts too. What Vault's renewable sources answer to ``CredentialSource/isUnavailability(_:)``.
     static func isUnavailability(_ error: any Error) -> Bool {
         if let error = error as? VaultError {
             // A plain 500 can be the credential's own failure (a database plugin that cannot renew a role someone
@@ -77,7 +77,7 @@ public struct VaultError: WardenError {
             if error.code == .unavailable, error.status == 500 { return false }
             return error.isRetryable || error.code == .timeout
         }
-        if let error = error as? CredentialsError { return error.code == .timeout || error.code == .unavailable }
+        if let error = error as? CredentialsError { return error.code == .timeout }
         return false
     }
 

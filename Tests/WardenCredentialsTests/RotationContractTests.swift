@@ -443,6 +443,31 @@ import WardenTesting
         #expect(await collector.value >= 2)
     }
 
+    /// A renewable credential issued long before it arrived (700 s of its 1000 s gone) has less than the third a
+    /// renewal starts with: it is refreshed on what is left, not renewed and fetched at every minimum interval.
+    @Test func aBackdatedRenewableCredentialIsNotRefreshedInALoop() async throws {
+        let clock = ManualClock()
+        let source = ScriptedSource(
+            clock: clock,
+            script: .init(
+                lifetime: .seconds(1000),
+                renewable: true,
+                renewIncrement: .seconds(100),
+                maximumLifetime: .seconds(1_000_000),
+                issuedAgo: .seconds(700)
+            )
+        )
+        let provider = self.makeProvider(source)
+        let runner = Task { try await provider.run() }
+        await settle(clock, provider)
+        let start = clock.now
+        for _ in 0..<100 where clock.now.timeIntervalSince(start) < 600 { await step(clock, provider) }
+        #expect(clock.now.timeIntervalSince(start) >= 600, "600 s pass in fewer than 100 refreshes")
+        #expect(source.fetches + source.renewals <= 20, "\(source.fetches) fetches, \(source.renewals) renewals")
+        runner.cancel()
+        _ = await runner.result
+    }
+
     @Test func aRenewalThatMovesOnlyTheExpiryKeepsBeingRenewedWhileItGrantsTheFullLifetime() async throws {
         let clock = ManualClock()
         let source = ScriptedSource(

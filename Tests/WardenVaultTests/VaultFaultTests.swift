@@ -236,7 +236,8 @@ final class VaultFaultTests {
         let running = Task { try await tokens.run() }
         defer { running.cancel() }
         let first = try await tokens.current().reveal()
-        // The next request through the proxy is the renewal at 2–2.7 s.
+        // The next request through the proxy is the renewal, at 2–2.57 s (a third of 4 s and 100 ms before expiry at
+        // the latest).
         try await self.inject(["status": 503, "count": 1, "message": "Vault is sealed"])
         let watching = Task {
             var kinds: [RotationEvent<Secret<String>>.Kind] = []
