@@ -413,36 +413,6 @@ extension RotationPolicy {
         _ = await runner.result
     }
 
-    /// A credential refused while its renewal is under way is replaced at once, also when that renewal then fails for
-    /// unavailability: a refusal is never put off.
-    @Test func aCredentialRefusedDuringARenewalThatFailsForUnavailabilityIsReplacedAtOnce() async throws {
-        let clock = ManualClock()
-        let source = ScriptedSource(
-            clock: clock,
-            script: .init(
-                lifetime: .seconds(100),
-                renewable: true,
-                maximumLifetime: .seconds(1_000_000),
-                renewFails: true,
-                outagesAreUnavailability: true
-            )
-        )
-        let provider = self.makeProvider(source)
-        let runner = Task { try await provider.run() }
-        await settle(clock, provider)
-        source.script.withLock { $0.holdRenewals = true }
-        clock.advance(to: clock.nextDeadline!)
-        await eventually({ source.waitingFetches == 1 }, "the renewal to start")
-        #expect(provider.invalidate { $0.value == "secret-1" })
-        source.releaseFetches()
-        await settle(clock, provider)
-        #expect(source.renewals == 1)
-        #expect(source.fetches == 2)
-        #expect(try await provider.current() == "secret-2")
-        runner.cancel()
-        _ = await runner.result
-    }
-
     @Test func aRefusedCredentialIsReplacedByOneFetchNotRenewedAndNoLongerServed() async throws {
         let clock = ManualClock()
         let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(1000), renewable: true))

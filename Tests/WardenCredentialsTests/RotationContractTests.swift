@@ -50,9 +50,20 @@ import WardenTesting
         #expect(source.fetches == 1)
     }
 
-    @Test func aCredentialRefusedWhileItsRenewalIsUnderWayIsNeverServedAgain() async throws {
+    /// Also when that renewal then fails for unavailability, which would otherwise be retried: a refusal is never put
+    /// off.
+    @Test(arguments: ["renewal succeeds", "renewal fails for unavailability"])
+    func aCredentialRefusedWhileItsRenewalIsUnderWayIsNeverServedAgain(_ renewal: String) async throws {
         let clock = ManualClock()
-        let source = ScriptedSource(clock: clock, script: .init(lifetime: .seconds(100), renewable: true))
+        let source = ScriptedSource(
+            clock: clock,
+            script: .init(
+                lifetime: .seconds(100),
+                renewable: true,
+                renewFails: renewal == "renewal fails for unavailability",
+                outagesAreUnavailability: true
+            )
+        )
         let provider = self.makeProvider(source)
         let runner = Task { try await provider.run() }
         await settle(clock, provider)
