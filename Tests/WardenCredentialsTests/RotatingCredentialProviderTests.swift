@@ -391,13 +391,18 @@ extension RotationPolicy {
         )
         var policy = RotationPolicy.testing
         policy.backoff = BackoffPolicy(initialDelay: .seconds(400), maximumDelay: .seconds(400), jitter: .none)
+        // Drawn at the window's end, 67%: past the third (and the minimum interval) a renewal must start with.
+        policy.refreshWindow = 0.67...0.67
         let provider = self.makeProvider(source, policy: policy)
         let runner = Task { try await provider.run() }
         await settle(clock, provider)
         let expiresAt = try #require(provider.credential?.expiresAt)
         source.script.withLock { $0.renewFails = true }
         let renewedAt = await step(clock, provider)
-        #expect(expiresAt.timeIntervalSince(renewedAt) >= 1000.0 / 3 - 1e-6, "a renewal starts with a third left")
+        #expect(
+            abs(expiresAt.timeIntervalSince(renewedAt) - (1000.0 / 3 + 0.1)) < 1e-3,
+            "a renewal drawn at 67% starts with a third and the minimum interval left"
+        )
         #expect(source.renewals == 1)
         #expect(source.fetches == 1)
         for _ in 0..<10 where source.fetches < 2 { await step(clock, provider) }
